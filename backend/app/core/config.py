@@ -1,0 +1,126 @@
+"""The one settings object.
+
+Every setting is read here and nowhere else (CONVENTIONS.md rule 3). Values come from the
+environment, then from ``backend/.env``, then from the defaults below; ``backend/.env.example``
+lists each one with its default.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import Field, computed_field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BACKEND_DIR = Path(__file__).resolve().parents[2]
+"""The ``backend/`` folder: the default home of ``.env`` and of the embedded data folder."""
+
+
+def _with_redis_db(url: str, db: int) -> str:
+    """Return ``url`` pointing at Redis database ``db`` (the path part of a redis:// URL)."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{db}", parts.query, parts.fragment))
+
+
+class Settings(BaseSettings):
+    """Settings of the engine, worker, beat and command line."""
+
+    model_config = SettingsConfigDict(
+        env_file=BACKEND_DIR / ".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    ENVIRONMENT: Literal["development", "test", "production"] = "development"
+    LOG_LEVEL: str = "INFO"
+
+    # Data
+    DATA_DIR: Path = BACKEND_DIR / "var"
+    DATABASE_URL: str = ""
+    """SQLAlchemy URL; empty means SQLite at ``DATA_DIR/scheduler.db``."""
+
+    # Broker and results
+    REDIS_URL: str = "redis://localhost:6379/0"
+    CELERY_BROKER_URL: str = ""
+    """Empty means ``REDIS_URL`` (its database 0)."""
+    CELERY_RESULT_BACKEND: str = ""
+    """Empty means ``REDIS_URL`` with database 1."""
+    EMBEDDED_BROKER: bool = False
+    """Use kombu's filesystem transport and SQLite results under DATA_DIR (no servers)."""
+    CELERY_WORKER_CONCURRENCY: int = Field(default=4, ge=1)
+    CELERY_MAX_TASKS_PER_CHILD: int = Field(default=1000, ge=1)
+    CELERY_LOG_LEVEL: str = "info"
+    CELERY_QUEUES: str = "default,resilience,notifications"
+
+    # Program clock (RESILIENCE_MODEL.md section 0)
+    PROGRAM_TIMEZONE: str = "America/New_York"
+    AM_START: str = "08:00"
+    AM_END: str = "12:00"
+    PM_START: str = "13:00"
+    PM_END: str = "17:00"
+    ACADEMIC_YEAR_START: str = "07-01"
+
+    # Utilization levels (RESILIENCE_MODEL.md section 4)
+    UTILIZATION_YELLOW: float = 0.70
+    UTILIZATION_ORANGE: float = 0.80
+    UTILIZATION_RED: float = 0.90
+    UTILIZATION_BLACK: float = 0.95
+
+    # Health check
+    HEALTH_CHECK_DAYS: int = Field(default=7, ge=1)
+    CONTINGENCY_HEALTH_DAYS: int = Field(default=14, ge=1)
+
+    # Metrics
+    METRICS_PORT: int = 9808
+    """Port of the worker's Prometheus exposition (0 turns it off)."""
+
+    @model_validator(mode="after")
+    def _check_thresholds(self) -> Settings:
+        levels = [
+            self.UTILIZATION_YELLOW,
+            self.UTILIZATION_ORANGE,
+            self.UTILIZATION_RED,
+            self.UTILIZATION_BLACK,
+        ]
+        if levels != sorted(levels) or not all(0 < x <= 10 for x in levels):
+            raise ValueError("UTILIZATION_* thresholds must be positive and increasing")
+        return self
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def database_url(self) -> str:
+        """The database in use: DATABASE_URL, else SQLite in DATA_DIR."""
+        if self.DATABASE_URL:
+            return self.DATABASE_URL
+        return f"sqlite:///{self.DATA_DIR / 'scheduler.db'}"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def broker_url(self) -> str:
+        """The Celery broker in use."""
+        if self.CELERY_BROKER_URL:
+            return self.CELERY_BROKER_URL
+        if self.EMBEDDED_BROKER:
+            return "filesystem://"
+        return _with_redis_db(self.REDIS_URL, 0)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def result_backend(self) -> str:
+        """The Celery result backend in use."""
+        if self.CELERY_RESULT_BACKEND:
+            return self.CELERY_RESULT_BACKEND
+        if self.EMBEDDED_BROKER:
+            return f"db+sqlite:///{self.DATA_DIR / 'celery-results.db'}"
+        return _with_redis_db(self.REDIS_URL, 1)
+
+    @property
+    def queues(self) -> list[str]:
+        return [q.strip() for q in self.CELERY_QUEUES.split(",") if q.strip()]
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests call ``get_settings.cache_clear()``)."""
+    return Settings()
