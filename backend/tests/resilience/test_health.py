@@ -1,0 +1,167 @@
+"""Utilization levels and the defense level (RESILIENCE_MODEL.md section 4)."""
+
+from __future__ import annotations
+
+import math
+import random
+from datetime import UTC, date, datetime, timedelta
+from fractions import Fraction
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from app.resilience.coverage import Gap, faculty_demand
+from app.resilience.domain import Category, Half, HalfDay
+from app.resilience.health import (
+    HalfDayClock,
+    Level,
+    Utilization,
+    UtilizationThresholds,
+    defense_level,
+    worst,
+)
+
+CLOCK = HalfDayClock(timezone="America/New_York")
+# 2026-12-01 09:00 in New York is 14:00 UTC.
+NOW = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
+TODAY = date(2026, 12, 1)
+
+
+def _gap(day: date, half: Half, category: Category = Category.CONTINUITY_OF_CARE) -> Gap:
+    return Gap(HalfDay(day, half), "main", "clinic", category, "clinic_preceptor", 1)
+
+
+@given(
+    st.integers(0, 6),
+    st.integers(0, 30),
+    st.integers(0, 30),
+    st.one_of(st.none(), st.integers(1, 6)),
+    st.one_of(st.none(), st.integers(1, 6)),
+)
+def test_faculty_demand_equals_exact_fraction_ceiling(
+    minimum: int, n1: int, n2: int, r1: int | None, r2: int | None
+) -> None:
+    exact = Fraction(0)
+    if r1:
+        exact += Fraction(n1, r1)
+    if r2:
+        exact += Fraction(n2, r2)
+    assert faculty_demand(minimum, n1, n2, r1, r2) == max(minimum, math.ceil(exact))
+
+
+@pytest.mark.parametrize(
+    ("rate", "expected"),
+    [
+        (0.0, Level.GREEN),
+        (0.6999, Level.GREEN),
+        (0.70, Level.YELLOW),
+        (0.7999, Level.YELLOW),
+        (0.80, Level.ORANGE),
+        (0.90, Level.RED),
+        (0.9499, Level.RED),
+        (0.95, Level.BLACK),
+        (math.inf, Level.BLACK),
+    ],
+)
+def test_utilization_level_at_thresholds(rate: float, expected: Level) -> None:
+    assert UtilizationThresholds().level(rate) is expected
+
+
+def test_utilization_rate_when_no_pool() -> None:
+    assert Utilization(0, 0).rate == 0.0
+    assert math.isinf(Utilization(3, 0).rate)
+    assert Utilization(3, 0).to_json()["rate"] is None
+    assert Utilization(8, 10).buffer_remaining == pytest.approx(0.2)
+
+
+def _level(gaps=(), n1=None, n2=None, util=Level.GREEN) -> Level:  # type: ignore[no-untyped-def]
+    return defense_level(
+        now=NOW,
+        clock=CLOCK,
+        utilization_level=util,
+        gaps=list(gaps),
+        n1_halfdays=n1,
+        n2_halfdays=n2,
+    ).level
+
+
+def test_defense_black_when_patient_safety_gap_within_48_hours() -> None:
+    assert (
+        _level([_gap(TODAY + timedelta(days=1), Half.PM, Category.PATIENT_SAFETY)]) is Level.BLACK
+    )
+    # The same gap of a less protected category is RED.
+    assert _level([_gap(TODAY + timedelta(days=1), Half.PM)]) is Level.RED
+
+
+def test_defense_red_when_patient_safety_gap_after_48_hours_within_7_days() -> None:
+    assert _level([_gap(TODAY + timedelta(days=4), Half.AM, Category.PATIENT_SAFETY)]) is Level.RED
+
+
+def test_defense_orange_when_gap_later_or_n1_near() -> None:
+    assert _level([_gap(TODAY + timedelta(days=20), Half.AM)]) is Level.ORANGE
+    assert _level(n1=[HalfDay(TODAY + timedelta(days=10), Half.AM)]) is Level.ORANGE
+
+
+def test_defense_yellow_when_n1_later_or_fatal_pair_near() -> None:
+    assert _level(n1=[HalfDay(TODAY + timedelta(days=30), Half.AM)], n2=[]) is Level.YELLOW
+    assert _level(n1=[], n2=[HalfDay(TODAY + timedelta(days=3), Half.PM)]) is Level.YELLOW
+    assert _level(n1=[], n2=[HalfDay(TODAY + timedelta(days=30), Half.PM)]) is Level.GREEN
+
+
+def test_defense_ignores_gap_already_over() -> None:
+    # This morning's session ended at 12:00 New York time; it is 16:00 there.
+    later = NOW + timedelta(hours=7)
+    result = defense_level(
+        now=later,
+        clock=CLOCK,
+        utilization_level=Level.GREEN,
+        gaps=[_gap(TODAY, Half.AM, Category.PATIENT_SAFETY)],
+        n1_halfdays=None,
+        n2_halfdays=None,
+    )
+    assert result.level is Level.GREEN
+
+
+def test_defense_takes_utilization_level() -> None:
+    assert _level(util=Level.RED) is Level.RED
+    assert _level([_gap(TODAY + timedelta(days=20), Half.AM)], util=Level.YELLOW) is Level.ORANGE
+
+
+def _random_findings(rng: random.Random):  # type: ignore[no-untyped-def]
+    gaps = [
+        _gap(
+            TODAY + timedelta(days=rng.randrange(60)),
+            rng.choice(list(Half)),
+            rng.choice(list(Category)),
+        )
+        for _ in range(rng.randrange(3))
+    ]
+    n1 = [
+        HalfDay(TODAY + timedelta(days=rng.randrange(60)), Half.AM) for _ in range(rng.randrange(3))
+    ]
+    n2 = [
+        HalfDay(TODAY + timedelta(days=rng.randrange(60)), Half.PM) for _ in range(rng.randrange(3))
+    ]
+    util = rng.choice(list(Level))
+    return gaps, n1, n2, util
+
+
+def test_defense_level_is_monotone_in_findings_on_random_cases() -> None:
+    rng = random.Random(7)
+    for _ in range(500):
+        g1, a1, b1, u1 = _random_findings(rng)
+        g2, a2, b2, u2 = _random_findings(rng)
+        base = _level(g1, a1, b1, u1)
+        more = _level(g1 + g2, a1 + a2, b1 + b2, worst([u1, u2]))
+        assert more.rank >= base.rank
+
+
+def test_defense_gap_counts_at_least_as_much_as_n1_at_same_time() -> None:
+    for days in range(0, 60, 3):
+        for half in Half:
+            hd = HalfDay(TODAY + timedelta(days=days), half)
+            for cat in Category:
+                gap_level = _level([Gap(hd, "main", "a", cat, "q", 1)])
+                n1_level = _level(n1=[hd], n2=[])
+                assert gap_level.rank >= n1_level.rank
