@@ -1,0 +1,16 @@
+"""Every ORM model, imported here so that ``Base.metadata`` (and Alembic) sees them all."""
+
+from app.models import activity, alert, audit, person, program, resilience, schedule, user
+from app.models.base import Base
+
+__all__ = [
+    "Base",
+    "activity",
+    "alert",
+    "audit",
+    "person",
+    "program",
+    "resilience",
+    "schedule",
+    "user",
+]

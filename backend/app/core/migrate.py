@@ -1,0 +1,35 @@
+"""Bring a database's tables up to date (``alembic upgrade head``, from Python)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic.config import Config
+from sqlalchemy.engine import make_url
+
+from alembic import command
+from app.core.config import BACKEND_DIR, get_settings
+
+ALEMBIC_INI = BACKEND_DIR / "alembic.ini"
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """An Alembic config for ``url`` (default: the configured database) that keeps logging."""
+    config = Config(str(ALEMBIC_INI))
+    config.set_main_option("script_location", str(BACKEND_DIR / "alembic"))
+    config.attributes["url"] = url or get_settings().database_url
+    config.attributes["configure_logger"] = False
+    return config
+
+
+def upgrade_database(url: str | None = None) -> None:
+    """Migrate ``url`` (default: the configured database) to the latest revision.
+
+    Safe to call on every start: an up-to-date database is left as it is. For SQLite the
+    folder of the database file is created first.
+    """
+    config = alembic_config(url)
+    parsed = make_url(config.attributes["url"])
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    command.upgrade(config, "head")
