@@ -18,6 +18,7 @@ from rich.table import Table
 from app.core.errors import SchedulerError, exit_code_for
 from app.programs.commands import absences_app, export_cmd, import_cmd
 from app.programs.demo_command import demo_data_cmd
+from app.resilience.commands import analyze_contingency_cmd, what_if_app
 
 app = typer.Typer(
     name="residency-scheduler",
@@ -27,6 +28,8 @@ app = typer.Typer(
 )
 analyze_app = typer.Typer(help="Run an analysis now, in this process.", no_args_is_help=True)
 app.add_typer(analyze_app, name="analyze")
+app.add_typer(what_if_app, name="what-if")
+analyze_app.command("contingency")(analyze_contingency_cmd)
 app.command("import", help="Replace the program's schedule data with a program file.")(import_cmd)
 app.command("export", help="Write the program's schedule data to a program file.")(export_cmd)
 app.add_typer(absences_app, name="absences", help="Enter, remove and list absences.")

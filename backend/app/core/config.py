@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     # Health check
     HEALTH_CHECK_DAYS: int = Field(default=7, ge=1)
     CONTINGENCY_HEALTH_DAYS: int = Field(default=14, ge=1)
+    CONTINGENCY_CHUNK_DAYS: int = Field(default=30, ge=1)
+    """Days per chunk when the daily analysis is split into a chord across workers."""
 
     # Metrics
     METRICS_PORT: int = 9808

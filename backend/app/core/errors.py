@@ -97,5 +97,5 @@ def exit_code_for(error: SchedulerError) -> int:
     """The CLI exit code of ``error`` (its nearest class in ``EXIT_CODES``)."""
     for cls in type(error).__mro__:
         if cls in EXIT_CODES:
-            return EXIT_CODES[cls]  # type: ignore[index]
+            return EXIT_CODES[cls]
     return 1

@@ -114,3 +114,9 @@ contingency_analysis_duration = Histogram(
     "Duration of the contingency analysis",
     buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
 )
+contingency_findings = Gauge(
+    "resilience_contingency_findings",
+    "Contingency findings by kind (n1, n2: findings per half-day; gap: unfilled slots)",
+    ["window", "kind"],
+    multiprocess_mode=_MODE,
+)

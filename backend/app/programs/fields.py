@@ -139,6 +139,8 @@ class FieldReader:
     ) -> Any:
         """true or false (or ``default`` if absent, or null when default is)."""
         value = obj.get(key, default)
+        if value is None and isinstance(default, bool):
+            value = default  # null means "the default", as the format says
         if value is MISSING or (value is None and default is None):
             return None
         if not isinstance(value, bool):

@@ -19,6 +19,7 @@ from datetime import date
 from app.resilience.domain import (
     Absence,
     Activity,
+    Assignment,
     AssignmentRole,
     Category,
     HalfDay,
@@ -144,7 +145,7 @@ def build_site_half_days(
     """
     acts = snapshot.activities_by_id
     presence = _Presence(snapshot.people_by_id, snapshot.absences)
-    by_halfday: dict[HalfDay, list] = defaultdict(list)
+    by_halfday: dict[HalfDay, list[Assignment]] = defaultdict(list)
     for asg in snapshot.assignments:
         if start <= asg.halfday.date <= end:
             by_halfday[asg.halfday].append(asg)

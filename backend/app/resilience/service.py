@@ -19,6 +19,7 @@ from app.core.config import Settings, get_settings
 from app.models.base import utcnow
 from app.models.resilience import HealthCheckRecord
 from app.notifications.service import raise_alert, resolve_alert
+from app.resilience.contingency_service import summarize_for_health
 from app.resilience.coverage import build_site_half_days
 from app.resilience.domain import Absence, HalfDay, ScheduleSnapshot, half_days
 from app.resilience.health import (
@@ -82,14 +83,8 @@ class HealthCheckOutcome:
         }
 
 
-def _contingency_summary(
-    snapshot: ScheduleSnapshot, start: Any, end: Any
-) -> ContingencySummary | None:
-    """N-1/N-2 over the contingency window, once the analysis exists (None: not analysed)."""
-    try:
-        from app.resilience.contingency_service import summarize_for_health
-    except ImportError:
-        return None
+def _contingency_summary(snapshot: ScheduleSnapshot, start: Any, end: Any) -> ContingencySummary:
+    """N-1/N-2 over the contingency window (fast enough to run on every health check)."""
     return summarize_for_health(snapshot, start, end)
 
 

@@ -23,6 +23,17 @@ def problems_of(doc: Any) -> list[str]:
     return [str(p) for p in info.value.problems]
 
 
+
+def test_validate_takes_category_default_when_releasable_is_null() -> None:
+    doc = small_program()
+    for activity in doc["activities"]:
+        activity["releasable"] = None
+    activities = {a["id"]: a for a in validate_program(doc, source="p.json")["activities"]}
+    assert activities["inpatient"]["releasable"] is False
+    assert activities["admin"]["releasable"] is True
+    assert problems_of(with_change(small_program(), "activities.0.releasable", "yes"))
+
+
 @pytest.mark.parametrize("seed", range(20))
 def test_validate_is_idempotent_when_given_its_own_output(seed: int) -> None:
     canonical = validate_program(random_program(random.Random(seed)), source="r.json")
