@@ -1,0 +1,153 @@
+"""Contingency reports in the database: idempotent, fingerprinted, alerting on news only."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.models.alert import Alert, AlertStatus
+from app.models.resilience import ContingencyReport, HealthCheckRecord
+from app.programs.absences import AbsenceEntry, add_absence
+from app.programs.demo import generate_demo_program
+from app.programs.service import import_program
+from app.resilience.contingency import analyze_contingency
+from app.resilience.contingency_service import (
+    N1_ALERT_PREFIX,
+    analyze_window,
+    report_is_stale,
+    run_contingency_report,
+    what_if_absence,
+)
+from app.resilience.coverage import build_site_half_days, gaps_of
+from app.resilience.domain import Half
+from app.resilience.service import run_health_check
+from app.resilience.snapshot import load_snapshot
+
+START = date(2026, 11, 30)  # a Monday
+
+
+@pytest.fixture
+def demo_session(session: Session) -> Session:
+    doc = generate_demo_program(seed=3, faculty=12, weeks=6, start=START)
+    import_program(session, doc, source="demo", actor="test")
+    session.commit()
+    return session
+
+
+@pytest.mark.parametrize("chunk_days", [1, 5, 7, 30])
+def test_analyze_window_chunked_equals_whole_when_split_any_way(
+    demo_session: Session, chunk_days: int
+) -> None:
+    end = START + timedelta(days=41)
+    snapshot = load_snapshot(demo_session)
+    whole = analyze_contingency(build_site_half_days(snapshot, START, end), snapshot.people_by_id)
+    chunked, fingerprint = analyze_window(snapshot, START, end, chunk_days=chunk_days)
+    single, fingerprint_single = analyze_window(snapshot, START, end, chunk_days=60)
+    assert chunked == whole == single
+    assert fingerprint == fingerprint_single
+
+
+def test_contingency_report_is_idempotent_when_input_unchanged(demo_session: Session) -> None:
+    first = run_contingency_report(demo_session, start=START, days_ahead=28)
+    demo_session.commit()
+    second = run_contingency_report(demo_session, start=START, days_ahead=28)
+    demo_session.commit()
+    assert first.created and not second.created
+    assert second.report_id == first.report_id
+    assert second.report == first.report
+    assert demo_session.scalar(select(func.count()).select_from(ContingencyReport)) == 1
+    report = demo_session.get(ContingencyReport, first.report_id)
+    assert report is not None and not report_is_stale(demo_session, report)
+
+
+def test_contingency_report_goes_stale_when_schedule_changes(demo_session: Session) -> None:
+    outcome = run_contingency_report(demo_session, start=START, days_ahead=28)
+    demo_session.commit()
+    critical = outcome.result.critical_faculty[0] if outcome.result.critical_faculty else None
+    person = critical.person_id if critical else "F001"
+    day = critical.exposures[0].halfday.date if critical else START
+    add_absence(
+        demo_session,
+        AbsenceEntry(person_id=person, start=day, end=day, type="sick"),
+        actor="test",
+    )
+    demo_session.commit()
+    report = demo_session.get(ContingencyReport, outcome.report_id)
+    assert report is not None and report_is_stale(demo_session, report)
+    again = run_contingency_report(demo_session, start=START, days_ahead=28)
+    assert again.created and again.report_id != outcome.report_id
+
+
+def test_alerts_raised_once_per_new_critical_faculty(demo_session: Session) -> None:
+    outcome = run_contingency_report(demo_session, start=START, days_ahead=42)
+    demo_session.commit()
+    critical = {c.person_id for c in outcome.result.critical_faculty}
+    keys = set(demo_session.scalars(select(Alert.dedup_key)))
+    assert {k.removeprefix(N1_ALERT_PREFIX) for k in keys if k.startswith(N1_ALERT_PREFIX)} == (
+        critical
+    )
+    before = {a.dedup_key: a.occurrences for a in demo_session.scalars(select(Alert))}
+    # A new day's report of the same schedule (other window, same findings) adds no alerts.
+    second = run_contingency_report(demo_session, start=START, days_ahead=41)
+    demo_session.commit()
+    critical_now = {c.person_id for c in second.result.critical_faculty}
+    after = {a.dedup_key: a.occurrences for a in demo_session.scalars(select(Alert))}
+    assert set(after) <= set(before) | {k for k in after if k.startswith(N1_ALERT_PREFIX)}
+    assert all(after[k] == before[k] for k in before if k in after)
+    for alert in demo_session.scalars(select(Alert)):
+        if alert.dedup_key.startswith(N1_ALERT_PREFIX):
+            pid = alert.dedup_key.removeprefix(N1_ALERT_PREFIX)
+            open_now = alert.status != AlertStatus.RESOLVED.value
+            assert open_now == (pid in critical_now)
+
+
+def test_what_if_absence_matches_storing_the_absence(demo_session: Session) -> None:
+    snapshot = load_snapshot(demo_session)
+    faculty = sorted(p.id for p in snapshot.people if p.is_faculty)
+    end = START + timedelta(days=4)
+    for person in faculty[:6]:
+        impact, after = what_if_absence(
+            demo_session, person_id=person, start=START, end=end, half=Half.AM
+        )
+        add_absence(
+            demo_session,
+            AbsenceEntry(person_id=person, start=START, end=end, type="sick", half=Half.AM),
+            actor="test",
+        )
+        demo_session.flush()
+        stored = build_site_half_days(load_snapshot(demo_session), START, end)
+        assert after == stored
+        expected_gaps = {
+            (g.halfday, g.site, g.activity_id, g.missing) for p in stored for g in gaps_of(p)
+        }
+        before_gaps = {
+            (g.halfday, g.site, g.activity_id, g.missing)
+            for p in build_site_half_days(snapshot, START, end)
+            for g in gaps_of(p)
+        }
+        assert {(g.halfday, g.site, g.activity_id, g.missing) for g in impact.gaps_added} == (
+            expected_gaps - before_gaps
+        )
+        demo_session.rollback()
+
+
+def test_health_check_records_contingency_of_next_14_days(demo_session: Session) -> None:
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 11, 30, 13, 0, tzinfo=UTC)
+    outcome = run_health_check(demo_session, now=now)
+    demo_session.commit()
+    record = demo_session.get(HealthCheckRecord, outcome.record_id)
+    assert record is not None
+    snapshot = load_snapshot(demo_session)
+    expected = analyze_contingency(
+        build_site_half_days(snapshot, START, START + timedelta(days=13))
+    )
+    assert record.n1_status == ("pass" if expected.n1_pass else "fail")
+    assert record.result["contingency"]["critical_faculty"] == len(expected.critical_faculty)
+    assert record.defense_level == outcome.report.defense.level.value
+    problems = build_site_half_days(snapshot, START, START + timedelta(days=6))
+    assert record.result["utilization"]["demand"] == sum(p.total_demand for p in problems)
