@@ -23,7 +23,7 @@ from app.core.migrate import upgrade_database
 from tests.support.services import ensure_postgres
 
 # Celery and Redis fixtures live in their own plugin module; the lead registers it here:
-# pytest_plugins = ["tests.support.celery_fixtures"]
+pytest_plugins = ["tests.support.celery_fixtures"]
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 

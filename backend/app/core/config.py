@@ -104,7 +104,7 @@ class Settings(BaseSettings):
         if self.CELERY_BROKER_URL:
             return self.CELERY_BROKER_URL
         if self.EMBEDDED_BROKER:
-            return "filesystem://"
+            return "filesystem://localhost/"
         return _with_redis_db(self.REDIS_URL, 0)
 
     @computed_field  # type: ignore[prop-decorator]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import make_url
 
-from alembic import command
 from app.core.config import BACKEND_DIR, get_settings
 
 ALEMBIC_INI = BACKEND_DIR / "alembic.ini"

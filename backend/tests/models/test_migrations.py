@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from alembic import command
 from app.core.db import make_engine
 from app.core.migrate import alembic_config, upgrade_database
 from app.models import Base

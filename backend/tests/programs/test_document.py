@@ -23,7 +23,6 @@ def problems_of(doc: Any) -> list[str]:
     return [str(p) for p in info.value.problems]
 
 
-
 def test_validate_takes_category_default_when_releasable_is_null() -> None:
     doc = small_program()
     for activity in doc["activities"]:

@@ -1,0 +1,310 @@
+"""The Celery application: broker, queues, routes, limits and the beat schedule.
+
+Start a worker or beat from ``backend/``::
+
+    celery -A app.core.celery_app worker -Q default,resilience,notifications
+    celery -A app.core.celery_app beat
+
+Everything comes from ``app.core.config.get_settings()``: Redis by default, or, with
+``EMBEDDED_BROKER=true``, kombu's filesystem transport and SQLite results under ``DATA_DIR`` so
+that the engine runs with no servers. Only the Redis broker redelivers a task whose worker was
+killed mid-run (``task_acks_late`` with a visibility timeout); the filesystem transport removes a
+message when it is read.
+
+The beat schedule lists the seed's four periodic tasks but shows only those whose task is
+registered (see ``RegisteredBeatSchedule``): a task that does not exist yet is never sent.
+
+Metrics: the worker's main process serves Prometheus on ``METRICS_PORT`` (0 turns it off).
+Tasks run in prefork children, so prometheus_client runs in multiprocess mode with one folder
+per worker under ``DATA_DIR/prometheus/<main pid>``; a scrape sums (or, for the gauges, takes the
+latest of) the values every child wrote.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import os
+import shutil
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from celery import Celery, signals
+from celery.schedules import crontab
+from kombu.entity import Exchange, Queue
+
+from app.core.config import Settings, get_settings
+from app.core.logging import install_secret_filter
+
+logger = logging.getLogger(__name__)
+
+TASK_TIME_LIMIT_S = 600
+TASK_SOFT_TIME_LIMIT_S = 540
+RESULT_EXPIRES_S = 3600
+TASK_MAX_RETRIES = 3
+"""Retries of a task that failed on a passing database or broker error (tasks declare it)."""
+TASK_RETRY_BACKOFF_MAX_S = 120
+"""Longest countdown between two retries (exponential backoff with jitter, capped here)."""
+VISIBILITY_TIMEOUT_S = 3600
+"""Redis redelivers an unacknowledged task after this long; it must exceed the longest retry
+countdown plus the hard time limit, or a slow or waiting task would run twice."""
+BROKER_HEALTH_CHECK_INTERVAL_S = 25
+
+QUEUE_NAMES = ("default", "resilience", "notifications")
+TASK_MODULES = ("app.resilience.tasks", "app.notifications.tasks")
+
+
+@dataclass(frozen=True)
+class PeriodicTask:
+    """One beat entry of the seed: a task name, when it runs and the queue it goes to."""
+
+    entry: str
+    task: str
+    schedule: crontab
+    queue: str = "resilience"
+
+    def beat_entry(self) -> dict[str, Any]:
+        return {"task": self.task, "schedule": self.schedule, "options": {"queue": self.queue}}
+
+
+SEED_PERIODIC_TASKS = (
+    PeriodicTask(
+        "resilience-health-check",
+        "app.resilience.tasks.periodic_health_check",
+        crontab(minute="*/15"),
+    ),
+    PeriodicTask(
+        "resilience-contingency-analysis",
+        "app.resilience.tasks.run_contingency_analysis",
+        crontab(hour=2, minute=0),
+    ),
+    PeriodicTask(
+        "resilience-fallback-precomputation",
+        "app.resilience.tasks.precompute_fallback_schedules",
+        crontab(hour=3, minute=0, day_of_week=0),  # Sunday
+    ),
+    PeriodicTask(
+        "resilience-utilization-forecast",
+        "app.resilience.tasks.generate_utilization_forecast",
+        crontab(hour=6, minute=0),
+    ),
+)
+
+
+def existing_task_modules() -> list[str]:
+    """The modules of ``TASK_MODULES`` present in this checkout (an error inside one still
+    surfaces when it is imported)."""
+    return [name for name in TASK_MODULES if importlib.util.find_spec(name) is not None]
+
+
+class RegisteredBeatSchedule(Mapping[str, dict[str, Any]]):
+    """The beat schedule, limited to entries whose task the app has registered.
+
+    Evaluated each time it is read, after importing the task modules, so it is right in a beat
+    process, in a worker started with ``-B`` and in a plain import, whatever the import order.
+    """
+
+    def __init__(self, app: Celery, periodic_tasks: tuple[PeriodicTask, ...]) -> None:
+        self._app = app
+        self._periodic_tasks = periodic_tasks
+
+    def _entries(self) -> dict[str, dict[str, Any]]:
+        for module in existing_task_modules():
+            importlib.import_module(module)
+        registered = self._app.tasks
+        return {p.entry: p.beat_entry() for p in self._periodic_tasks if p.task in registered}
+
+    def __getitem__(self, key: str) -> dict[str, Any]:
+        return self._entries()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries())
+
+    def __len__(self) -> int:
+        return len(self._entries())
+
+    def __repr__(self) -> str:
+        return f"RegisteredBeatSchedule({self._entries()!r})"
+
+
+def _broker_transport_options(settings: Settings) -> dict[str, Any]:
+    if settings.broker_url.startswith("filesystem://"):
+        folder = settings.DATA_DIR / "broker"
+        for sub in ("queue", "processed", "control"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        return {
+            # One folder for writing and reading: producers and consumers share it.
+            "data_folder_in": str(folder / "queue"),
+            "data_folder_out": str(folder / "queue"),
+            "processed_folder": str(folder / "processed"),
+            # The exchange tables live here; fanout (inspect, ping, broadcast) needs them.
+            "control_folder": str(folder / "control"),
+        }
+    return {
+        "visibility_timeout": VISIBILITY_TIMEOUT_S,
+        # Notice a dead connection (a restarted Redis, a dropped NAT entry) within seconds.
+        "socket_keepalive": True,
+        "health_check_interval": BROKER_HEALTH_CHECK_INTERVAL_S,
+    }
+
+
+def _queue(name: str) -> Queue:
+    return Queue(name, Exchange(name), routing_key=name)  # type: ignore[no-untyped-call]
+
+
+def make_celery_app(settings: Settings, *, set_as_current: bool = True) -> Celery:
+    """A Celery application configured from ``settings``.
+
+    Args:
+        settings: where the broker, results and data folder are.
+        set_as_current: make it Celery's current app; clients that tests build pass False.
+    """
+    if settings.EMBEDDED_BROKER:
+        settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+    celery = Celery(
+        "residency_scheduler",
+        broker=settings.broker_url,
+        backend=settings.result_backend,
+        include=existing_task_modules(),
+        set_as_current=set_as_current,
+    )
+    celery.conf.update(
+        # JSON only: a broker message can never make the worker unpickle arbitrary objects.
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        result_accept_content=["json"],
+        timezone="UTC",
+        enable_utc=True,
+        task_time_limit=TASK_TIME_LIMIT_S,
+        task_soft_time_limit=TASK_SOFT_TIME_LIMIT_S,
+        result_expires=RESULT_EXPIRES_S,
+        worker_concurrency=settings.CELERY_WORKER_CONCURRENCY,
+        worker_max_tasks_per_child=settings.CELERY_MAX_TASKS_PER_CHILD,
+        # Long analyses: a child takes one task at a time so others are not stuck behind it.
+        worker_prefetch_multiplier=1,
+        task_queues=[_queue(name) for name in QUEUE_NAMES],
+        task_default_queue="default",
+        task_default_routing_key="default",
+        task_routes={
+            "app.resilience.tasks.*": {"queue": "resilience"},
+            "app.notifications.tasks.*": {"queue": "notifications"},
+        },
+        beat_schedule=RegisteredBeatSchedule(celery, SEED_PERIODIC_TASKS),
+        beat_schedule_filename=str(settings.DATA_DIR / "celerybeat-schedule"),
+        # Acknowledge after the task ran, so a worker killed mid-task does not lose it
+        # (tasks are idempotent, CONVENTIONS.md rule 2)...
+        task_acks_late=True,
+        # ...and requeue it when its child process dies (OOM kill, segfault) rather than fail.
+        task_reject_on_worker_lost=True,
+        # With late acks, a task cut off by a lost connection will be redelivered: stop it.
+        worker_cancel_long_running_tasks_on_connection_loss=True,
+        broker_transport_options=_broker_transport_options(settings),
+        # A worker that starts before Redis keeps trying instead of exiting.
+        broker_connection_retry_on_startup=True,
+        # Same keepalive and health check for the result backend's connections.
+        redis_socket_keepalive=True,
+        redis_backend_health_check_interval=BROKER_HEALTH_CHECK_INTERVAL_S,
+        redis_retry_on_timeout=True,
+        # Bound how long storing a result may retry before the task reports the failure.
+        result_backend_transport_options={"retry_policy": {"timeout": 5.0}},
+        # STARTED state and task events let `celery events` or Flower show work in progress.
+        task_track_started=True,
+        worker_send_task_events=True,
+        task_send_sent_event=True,
+    )
+    return celery
+
+
+celery_app = make_celery_app(get_settings())
+app = celery_app
+"""Alias so that ``celery -A app.core.celery_app`` finds the application."""
+
+
+# --- process hooks (worker and beat of the module-level app only) -----------------------------
+
+
+def _mask_secrets_in_celery_logs(logger: logging.Logger, **_: Any) -> None:
+    install_secret_filter(logger)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _prepare_multiprocess_metrics(sender: Any = None, **_: Any) -> None:
+    """Before the task modules (and so the metrics) are imported, pick this process's folder."""
+    settings = get_settings()
+    # PROMETHEUS_MULTIPROC_DIR is prometheus_client's own switch, not one of our settings.
+    if sender is not celery_app or settings.METRICS_PORT <= 0:
+        return
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        return
+    if "prometheus_client" in sys.modules:
+        logger.warning("prometheus_client imported early: child processes' metrics not served")
+        return
+    root = settings.DATA_DIR / "prometheus"
+    root.mkdir(parents=True, exist_ok=True)
+    for old in root.iterdir():
+        # Folders of processes that have stopped (their prefork children died with them).
+        if old.is_dir() and old.name.isdigit() and not _pid_alive(int(old.name)):
+            shutil.rmtree(old, ignore_errors=True)
+    folder = root / str(os.getpid())
+    folder.mkdir(exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+
+
+def _serve_metrics(sender: Any = None, **_: Any) -> None:
+    """Serve Prometheus from the worker's main process on METRICS_PORT."""
+    port = get_settings().METRICS_PORT
+    if getattr(sender, "app", None) is not celery_app or port <= 0:
+        return
+    from prometheus_client import REGISTRY, CollectorRegistry, multiprocess, start_http_server
+
+    registry = REGISTRY
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    try:
+        start_http_server(port, registry=registry)
+    except OSError as exc:
+        logger.error("metrics not served: port %s: %s", port, exc)
+        return
+    logger.info("metrics served on port %s", port)
+
+
+def _forget_inherited_engine(**_: Any) -> None:
+    """A forked child must not share the parent's database connections."""
+    from app.core import db
+
+    if db.get_engine.cache_info().currsize:
+        # close=False: leave the parent's sockets alone, only drop them from this pool.
+        db.get_engine().dispose(close=False)
+    db.reset_engine()
+
+
+def _forget_child_metrics(pid: int | None = None, **_: Any) -> None:
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder and pid is not None and Path(folder).is_dir():
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid, folder)  # type: ignore[no-untyped-call]
+
+
+# Connected by call rather than decorator: Celery ships no type information.
+signals.after_setup_logger.connect(_mask_secrets_in_celery_logs)
+signals.after_setup_task_logger.connect(_mask_secrets_in_celery_logs)
+signals.import_modules.connect(_prepare_multiprocess_metrics)
+signals.worker_init.connect(_serve_metrics)
+signals.worker_process_init.connect(_forget_inherited_engine)
+signals.worker_process_shutdown.connect(_forget_child_metrics)

@@ -1,0 +1,137 @@
+"""Settings: where the broker, results and database are, and which values are refused."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from app.core.config import BACKEND_DIR, Settings
+
+CELERY_VARIABLES = (
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "CELERY_RESULT_BACKEND",
+    "EMBEDDED_BROKER",
+    "DATABASE_URL",
+    "DATA_DIR",
+)
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The caller's shell must not decide what these tests see."""
+    for name in CELERY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
+def _settings() -> Settings:
+    return Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_broker_and_results_use_local_redis_when_nothing_is_set() -> None:
+    settings = _settings()
+
+    assert settings.broker_url == "redis://localhost:6379/0"
+    assert settings.result_backend == "redis://localhost:6379/1"
+
+
+def test_broker_and_results_follow_redis_url_when_only_it_is_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("REDIS_URL", "redis://:s3cret@cache.internal:6380/5")
+
+    settings = _settings()
+
+    assert settings.broker_url == "redis://:s3cret@cache.internal:6380/0"
+    assert settings.result_backend == "redis://:s3cret@cache.internal:6380/1"
+
+
+def test_celery_urls_win_when_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REDIS_URL", "redis://cache:6379/0")
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://broker:6379/3")
+    monkeypatch.setenv("CELERY_RESULT_BACKEND", "redis://results:6379/4")
+
+    settings = _settings()
+
+    assert settings.broker_url == "redis://broker:6379/3"
+    assert settings.result_backend == "redis://results:6379/4"
+
+
+def test_embedded_mode_needs_no_servers_when_enabled(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("EMBEDDED_BROKER", "true")
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+
+    settings = _settings()
+
+    assert settings.broker_url == "filesystem://"
+    assert settings.result_backend == f"db+sqlite:///{tmp_path / 'celery-results.db'}"
+    assert settings.database_url == f"sqlite:///{tmp_path / 'scheduler.db'}"
+
+
+def test_database_url_wins_over_sqlite_when_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://app@db:5432/scheduler")
+
+    assert _settings().database_url == "postgresql+psycopg://app@db:5432/scheduler"
+
+
+def test_worker_sizes_default_to_seed_values() -> None:
+    settings = _settings()
+
+    assert (settings.CELERY_WORKER_CONCURRENCY, settings.CELERY_MAX_TASKS_PER_CHILD) == (4, 1000)
+    assert settings.queues == ["default", "resilience", "notifications"]
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [("CELERY_WORKER_CONCURRENCY", "0"), ("CELERY_MAX_TASKS_PER_CHILD", "-1")],
+)
+def test_worker_sizes_are_refused_when_not_positive(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+
+    with pytest.raises(ValidationError):
+        _settings()
+
+
+@pytest.mark.parametrize(
+    "levels, accepted",
+    [
+        ((0.70, 0.80, 0.90, 0.95), True),
+        ((0.70, 0.80, 0.90, 0.90), True),  # equal neighbours are still increasing order
+        ((0.80, 0.70, 0.90, 0.95), False),  # out of order
+        ((0.0, 0.80, 0.90, 0.95), False),  # not positive
+    ],
+)
+def test_utilization_thresholds_are_checked_when_loaded(
+    monkeypatch: pytest.MonkeyPatch, levels: tuple[float, float, float, float], accepted: bool
+) -> None:
+    names = ("UTILIZATION_YELLOW", "UTILIZATION_ORANGE", "UTILIZATION_RED", "UTILIZATION_BLACK")
+    for name, level in zip(names, levels, strict=True):
+        monkeypatch.setenv(name, str(level))
+
+    if accepted:
+        settings = _settings()
+        loaded = tuple(getattr(settings, name) for name in names)
+        assert loaded == levels
+    else:
+        with pytest.raises(ValidationError):
+            _settings()
+
+
+def test_env_example_lists_every_setting_when_read() -> None:
+    text = (BACKEND_DIR / ".env.example").read_text()
+    listed = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", text, flags=re.MULTILINE))
+
+    assert set(Settings.model_fields) <= listed
+
+
+def test_env_example_values_load_when_used_as_env_file() -> None:
+    settings = Settings(_env_file=BACKEND_DIR / ".env.example")  # type: ignore[call-arg]
+
+    assert settings.model_dump(exclude={"DATA_DIR"}) == _settings().model_dump(exclude={"DATA_DIR"})

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# make run: the engine on this machine, from a fresh clone, with nothing but Python 3.11+.
+#
+# 1. creates backend/.venv and installs the backend (again only when requirements change);
+# 2. when REDIS_URL is set neither in the environment nor in backend/.env, runs embedded:
+#    SQLite database, kombu's filesystem broker and SQLite results, all under backend/var;
+#    otherwise uses the settings as given (Redis, and DATABASE_URL if set);
+# 3. migrates the database and loads the demo program when it holds no one yet;
+# 4. starts a Celery worker (queues default, resilience, notifications) and beat, prints where
+#    everything is, and on Ctrl-C stops both and waits for them.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BACKEND="$ROOT/backend"
+VENV="$BACKEND/.venv"
+PY="$VENV/bin/python"
+
+"$ROOT/scripts/ensure-venv.sh" runtime
+cd "$BACKEND"
+
+if [[ -z "${REDIS_URL:-}" ]] && ! grep -qsE '^[[:space:]]*REDIS_URL[[:space:]]*=' .env; then
+  export EMBEDDED_BROKER="${EMBEDDED_BROKER:-true}"
+fi
+
+# Where things are, as the settings see them (passwords masked).
+eval "$("$PY" - <<'PY'
+import shlex
+from app.core.config import get_settings
+from app.core.logging import mask_secrets
+s = get_settings()
+for name, value in {
+    "DATA_DIR": s.DATA_DIR,
+    "SHOWN_DATABASE": mask_secrets(s.database_url),
+    "SHOWN_BROKER": mask_secrets(s.broker_url),
+    "SHOWN_RESULTS": mask_secrets(s.result_backend),
+    "SHOWN_METRICS_PORT": s.METRICS_PORT,
+    "SHOWN_QUEUES": ",".join(s.queues),
+    "SHOWN_LOG_LEVEL": s.CELERY_LOG_LEVEL,
+}.items():
+    print(f"{name}={shlex.quote(str(value))}")
+PY
+)"
+LOG_DIR="$DATA_DIR/log"
+RUN_DIR="$DATA_DIR/run"
+mkdir -p "$LOG_DIR" "$RUN_DIR"
+
+echo "==> migrating the database"
+"$PY" -c 'from app.core.migrate import upgrade_database; upgrade_database()'
+
+PEOPLE="$("$PY" - <<'PY'
+from sqlalchemy import text
+from app.core.db import get_engine
+with get_engine().connect() as conn:
+    print(conn.execute(text("SELECT COUNT(*) FROM person")).scalar_one())
+PY
+)"
+if [[ "$PEOPLE" == "0" ]]; then
+  echo "==> the database is empty: loading the demo program"
+  "$VENV/bin/residency-scheduler" demo-data
+fi
+
+PIDS=()
+stop_all() {
+  trap - INT TERM EXIT
+  if ((${#PIDS[@]})); then
+    echo
+    echo "==> stopping worker and beat"
+    kill -TERM "${PIDS[@]}" 2>/dev/null || true
+    wait "${PIDS[@]}" 2>/dev/null || true
+  fi
+  rm -f "$RUN_DIR/worker.pid" "$RUN_DIR/beat.pid"
+  echo "==> stopped"
+}
+trap 'stop_all; exit 0' INT TERM
+trap stop_all EXIT
+
+"$VENV/bin/celery" -A app.core.celery_app worker -Q "$SHOWN_QUEUES" -l "$SHOWN_LOG_LEVEL" \
+  -n "worker@%h" --pidfile "$RUN_DIR/worker.pid" >>"$LOG_DIR/worker.log" 2>&1 &
+PIDS+=($!)
+"$VENV/bin/celery" -A app.core.celery_app beat -l "$SHOWN_LOG_LEVEL" \
+  -s "$DATA_DIR/celerybeat-schedule" --pidfile "$RUN_DIR/beat.pid" >>"$LOG_DIR/beat.log" 2>&1 &
+PIDS+=($!)
+
+MODE="Redis broker"
+[[ "${EMBEDDED_BROKER:-false}" == "true" ]] && MODE="embedded (no servers)"
+METRICS="http://localhost:$SHOWN_METRICS_PORT/metrics"
+[[ "$SHOWN_METRICS_PORT" == "0" ]] && METRICS="off (METRICS_PORT=0)"
+cat <<INFO
+
+Residency Scheduler is running — $MODE
+  database   $SHOWN_DATABASE
+  broker     $SHOWN_BROKER
+  results    $SHOWN_RESULTS
+  worker     pid ${PIDS[0]}, queues $SHOWN_QUEUES, log $LOG_DIR/worker.log
+  beat       pid ${PIDS[1]}, schedule $DATA_DIR/celerybeat-schedule, log $LOG_DIR/beat.log
+  metrics    $METRICS
+  command line (in another terminal):
+    cd backend && ${EMBEDDED_BROKER:+EMBEDDED_BROKER=$EMBEDDED_BROKER }.venv/bin/residency-scheduler analyze health
+    cd backend && ${EMBEDDED_BROKER:+EMBEDDED_BROKER=$EMBEDDED_BROKER }.venv/bin/celery -A app.core.celery_app inspect ping
+Press Ctrl-C to stop.
+INFO
+
+# Return when either process ends (so a crash is noticed), then stop the other.
+set +e
+wait -n "${PIDS[@]}"
+STATUS=$?
+set -e
+if ((STATUS != 0)); then
+  echo "a Celery process exited with status $STATUS; see $LOG_DIR" >&2
+fi
+exit "$STATUS"

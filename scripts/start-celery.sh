@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Start the Celery worker, beat, or both, in the foreground, after checking the broker and the
+# database answer.
+#
+#   cd backend && ../scripts/start-celery.sh [both|worker|beat]     (default: both)
+#
+# Environment (each also read from backend/.env by the settings):
+#   CELERY_LOG_LEVEL            info
+#   CELERY_WORKER_CONCURRENCY   4
+#   CELERY_QUEUES               default,resilience,notifications
+#   CELERY_MAX_TASKS_PER_CHILD  1000
+# PID files go to DATA_DIR/run (backend/var/run), logs to standard output. SIGINT or SIGTERM
+# stops the processes gracefully: the worker finishes its running tasks first.
+set -euo pipefail
+
+MODE="${1:-both}"
+case "$MODE" in
+  both|worker|beat) ;;
+  -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+  *) echo "usage: $0 [both|worker|beat]" >&2; exit 2 ;;
+esac
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BACKEND="$ROOT/backend"
+cd "$BACKEND"
+if [[ -x .venv/bin/python ]]; then
+  PY=.venv/bin/python
+else
+  PY="${PYTHON:-python3}"  # e.g. the Docker image, where the backend is installed system-wide
+fi
+
+# Read the settings once (so .env and defaults apply exactly as in the worker).
+eval "$("$PY" - <<'PY'
+import shlex
+from app.core.config import get_settings
+s = get_settings()
+for name, value in {
+    "DATA_DIR": s.DATA_DIR,
+    "LOG_LEVEL": s.CELERY_LOG_LEVEL,
+    "CONCURRENCY": s.CELERY_WORKER_CONCURRENCY,
+    "QUEUES": ",".join(s.queues),
+    "MAX_TASKS_PER_CHILD": s.CELERY_MAX_TASKS_PER_CHILD,
+}.items():
+    print(f"{name}={shlex.quote(str(value))}")
+PY
+)"
+RUN_DIR="$DATA_DIR/run"
+mkdir -p "$RUN_DIR"
+
+echo "==> checking the broker"
+"$PY" - <<'PY' || { echo "error: the broker does not answer (see above)" >&2; exit 1; }
+from app.core.celery_app import celery_app
+from app.core.logging import mask_secrets
+url = celery_app.conf.broker_url
+with celery_app.connection_for_write() as conn:
+    conn.ensure_connection(max_retries=3, interval_start=1, interval_step=1)
+print("    broker ok:", mask_secrets(url))
+PY
+
+echo "==> checking the database"
+"$PY" - <<'PY' || { echo "error: the database does not answer (see above)" >&2; exit 1; }
+from sqlalchemy import text
+from app.core.config import get_settings
+from app.core.db import get_engine
+from app.core.logging import mask_secrets
+with get_engine().connect() as conn:
+    conn.execute(text("SELECT 1"))
+print("    database ok:", mask_secrets(get_settings().database_url))
+PY
+
+PIDS=()
+stop() {
+  trap - INT TERM
+  echo "==> stopping (${PIDS[*]})"
+  kill -TERM "${PIDS[@]}" 2>/dev/null || true
+  wait "${PIDS[@]}" 2>/dev/null || true
+  rm -f "$RUN_DIR/worker.pid" "$RUN_DIR/beat.pid"
+  exit 0
+}
+trap stop INT TERM
+
+if [[ "$MODE" == worker || "$MODE" == both ]]; then
+  "$PY" -m celery -A app.core.celery_app worker -l "$LOG_LEVEL" -Q "$QUEUES" \
+    -c "$CONCURRENCY" --max-tasks-per-child "$MAX_TASKS_PER_CHILD" \
+    --pidfile "$RUN_DIR/worker.pid" &
+  PIDS+=($!)
+fi
+if [[ "$MODE" == beat || "$MODE" == both ]]; then
+  "$PY" -m celery -A app.core.celery_app beat -l "$LOG_LEVEL" \
+    -s "$DATA_DIR/celerybeat-schedule" --pidfile "$RUN_DIR/beat.pid" &
+  PIDS+=($!)
+fi
+
+# Stop everything as soon as one process ends, and report its status.
+set +e
+wait -n "${PIDS[@]}"
+status=$?
+set -e
+trap - INT TERM
+kill -TERM "${PIDS[@]}" 2>/dev/null || true
+wait "${PIDS[@]}" 2>/dev/null || true
+exit "$status"
