@@ -129,7 +129,7 @@ def test_embedded_mode_uses_filesystem_folders_under_data_dir(tmp_path: Path) ->
     app = make_celery_app(_settings(EMBEDDED_BROKER=True, DATA_DIR=tmp_path), set_as_current=False)
     options = app.conf.broker_transport_options
 
-    assert app.conf.broker_url == "filesystem://"
+    assert app.conf.broker_url == "filesystem://localhost/"
     assert app.conf.result_backend == f"db+sqlite:///{tmp_path / 'celery-results.db'}"
     assert options["data_folder_in"] == options["data_folder_out"]
     for key in ("data_folder_in", "processed_folder", "control_folder"):

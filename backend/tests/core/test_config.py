@@ -68,7 +68,7 @@ def test_embedded_mode_needs_no_servers_when_enabled(
 
     settings = _settings()
 
-    assert settings.broker_url == "filesystem://"
+    assert settings.broker_url == "filesystem://localhost/"
     assert settings.result_backend == f"db+sqlite:///{tmp_path / 'celery-results.db'}"
     assert settings.database_url == f"sqlite:///{tmp_path / 'scheduler.db'}"
 

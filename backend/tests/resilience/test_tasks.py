@@ -1,0 +1,94 @@
+"""The resilience tasks through a real broker: real workers on Redis, results in the database."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from celery import Celery
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from app.models.resilience import ContingencyReport, HealthCheckRecord
+from app.programs.demo import generate_demo_program
+from app.programs.service import import_program
+from app.resilience.contingency import ContingencyResult
+from app.resilience.contingency_service import analyze_window
+from app.resilience.snapshot import load_snapshot
+from tests.support.celery_fixtures import CeleryWorkerProcess, StartWorker
+
+pytestmark = pytest.mark.redis
+
+START = date(2026, 11, 30)
+
+
+def _url(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def demo_engine(engine: Engine) -> Engine:
+    with Session(engine) as session:
+        doc = generate_demo_program(seed=5, faculty=12, weeks=8, start=START)
+        import_program(session, doc, source="demo", actor="test")
+        session.commit()
+    return engine
+
+
+@pytest.fixture
+def celery_database_url(demo_engine: Engine) -> str:
+    return _url(demo_engine)
+
+
+def test_health_check_runs_through_broker_and_stores_record(
+    demo_engine: Engine, celery_worker_proc: CeleryWorkerProcess, celery_client: Celery
+) -> None:
+    from app.resilience.tasks import periodic_health_check
+
+    # The seed's example: apply_async on the task, then .get(); sent here with the test client.
+    result = celery_client.send_task(periodic_health_check.name, queue="resilience")
+    summary = result.get(timeout=90)
+    assert f"{periodic_health_check.name}[{result.id}] received" in celery_worker_proc.log()
+    with Session(demo_engine) as session:
+        record = session.get(HealthCheckRecord, summary["record_id"])
+        assert record is not None
+        assert record.defense_level == summary["defense_level"]
+        assert record.utilization_level == summary["utilization_level"]
+        assert record.n1_status == summary["n1_status"] != "not_analysed"
+        assert record.result["gap_slots"] == summary["gap_slots"]
+
+
+def test_contingency_chord_on_two_workers_equals_single_process(
+    demo_engine: Engine, start_celery_worker: StartWorker
+) -> None:
+    extra = {"CONTINGENCY_CHUNK_DAYS": "7"}
+    first = start_celery_worker(_url(demo_engine), extra_env=extra)
+    second = start_celery_worker(_url(demo_engine), extra_env=extra)
+    client = first.client()
+    result = client.send_task(
+        "app.resilience.tasks.run_contingency_analysis",
+        kwargs={"days_ahead": 49, "start": START.isoformat()},
+        queue="resilience",
+    )
+    summary = result.get(timeout=180)
+    chunk_task = "app.resilience.tasks.analyze_contingency_chunk"
+    logs = [first.log(), second.log()]
+    assert sum(log.count(f"{chunk_task}[") for log in logs) >= 7
+    assert all(chunk_task in log for log in logs), "both workers should take chunks"
+    with Session(demo_engine) as session:
+        row = session.get(ContingencyReport, summary["report_id"])
+        assert row is not None
+        snapshot = load_snapshot(session)
+        end = START + timedelta(days=48)
+        expected, fingerprint = analyze_window(snapshot, START, end, chunk_days=49)
+        assert (row.start, row.end) == (START, end)
+        assert row.fingerprint == fingerprint
+        assert ContingencyResult.from_json(row.report) == expected
+        assert summary["critical_faculty"] == len(expected.critical_faculty)
+    # Re-running on unchanged input returns the same stored report.
+    again = client.send_task(
+        "app.resilience.tasks.run_contingency_analysis",
+        kwargs={"days_ahead": 49, "start": START.isoformat()},
+        queue="resilience",
+    ).get(timeout=180)
+    assert again["report_id"] == summary["report_id"] and again["created"] is False
