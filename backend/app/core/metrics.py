@@ -8,6 +8,8 @@ Label values are bounded: ``type`` is one of FACULTY_TYPES, ``reason`` one of FA
 
 from __future__ import annotations
 
+from typing import Final
+
 from prometheus_client import Counter, Gauge, Histogram
 
 LEVEL_VALUES = {"GREEN": 0, "YELLOW": 1, "ORANGE": 2, "RED": 3, "BLACK": 4}
@@ -16,7 +18,7 @@ SHEDDING_VALUES = {"NORMAL": 0, "YELLOW": 1, "ORANGE": 2, "RED": 3, "BLACK": 4, 
 FACULTY_TYPES = ("total", "present", "on_duty")
 FAILURE_REASONS = ("database", "broker", "timeout", "error")
 
-_MODE = "mostrecent"
+_MODE: Final = "mostrecent"
 
 utilization_rate = Gauge(
     "resilience_utilization_rate",

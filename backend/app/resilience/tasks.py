@@ -71,8 +71,10 @@ def _failure_reason(exc: BaseException) -> str:
     return "error"
 
 
-@celery_app.task(name="app.resilience.tasks.periodic_health_check", bind=True, **RETRY_POLICY)
-def periodic_health_check(self: Task) -> dict[str, Any]:  # type: ignore[type-arg]
+@celery_app.task(  # type: ignore[untyped-decorator]
+    name="app.resilience.tasks.periodic_health_check", bind=True, **RETRY_POLICY
+)
+def periodic_health_check(self: Task) -> dict[str, Any]:
     """Check utilization, gaps, N-1/N-2 and the defense level of the coming days.
 
     Stores a health-check record, updates the Prometheus gauges and raises an alert when the
@@ -105,9 +107,11 @@ def _horizon(days_ahead: int, start: str | None) -> tuple[date, date]:
     return first, first + timedelta(days=days_ahead - 1)
 
 
-@celery_app.task(name="app.resilience.tasks.run_contingency_analysis", bind=True, **RETRY_POLICY)
+@celery_app.task(  # type: ignore[untyped-decorator]
+    name="app.resilience.tasks.run_contingency_analysis", bind=True, **RETRY_POLICY
+)
 def run_contingency_analysis(
-    self: Task,  # type: ignore[type-arg]
+    self: Task,
     days_ahead: int = 90,
     start: str | None = None,
 ) -> dict[str, Any]:
@@ -130,9 +134,11 @@ def run_contingency_analysis(
     return outcome.summary()
 
 
-@celery_app.task(name="app.resilience.tasks.analyze_contingency_chunk", bind=True, **RETRY_POLICY)
+@celery_app.task(  # type: ignore[untyped-decorator]
+    name="app.resilience.tasks.analyze_contingency_chunk", bind=True, **RETRY_POLICY
+)
 def analyze_contingency_chunk(
-    self: Task,  # type: ignore[type-arg]
+    self: Task,
     start: str,
     end: str,
 ) -> dict[str, Any]:
@@ -143,9 +149,11 @@ def analyze_contingency_chunk(
     return analyze_chunk(snapshot, first, last).to_json()
 
 
-@celery_app.task(name="app.resilience.tasks.merge_contingency_chunks", bind=True, **RETRY_POLICY)
+@celery_app.task(  # type: ignore[untyped-decorator]
+    name="app.resilience.tasks.merge_contingency_chunks", bind=True, **RETRY_POLICY
+)
 def merge_contingency_chunks(
-    self: Task,  # type: ignore[type-arg]
+    self: Task,
     chunks: list[dict[str, Any]],
     start: str,
     end: str,
