@@ -18,7 +18,7 @@ test: dev-venv
 lint: dev-venv
 	cd $(BACKEND) && .venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy app
 
-## bench: time demo-data and the health check (BENCH_SIZES="default 150x52x30")
+## bench: time demo-data and the health check (BENCH_SIZES="default 150x52x30"), then backend/benchmarks/
 bench: dev-venv
 	scripts/bench.sh
 

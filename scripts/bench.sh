@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make bench: how long the health check takes on the demo program (and on a large one).
+# make bench: how long the health check takes on the demo program (and on a large one), then
+# the benchmark scripts of backend/benchmarks/.
 #
 # Each size gets a fresh SQLite database in a temporary folder: migrate, generate the demo
 # program, then time `residency-scheduler analyze health --json` (in-process, no broker).
@@ -30,4 +31,12 @@ for size in ${BENCH_SIZES:-default 150x52x30}; do
   done_at=$EPOCHREALTIME
   awk -v size="$size" -v a="$start" -v b="$generated" -v c="$done_at" \
     'BEGIN { printf "%-10s demo-data %6.2f s   analyze health %6.2f s\n", size, b - a, c - b }'
+done
+
+# The benchmark scripts, each printing its figures beside a baseline measured in the same run.
+for script in benchmarks/bench_demo.py benchmarks/bench_contingency_core.py \
+  benchmarks/bench_contingency.py; do
+  echo
+  echo "==> $script"
+  .venv/bin/python "$script"
 done
