@@ -96,7 +96,14 @@ def run_health_check(
     started = utcnow()
     t0 = _time.perf_counter()
     now = now or started
-    snapshot = load_snapshot(session)
+    # Only the dates the checks look at (a day of margin for the program's own time zone).
+    rough_today = clock_for(settings).today(now)
+    days = max(settings.HEALTH_CHECK_DAYS, settings.CONTINGENCY_HEALTH_DAYS)
+    snapshot = load_snapshot(
+        session,
+        start=rough_today - timedelta(days=1),
+        end=rough_today + timedelta(days=days + 1),
+    )
     clock = clock_for(settings, snapshot)
     start = clock.today(now)
     end = start + timedelta(days=settings.HEALTH_CHECK_DAYS - 1)
