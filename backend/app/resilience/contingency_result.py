@@ -88,12 +88,9 @@ def _residents_affected(exposures: Sequence[Exposure]) -> int:
     return len({(r, e.halfday) for e in exposures for r in e.residents})
 
 
-@dataclass(frozen=True)
-class CriticalFaculty:
-    """A faculty member who alone holds up at least one half-day (an N-1 failure there)."""
+class _Exposed:
+    """Counts shared by critical faculty and fatal pairs, from their ``exposures``."""
 
-    person_id: str
-    name: str | None
     exposures: tuple[Exposure, ...]
 
     @property
@@ -103,6 +100,15 @@ class CriticalFaculty:
     @property
     def residents_affected(self) -> int:
         return _residents_affected(self.exposures)
+
+
+@dataclass(frozen=True)
+class CriticalFaculty(_Exposed):
+    """A faculty member who alone holds up at least one half-day (an N-1 failure there)."""
+
+    person_id: str
+    name: str | None
+    exposures: tuple[Exposure, ...]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -120,20 +126,12 @@ class CriticalFaculty:
 
 
 @dataclass(frozen=True)
-class FatalPair:
+class FatalPair(_Exposed):
     """Two faculty members whose joint loss uncovers half-days neither uncovers alone."""
 
     person_ids: tuple[str, str]
     names: tuple[str | None, str | None]
     exposures: tuple[Exposure, ...]
-
-    @property
-    def half_days(self) -> int:
-        return _half_day_count(self.exposures)
-
-    @property
-    def residents_affected(self) -> int:
-        return _residents_affected(self.exposures)
 
     def to_json(self) -> dict[str, Any]:
         return {
