@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from app.core.errors import SchedulerError, exit_code_for
+from app.core.cli_output import reported_errors
 from app.programs.commands import absences_app, export_cmd, import_cmd
 from app.programs.demo_command import demo_data_cmd
 from app.resilience.commands import analyze_contingency_cmd, what_if_app
@@ -38,19 +37,8 @@ app.command("demo-data", help="Load a realistic demo program (or write it with -
 )
 
 out = Console()
-err = Console(stderr=True)
 
 LEVEL_STYLE = {"GREEN": "green", "YELLOW": "yellow", "ORANGE": "dark_orange", "RED": "red"}
-
-
-@contextmanager
-def reported_errors() -> Iterator[None]:
-    """Print an engine error on stderr and exit with its code."""
-    try:
-        yield
-    except SchedulerError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(exit_code_for(exc)) from None
 
 
 def _styled(level: str) -> str:

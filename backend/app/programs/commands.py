@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import getpass
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -21,8 +19,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from app.core.cli_output import reported_errors, stderr
 from app.core.db import session_scope
-from app.core.errors import InputError, SchedulerError, exit_code_for
+from app.core.errors import InputError
 from app.core.migrate import upgrade_database
 from app.programs.absences import (
     AbsenceEntry,
@@ -39,7 +38,6 @@ DATE_FORMATS = ["%Y-%m-%d"]
 
 # soft_wrap: messages name files and places; rich must not break them at 80 columns.
 _out = Console(soft_wrap=True, highlight=False, markup=False)
-_err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 absences_app = typer.Typer(help="Enter, remove and list absences (leave).", no_args_is_help=True)
 
@@ -56,21 +54,11 @@ def _day(value: datetime | None) -> date | None:
     return value.date() if value else None
 
 
-@contextmanager
-def _reporting_errors() -> Iterator[None]:
-    """Turn an engine error into a message on standard error and its exit code."""
-    try:
-        yield
-    except SchedulerError as exc:
-        _err.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(exit_code_for(exc)) from None
-
-
 def import_cmd(
     file: Annotated[Path, typer.Argument(help="Program file (JSON) to import.")],
 ) -> None:
     """Replace the program's schedule data with FILE, or change nothing if FILE is bad."""
-    with _reporting_errors():
+    with reported_errors():
         document = load_program_file(file)
         upgrade_database()
         with session_scope() as session:
@@ -84,7 +72,7 @@ def export_cmd(
     file: Annotated[Path, typer.Argument(help="Where to write the program file; - for stdout.")],
 ) -> None:
     """Write the program's schedule data as a program file."""
-    with _reporting_errors():
+    with reported_errors():
         with session_scope() as session:
             document = export_program(session)
         if document is None:
@@ -97,7 +85,7 @@ def export_cmd(
             file.write_text(text, encoding="utf-8")
         except OSError as exc:
             raise InputError(f"{file}: cannot write: {exc}") from exc
-        _err.print(f"wrote {escape(str(file))}")
+        stderr.print(f"wrote {escape(str(file))}")
 
 
 @absences_app.command("add")
@@ -126,7 +114,7 @@ def absences_add(
         blocking=blocking,
         reason=reason,
     )
-    with _reporting_errors(), session_scope() as session:
+    with reported_errors(), session_scope() as session:
         row = add_absence(session, entry, actor=_actor())
         _out.print(f"added absence {row.id}")
 
@@ -134,7 +122,7 @@ def absences_add(
 @absences_app.command("remove")
 def absences_remove(absence_id: Annotated[str, typer.Argument(help="Absence id.")]) -> None:
     """Remove an absence."""
-    with _reporting_errors(), session_scope() as session:
+    with reported_errors(), session_scope() as session:
         remove_absence(session, absence_id, actor=_actor())
     _out.print(f"removed absence {absence_id}")
 
@@ -147,7 +135,7 @@ def absences_list(
     reasons: Annotated[bool, typer.Option(help="Show the private reasons.")] = False,
 ) -> None:
     """List absences, optionally of one person or overlapping START..END."""
-    with _reporting_errors(), session_scope() as session:
+    with reported_errors(), session_scope() as session:
         rows = list_absences(session, person_id=person, start=_day(start), end=_day(end))
     table = Table("id", "person", "start", "end", "half", "type", "blocking")
     if reasons:
@@ -166,7 +154,7 @@ def absences_import_csv(
     file: Annotated[Path, typer.Argument(help="CSV: id,person_id,start,end,half,type,...")],
 ) -> None:
     """Add or replace the absences of a CSV file, all or nothing."""
-    with _reporting_errors(), session_scope() as session:
+    with reported_errors(), session_scope() as session:
         summary = import_absences_csv(session, file, actor=_actor())
     _out.print(
         f"{file.name}: {summary.added} added, {summary.replaced} replaced, "

@@ -12,8 +12,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from app.core.cli_output import reported_errors
 from app.core.db import session_scope
-from app.core.errors import InputError, SchedulerError, exit_code_for
+from app.core.errors import InputError
 from app.core.migrate import upgrade_database
 from app.programs.demo import generate_demo_program
 from app.programs.document import dump_program, validate_program
@@ -68,7 +69,7 @@ def demo_data_cmd(
 ) -> None:
     """Generate a realistic demo program and load it into the database (or write a file)."""
     console = Console()
-    try:
+    with reported_errors():
         document = generate_demo_program(
             seed=seed,
             faculty=faculty,
@@ -85,9 +86,6 @@ def demo_data_cmd(
             console.print(f"wrote {output}", highlight=False)
         else:
             _load(document)
-    except SchedulerError as exc:
-        Console(stderr=True).print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
-        raise typer.Exit(exit_code_for(exc)) from None
     console.print(summarize_demo(document), highlight=False)
 
 

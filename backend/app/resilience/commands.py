@@ -11,9 +11,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from app.core.cli_output import reported_errors
 from app.core.config import get_settings
 from app.core.db import session_scope
-from app.core.errors import InputError, SchedulerError, exit_code_for
+from app.core.errors import InputError
 from app.models.base import utcnow
 from app.resilience.contingency_service import (
     publish_contingency_metrics,
@@ -24,22 +25,15 @@ from app.resilience.domain import Half
 from app.resilience.service import clock_for
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True)  # progress bars, so that stdout stays clean for --json
 what_if_app = typer.Typer(help="Ask what a change would do, without changing anything.")
 
 
-def _fail(exc: SchedulerError) -> typer.Exit:
-    err.print(f"[red]error:[/red] {exc}", highlight=False)
-    return typer.Exit(exit_code_for(exc))
-
-
-def _parse_date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
+def _parse_date(value: str, option: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise _fail(InputError(f"{option}: expected a date YYYY-MM-DD, got {value!r}")) from None
+        raise InputError(f"{option}: expected a date YYYY-MM-DD, got {value!r}") from None
 
 
 def _where(e: dict[str, Any]) -> str:
@@ -52,8 +46,10 @@ def analyze_contingency_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print every finding as JSON.")] = False,
 ) -> None:
     """Exact N-1/N-2 contingency analysis, stored as a report (same input: same report)."""
-    first = _parse_date(start, "--start") or clock_for(get_settings()).today(utcnow())
-    try:
+    with reported_errors():
+        first = (
+            _parse_date(start, "--start") if start else clock_for(get_settings()).today(utcnow())
+        )
         with session_scope() as session:
             if as_json:
                 outcome = run_contingency_report(session, start=first, days_ahead=days_ahead)
@@ -75,8 +71,6 @@ def analyze_contingency_cmd(
                     outcome = run_contingency_report(
                         session, start=first, days_ahead=days_ahead, progress=progress
                     )
-    except SchedulerError as exc:
-        raise _fail(exc) from None
     publish_contingency_metrics(outcome)
     if as_json:
         print(json.dumps({"summary": outcome.summary(), "report": outcome.report}, indent=1))
@@ -151,16 +145,13 @@ def what_if_absence_cmd(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """The gaps and N-1/N-2 findings a proposed absence would add (nothing is stored)."""
-    first = _parse_date(from_, "--from")
-    last = _parse_date(to, "--to")
-    assert first is not None and last is not None
-    if last - first > timedelta(days=366):
-        raise _fail(InputError("--from/--to: at most a year at a time"))
-    try:
+    with reported_errors():
+        first = _parse_date(from_, "--from")
+        last = _parse_date(to, "--to")
+        if last - first > timedelta(days=366):
+            raise InputError("--from/--to: at most a year at a time")
         with session_scope() as session:
             impact, _ = what_if_absence(session, person_id=person, start=first, end=last, half=half)
-    except SchedulerError as exc:
-        raise _fail(exc) from None
     data = impact.to_json()
     if as_json:
         print(json.dumps(data, indent=1))
