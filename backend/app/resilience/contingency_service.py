@@ -38,9 +38,15 @@ N1_ALERT_PREFIX = "contingency:n1:"
 N1_COMPLIANCE_KEY = "contingency:n1-compliance"
 
 
-def summarize_for_health(snapshot: ScheduleSnapshot, start: date, end: date) -> ContingencySummary:
-    """N-1/N-2 of the health check's contingency window (RESILIENCE_MODEL.md section 4)."""
-    result = analyze_contingency(build_site_half_days(snapshot, start, end))
+def summarize_for_health(
+    problems: Sequence[SiteHalfDay], start: date, end: date
+) -> ContingencySummary:
+    """N-1/N-2 of the health check's contingency window (RESILIENCE_MODEL.md section 4).
+
+    Args:
+        problems: the coverage problems of ``start``..``end``.
+    """
+    result = analyze_contingency(problems)
     return ContingencySummary(
         window_start=start,
         window_end=end,
@@ -87,6 +93,16 @@ def analyze_chunk(snapshot: ScheduleSnapshot, start: date, end: date) -> ChunkAn
     """Analyse the dates ``start``..``end`` of ``snapshot``."""
     t0 = _time.perf_counter()
     problems = build_site_half_days(snapshot, start, end)
+    return _analyze_problems(problems, snapshot, start, end, t0)
+
+
+def _analyze_problems(
+    problems: Sequence[SiteHalfDay],
+    snapshot: ScheduleSnapshot,
+    start: date,
+    end: date,
+    t0: float,
+) -> ChunkAnalysis:
     result = analyze_contingency(problems, snapshot.people_by_id)
     digests = tuple(site_half_day_digest(p) for p in problems)
     return ChunkAnalysis(start, end, result, digests, _time.perf_counter() - t0)
@@ -114,10 +130,24 @@ def analyze_window(
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[ContingencyResult, str]:
     """Analyse ``start``..``end`` chunk by chunk (for progress), merged; with its fingerprint."""
+    problems = build_site_half_days(snapshot, start, end)
+    return _analyze_in_chunks(problems, snapshot, start, end, chunk_days, progress)
+
+
+def _analyze_in_chunks(
+    problems: Sequence[SiteHalfDay],
+    snapshot: ScheduleSnapshot,
+    start: date,
+    end: date,
+    chunk_days: int = 7,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[ContingencyResult, str]:
     chunks = chunk_dates(start, end, chunk_days)
     parts: list[ChunkAnalysis] = []
     for i, (a, b) in enumerate(chunks):
-        parts.append(analyze_chunk(snapshot, a, b))
+        t0 = _time.perf_counter()
+        part = [p for p in problems if a <= p.halfday.date <= b]
+        parts.append(_analyze_problems(part, snapshot, a, b, t0))
         if progress is not None:
             progress(i + 1, len(chunks))
     return merge_chunks(parts)
@@ -134,7 +164,6 @@ def merge_chunks(parts: Sequence[ChunkAnalysis]) -> tuple[ContingencyResult, str
 class ReportOutcome:
     report_id: int
     created: bool
-    stale: bool
     result: ContingencyResult
     report: dict[str, Any]
     duration_s: float
@@ -166,11 +195,16 @@ def store_report(
     result: ContingencyResult,
     snapshot: ScheduleSnapshot,
     duration_s: float,
+    problems: Sequence[SiteHalfDay] | None = None,
 ) -> ReportOutcome:
     """Store the report of ``start``..``end`` unless one with this input already exists.
 
     Re-running on unchanged input returns the stored report (``created`` False), so a task
     redelivered under late acknowledgement makes no duplicate and no new alerts.
+
+    Args:
+        problems: the window's coverage problems when the caller has them; otherwise they are
+            built from ``snapshot`` for the cross-training what-if, only if a report is new.
     """
     existing = session.scalars(
         select(ContingencyReport).where(
@@ -180,9 +214,10 @@ def store_report(
         )
     ).first()
     if existing is not None:
-        return ReportOutcome(existing.id, False, False, result, existing.report, duration_s)
+        return ReportOutcome(existing.id, False, result, existing.report, duration_s)
     t0 = _time.perf_counter()
-    problems = build_site_half_days(snapshot, start, end)
+    if problems is None:
+        problems = build_site_half_days(snapshot, start, end)
     options = cross_training_candidates(problems, result, limit=CROSS_TRAINING_RECOMMENDATIONS)
     what_if_s = _time.perf_counter() - t0
     names = {p.id: p.name for p in snapshot.people}
@@ -211,7 +246,7 @@ def store_report(
     session.add(row)
     session.flush()
     _alert_on_new_findings(session, result, previous)
-    return ReportOutcome(row.id, True, False, result, report, duration_s)
+    return ReportOutcome(row.id, True, result, report, duration_s)
 
 
 def _alert_on_new_findings(
@@ -282,7 +317,8 @@ def run_contingency_report(
     end = start + timedelta(days=days_ahead - 1)
     snapshot = load_snapshot(session, start=start, end=end)
     t0 = _time.perf_counter()
-    result, fingerprint = analyze_window(snapshot, start, end, progress=progress)
+    problems = build_site_half_days(snapshot, start, end)
+    result, fingerprint = _analyze_in_chunks(problems, snapshot, start, end, progress=progress)
     duration = _time.perf_counter() - t0
     return store_report(
         session,
@@ -292,6 +328,7 @@ def run_contingency_report(
         result=result,
         snapshot=snapshot,
         duration_s=duration,
+        problems=problems,
     )
 
 

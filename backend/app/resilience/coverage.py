@@ -29,6 +29,7 @@ from app.resilience.domain import (
     PersonKind,
     ScheduleSnapshot,
     half_days,
+    pgy_in_academic_year,
 )
 
 
@@ -138,15 +139,6 @@ class _Presence:
         return person.is_active(day) and (person.id, day, halfday.half) not in self._away
 
 
-def _pgy(person: Person, academic_year: int) -> int:
-    """PGY level in an academic year (the same rule as ``ScheduleSnapshot.pgy_on``)."""
-    if person.pgy is None:
-        return 2
-    if person.pgy_academic_year is None:
-        return person.pgy
-    return max(1, min(8, person.pgy + academic_year - person.pgy_academic_year))
-
-
 def build_site_half_days(
     snapshot: ScheduleSnapshot,
     start: date,
@@ -215,7 +207,7 @@ def _build_site_half_days(
             if person.kind is PersonKind.FACULTY:
                 (faculty_primary if primary else faculty_backup).append((person.id, act))
             elif primary:
-                level = _pgy(person, year)
+                level = pgy_in_academic_year(person, year) or 2
                 (n1 if level == 1 else n2)[act.id].append(person.id)
 
         demand_of: dict[str, int] = {}

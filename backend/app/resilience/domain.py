@@ -261,9 +261,13 @@ class ScheduleSnapshot:
 
     def pgy_on(self, person: Person, day: date) -> int | None:
         """The PGY level of a resident on ``day`` (advancing at each academic-year start)."""
-        if person.pgy is None:
-            return None
-        if person.pgy_academic_year is None:
-            return person.pgy
-        level = person.pgy + self.program.academic_year(day) - person.pgy_academic_year
-        return max(1, min(8, level))
+        return pgy_in_academic_year(person, self.program.academic_year(day))
+
+
+def pgy_in_academic_year(person: Person, academic_year: int) -> int | None:
+    """A resident's PGY level in an academic year (None for faculty), capped to 1-8."""
+    if person.pgy is None:
+        return None
+    if person.pgy_academic_year is None:
+        return person.pgy
+    return max(1, min(8, person.pgy + academic_year - person.pgy_academic_year))

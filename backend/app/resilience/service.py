@@ -27,7 +27,7 @@ from app.resilience.health import (
     HalfDayClock,
     UtilizationThresholds,
 )
-from app.resilience.health_report import ContingencySummary, HealthReport, assess_health
+from app.resilience.health_report import HealthReport, assess_health
 from app.resilience.snapshot import load_snapshot
 
 DEFENSE_ALERT_KEY = "defense-level"
@@ -83,11 +83,6 @@ class HealthCheckOutcome:
         }
 
 
-def _contingency_summary(snapshot: ScheduleSnapshot, start: Any, end: Any) -> ContingencySummary:
-    """N-1/N-2 over the contingency window (fast enough to run on every health check)."""
-    return summarize_for_health(snapshot, start, end)
-
-
 def run_health_check(
     session: Session, *, now: datetime | None = None, settings: Settings | None = None
 ) -> HealthCheckOutcome:
@@ -107,9 +102,12 @@ def run_health_check(
     clock = clock_for(settings, snapshot)
     start = clock.today(now)
     end = start + timedelta(days=settings.HEALTH_CHECK_DAYS - 1)
-    problems = build_site_half_days(snapshot, start, end)
-    contingency = _contingency_summary(
-        snapshot, start, start + timedelta(days=settings.CONTINGENCY_HEALTH_DAYS - 1)
+    contingency_end = start + timedelta(days=settings.CONTINGENCY_HEALTH_DAYS - 1)
+    # Built once for both windows; N-1/N-2 is fast enough to run on every health check.
+    all_problems = build_site_half_days(snapshot, start, max(end, contingency_end))
+    problems = [p for p in all_problems if p.halfday.date <= end]
+    contingency = summarize_for_health(
+        [p for p in all_problems if p.halfday.date <= contingency_end], start, contingency_end
     )
     window = half_days(start, settings.HEALTH_CHECK_DAYS)
     absences: dict[str, list[Absence]] = defaultdict(list)
@@ -181,8 +179,7 @@ def _alert_on_defense_level(session: Session, report: HealthReport, now: datetim
 def publish_health_metrics(outcome: HealthCheckOutcome) -> None:
     """Set the Prometheus gauges from a health check."""
     r = outcome.report
-    rate = r.utilization.to_json()["rate"]
-    metrics.utilization_rate.set(float("inf") if rate is None else float(rate))  # type: ignore[arg-type]
+    metrics.utilization_rate.set(r.utilization.rate)  # +Inf when demand meets nobody
     metrics.utilization_level.set(metrics.LEVEL_VALUES[r.utilization_level.value])
     metrics.defense_level.set(metrics.LEVEL_VALUES[r.defense.level.value])
     metrics.coverage_rate.set(r.coverage_rate)
