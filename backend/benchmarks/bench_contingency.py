@@ -37,18 +37,18 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from app.core.db import make_engine  # noqa: E402
 from app.core.migrate import upgrade_database  # noqa: E402
+from app.demo.generator import generate_demo_program  # noqa: E402
+from app.domain.coverage import build_site_half_days  # noqa: E402
+from app.domain.schedule import Absence as AbsenceData  # noqa: E402
+from app.domain.snapshot import load_snapshot  # noqa: E402
 from app.models.activity import Activity, MinFacultyRule  # noqa: E402
 from app.models.schedule import Absence, Assignment  # noqa: E402
-from app.programs.demo import generate_demo_program  # noqa: E402
 from app.programs.service import import_program  # noqa: E402
-from app.resilience.contingency import analyze_contingency  # noqa: E402
-from app.resilience.contingency_whatif import (  # noqa: E402
+from app.resilience.contingency.core import analyze_contingency  # noqa: E402
+from app.resilience.contingency.whatif import (  # noqa: E402
     absence_impact,
     cross_training_candidates,
 )
-from app.resilience.coverage import build_site_half_days  # noqa: E402
-from app.resilience.domain import Absence as AbsenceData  # noqa: E402
-from app.resilience.snapshot import load_snapshot  # noqa: E402
 from benchmarks.bench_contingency_core import best_of  # noqa: E402
 from tests.resilience.reference import reference_analysis  # noqa: E402
 

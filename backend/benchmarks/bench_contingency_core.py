@@ -22,9 +22,9 @@ from pathlib import Path
 BACKEND = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(BACKEND))  # for ``app`` and the reference in tests/resilience
 
-from app.resilience import contingency_shape  # noqa: E402
-from app.resilience.contingency import analyze_contingency  # noqa: E402
-from app.resilience.contingency_whatif import cross_training_candidates  # noqa: E402
+from app.resilience.contingency import shape as contingency_shape  # noqa: E402
+from app.resilience.contingency.core import analyze_contingency  # noqa: E402
+from app.resilience.contingency.whatif import cross_training_candidates  # noqa: E402
 from tests.resilience.factories import realistic_problems  # noqa: E402
 from tests.resilience.reference import reference_analysis  # noqa: E402
 

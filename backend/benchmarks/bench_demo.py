@@ -23,10 +23,10 @@ from typing import Any
 BACKEND = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(BACKEND))
 
+from app.demo.generator import generate_demo_program  # noqa: E402
+from app.domain.coverage import build_site_half_days, gaps_of  # noqa: E402
 from app.programs.convert import snapshot_from_document  # noqa: E402
-from app.programs.demo import generate_demo_program  # noqa: E402
 from app.programs.document import validate_program  # noqa: E402
-from app.resilience.coverage import build_site_half_days, gaps_of  # noqa: E402
 
 START = date(2026, 1, 5)  # a fixed Monday, so that runs compare
 SIZES: dict[str, dict[str, int]] = {

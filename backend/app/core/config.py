@@ -59,7 +59,6 @@ class Settings(BaseSettings):
     AM_END: str = "12:00"
     PM_START: str = "13:00"
     PM_END: str = "17:00"
-    ACADEMIC_YEAR_START: str = "07-01"
 
     # Utilization levels (RESILIENCE_MODEL.md section 4)
     UTILIZATION_YELLOW: float = 0.70

@@ -17,11 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.errors import InputError, NotFound, Problem, ValidationFailed
+from app.domain.schedule import ABSENCE_TYPES, Half
 from app.models.audit import record_audit
 from app.models.person import Person
 from app.models.schedule import Absence
 from app.programs.fields import ID_PATTERN, parse_date
-from app.resilience.domain import ABSENCE_TYPES, Half
 
 CSV_COLUMNS = ("id", "person_id", "start", "end", "half", "type", "blocking", "reason")
 CSV_REQUIRED = ("person_id", "start", "end", "type")

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from app.resilience.domain import (
+from app.domain.schedule import (
     ABSENCE_TYPES,
     RELEASABLE_BY_DEFAULT,
     Absence,

@@ -10,8 +10,7 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from app.programs.fields import FieldReader, parse_date
-from app.resilience.domain import (
+from app.domain.schedule import (
     ABSENCE_TYPES,
     RELEASABLE_BY_DEFAULT,
     AssignmentRole,
@@ -19,6 +18,7 @@ from app.resilience.domain import (
     Half,
     PersonKind,
 )
+from app.programs.fields import FieldReader, parse_date
 
 FORMAT_NAME = "residency-scheduler/program"
 FORMAT_VERSION = 1

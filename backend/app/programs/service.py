@@ -16,13 +16,13 @@ from typing import Any
 from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session
 
+from app.domain.schedule import PersonKind
 from app.models.activity import Activity, MinFacultyRule
 from app.models.audit import record_audit
 from app.models.person import Person, Qualification, person_qualification
 from app.models.program import PROGRAM_ROW_ID, Program, Site
 from app.models.schedule import Absence, Assignment, Holiday
 from app.programs.document import FORMAT_NAME, FORMAT_VERSION, validate_program
-from app.resilience.domain import PersonKind
 
 # Children first, so that deleting in this order never breaks a foreign key.
 _PROGRAM_TABLES: tuple[Table, ...] = tuple(

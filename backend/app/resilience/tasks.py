@@ -22,22 +22,21 @@ from app.core.celery_app import TASK_MAX_RETRIES, TASK_RETRY_BACKOFF_MAX_S, cele
 from app.core.config import get_settings
 from app.core.db import session_scope
 from app.core.errors import TransientError
+from app.domain.snapshot import load_snapshot
 from app.models.base import utcnow
-from app.resilience.contingency_service import (
+from app.resilience.contingency.chunks import (
     ChunkAnalysis,
     analyze_chunk,
     chunk_dates,
     merge_chunks,
-    publish_contingency_metrics,
-    run_contingency_report,
-    store_report,
 )
-from app.resilience.service import (
+from app.resilience.contingency.service import run_contingency_report
+from app.resilience.health.service import (
     clock_for,
     publish_health_metrics,
     run_health_check,
 )
-from app.resilience.snapshot import load_snapshot
+from app.resilience.reports import publish_contingency_metrics, store_report
 
 logger = logging.getLogger(__name__)
 

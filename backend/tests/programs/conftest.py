@@ -1,11 +1,11 @@
-"""A command-line app with the program commands, as ``app.cli`` registers them."""
+"""A command-line app with the program commands, as ``app.cli.main`` registers them."""
 
 from __future__ import annotations
 
 import pytest
 import typer
 
-from app.programs.commands import absences_app, export_cmd, import_cmd
+from app.cli.programs import absences_app, export_cmd, import_cmd
 
 
 @pytest.fixture

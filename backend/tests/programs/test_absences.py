@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from app.core.errors import NotFound, ValidationFailed
+from app.domain.schedule import Half
 from app.models.schedule import Absence
 from app.programs.absences import (
     AbsenceEntry,
@@ -22,7 +23,6 @@ from app.programs.absences import (
     remove_absence,
 )
 from app.programs.service import export_program, import_program
-from app.resilience.domain import Half
 from tests.programs.factories import small_program
 
 DAY = date(2027, 1, 10)

@@ -10,11 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from app.programs.convert import snapshot_from_document
-from app.programs.demo import generate_demo_program
-from app.programs.document import validate_program
-from app.programs.service import import_program
-from app.resilience.domain import (
+from app.demo.generator import generate_demo_program
+from app.domain.schedule import (
     ABSENCE_TYPES,
     RELEASABLE_BY_DEFAULT,
     AssignmentRole,
@@ -25,7 +22,10 @@ from app.resilience.domain import (
     PersonKind,
     ScheduleSnapshot,
 )
-from app.resilience.snapshot import load_snapshot
+from app.domain.snapshot import load_snapshot
+from app.programs.convert import snapshot_from_document
+from app.programs.document import validate_program
+from app.programs.service import import_program
 from tests.programs.factories import random_program, small_program
 
 

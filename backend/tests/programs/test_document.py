@@ -11,8 +11,8 @@ import pytest
 
 import app.programs
 from app.core.errors import ValidationFailed
+from app.domain.schedule import ABSENCE_TYPES, Category
 from app.programs.document import dump_program, parse_program_text, validate_program
-from app.resilience.domain import ABSENCE_TYPES, Category
 from tests.programs.factories import random_program, small_program, with_change
 
 

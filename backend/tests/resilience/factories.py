@@ -10,8 +10,8 @@ import random
 from dataclasses import replace
 from datetime import date, timedelta
 
-from app.resilience.coverage import ActivityDemand, PoolMember, SiteHalfDay, gaps_of
-from app.resilience.domain import (
+from app.domain.coverage import ActivityDemand, PoolMember, SiteHalfDay, gaps_of
+from app.domain.schedule import (
     Absence,
     Activity,
     Assignment,

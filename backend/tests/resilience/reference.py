@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from app.resilience.coverage import SiteHalfDay
+from app.domain.coverage import SiteHalfDay
 
 Where = tuple[object, str]  # (HalfDay, site)
 

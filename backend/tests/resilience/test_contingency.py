@@ -18,10 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.resilience.contingency import ContingencyResult, analyze_contingency, merge
-from app.resilience.contingency_whatif import absence_impact, cross_training_candidates
-from app.resilience.coverage import ActivityDemand, PoolMember, SiteHalfDay, build_site_half_days
-from app.resilience.domain import Absence, Category, Half, HalfDay
+from app.domain.coverage import ActivityDemand, PoolMember, SiteHalfDay, build_site_half_days
+from app.domain.schedule import Absence, Category, Half, HalfDay
+from app.resilience.contingency.core import ContingencyResult, analyze_contingency, merge
+from app.resilience.contingency.whatif import absence_impact, cross_training_candidates
 from tests.resilience.factories import (
     START,
     random_problems,

@@ -8,23 +8,19 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.demo.generator import generate_demo_program
+from app.domain.coverage import build_site_half_days, gaps_of
+from app.domain.schedule import Half
+from app.domain.snapshot import load_snapshot
 from app.models.alert import Alert, AlertStatus
 from app.models.resilience import ContingencyReport, HealthCheckRecord
 from app.programs.absences import AbsenceEntry, add_absence
-from app.programs.demo import generate_demo_program
 from app.programs.service import import_program
-from app.resilience.contingency import analyze_contingency
-from app.resilience.contingency_service import (
-    N1_ALERT_PREFIX,
-    analyze_window,
-    report_is_stale,
-    run_contingency_report,
-    what_if_absence,
-)
-from app.resilience.coverage import build_site_half_days, gaps_of
-from app.resilience.domain import Half
-from app.resilience.service import run_health_check
-from app.resilience.snapshot import load_snapshot
+from app.resilience.contingency.chunks import analyze_window
+from app.resilience.contingency.core import analyze_contingency
+from app.resilience.contingency.service import run_contingency_report, what_if_absence
+from app.resilience.health.service import run_health_check
+from app.resilience.reports import N1_ALERT_PREFIX, report_is_stale
 
 START = date(2026, 11, 30)  # a Monday
 

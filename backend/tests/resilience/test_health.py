@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.resilience.coverage import Gap, faculty_demand
-from app.resilience.domain import Category, Half, HalfDay
-from app.resilience.health import (
-    HalfDayClock,
+from app.domain.clock import HalfDayClock
+from app.domain.coverage import Gap, faculty_demand
+from app.domain.schedule import Category, Half, HalfDay
+from app.resilience.health.levels import (
     Level,
     Utilization,
     UtilizationThresholds,

@@ -9,12 +9,12 @@ from celery import Celery
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from app.demo.generator import generate_demo_program
+from app.domain.snapshot import load_snapshot
 from app.models.resilience import ContingencyReport, HealthCheckRecord
-from app.programs.demo import generate_demo_program
 from app.programs.service import import_program
-from app.resilience.contingency import ContingencyResult
-from app.resilience.contingency_service import analyze_window
-from app.resilience.snapshot import load_snapshot
+from app.resilience.contingency.chunks import analyze_window
+from app.resilience.contingency.core import ContingencyResult
 from tests.support.celery_fixtures import CeleryWorkerProcess, StartWorker
 
 pytestmark = pytest.mark.redis

@@ -1,0 +1,178 @@
+"""Command-line views of the contingency analysis: ``analyze contingency`` and ``what-if``."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from app.cli.output import reported_errors
+from app.core.config import get_settings
+from app.core.db import session_scope
+from app.core.errors import InputError
+from app.domain.schedule import Half
+from app.models.base import utcnow
+from app.resilience.contingency.service import run_contingency_report, what_if_absence
+from app.resilience.health.service import clock_for
+from app.resilience.reports import publish_contingency_metrics
+
+out = Console()
+err = Console(stderr=True)  # progress bars, so that stdout stays clean for --json
+what_if_app = typer.Typer(help="Ask what a change would do, without changing anything.")
+
+
+def _parse_date(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{option}: expected a date YYYY-MM-DD, got {value!r}") from None
+
+
+def _where(e: dict[str, Any]) -> str:
+    return f"{e['date']} {e['half']} @{e['site']}"
+
+
+def analyze_contingency_cmd(
+    days_ahead: Annotated[int, typer.Option("--days-ahead", min=1, help="Days to analyse.")] = 90,
+    start: Annotated[str | None, typer.Option(help="First date (default: today).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print every finding as JSON.")] = False,
+) -> None:
+    """Exact N-1/N-2 contingency analysis, stored as a report (same input: same report)."""
+    with reported_errors():
+        first = (
+            _parse_date(start, "--start") if start else clock_for(get_settings()).today(utcnow())
+        )
+        with session_scope() as session:
+            if as_json:
+                outcome = run_contingency_report(session, start=first, days_ahead=days_ahead)
+            else:
+                with Progress(
+                    TextColumn("analysing"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TextColumn("weeks"),
+                    TimeElapsedColumn(),
+                    console=err,
+                    transient=True,
+                ) as bar:
+                    task = bar.add_task("contingency", total=None)
+
+                    def progress(done: int, total: int) -> None:
+                        bar.update(task, completed=done, total=total)
+
+                    outcome = run_contingency_report(
+                        session, start=first, days_ahead=days_ahead, progress=progress
+                    )
+    publish_contingency_metrics(outcome)
+    if as_json:
+        print(json.dumps({"summary": outcome.summary(), "report": outcome.report}, indent=1))
+        return
+    _print_report(outcome.summary(), outcome.report)
+
+
+def _print_report(summary: dict[str, Any], report: dict[str, Any]) -> None:
+    verdict = {True: "[green]pass[/green]", False: "[red]FAIL[/red]"}
+    out.print(
+        f"Contingency {summary['start']} .. {summary['end']}  (report {summary['report_id']}"
+        f"{'' if summary['created'] else ', unchanged input: stored report'})"
+    )
+    out.print(f"  N-1 {verdict[summary['n1_pass']]}   N-2 {verdict[summary['n2_pass']]}")
+    out.print(
+        f"  {summary['gap_slots']} unfilled slot(s); {summary['critical_faculty']} critical"
+        f" faculty in {summary['n1_findings']} half-day findings; {summary['fatal_pairs']}"
+        f" fatal pairs in {summary['n2_findings']}"
+    )
+    if report["gaps"]:
+        table = Table(title="Gaps (already uncovered)")
+        for col in ("half-day", "activity", "needs", "missing"):
+            table.add_column(col)
+        for g in report["gaps"][:20]:
+            for x in g["gaps"]:
+                table.add_row(_where(g), x["activity_id"], x["qualification"], str(x["missing"]))
+        out.print(table)
+    people = {c["person_id"]: c for c in report["critical_faculty"]}
+    if people:
+        table = Table(title="Critical faculty (alone hold up these half-days)")
+        for col in ("faculty", "half-days", "residents", "irreplaceable as", "first half-days"):
+            table.add_column(col)
+        for row in report["rankings"]["critical_by_half_days"][:25]:
+            c = people[row["person_ids"][0]]
+            quals = sorted({q for e in c["exposures"] for q in e["qualifications"]})
+            first = ", ".join(_where(e) for e in c["exposures"][:3])
+            table.add_row(
+                f"{c['name']} ({c['person_id']})",
+                str(c["half_days"]),
+                str(c["residents_affected"]),
+                ", ".join(quals),
+                first + (" ..." if len(c["exposures"]) > 3 else ""),
+            )
+        out.print(table)
+    pairs = report["rankings"]["pairs_by_half_days"]
+    if pairs:
+        table = Table(title="Fatal pairs (top 15 by half-days)")
+        for col in ("pair", "half-days", "residents"):
+            table.add_column(col)
+        for row in pairs[:15]:
+            table.add_row(
+                " + ".join(row["person_ids"]), str(row["half_days"]), str(row["residents_affected"])
+            )
+        out.print(table)
+    if report["cross_training"]:
+        out.print("  Cross-training that removes the most findings:")
+        for o in report["cross_training"]:
+            out.print(
+                f"    - grant {o['qualification']} to {o['name']} ({o['person_id']}):"
+                f" removes {o['n1_removed']} N-1 and {o['n2_removed']} N-2 finding(s),"
+                f" fills {o['gap_slots_filled']} gap slot(s)",
+                highlight=False,
+            )
+
+
+@what_if_app.command("absence")
+def what_if_absence_cmd(
+    person: Annotated[str, typer.Option("--person", help="Person id.")],
+    from_: Annotated[str, typer.Option("--from", help="First day YYYY-MM-DD.")],
+    to: Annotated[str, typer.Option("--to", help="Last day YYYY-MM-DD.")],
+    half: Annotated[Half | None, typer.Option("--half", help="Only AM or PM.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """The gaps and N-1/N-2 findings a proposed absence would add (nothing is stored)."""
+    with reported_errors():
+        first = _parse_date(from_, "--from")
+        last = _parse_date(to, "--to")
+        if last - first > timedelta(days=366):
+            raise InputError("--from/--to: at most a year at a time")
+        with session_scope() as session:
+            impact, _ = what_if_absence(session, person_id=person, start=first, end=last, half=half)
+    data = impact.to_json()
+    if as_json:
+        print(json.dumps(data, indent=1))
+        return
+    span = f"{first} .. {last}" + (f" {half.value} only" if half else "")
+    out.print(f"What if {person} were away {span}:")
+    if impact.changes_nothing:
+        out.print("  nothing changes: no new gaps or contingency findings")
+        return
+    for g in data["gaps_added"]:
+        out.print(
+            f"  [red]new gap[/red] {_where(g)}: {g['activity_id']} short {g['missing']}"
+            f" {g['qualification']}"
+        )
+    for f in data["n1_added"]:
+        out.print(
+            f"  [dark_orange]new N-1[/dark_orange] {f['person_id']} alone holds up"
+            f" {_where(f)} ({', '.join(f['qualifications'])})"
+        )
+    n2 = data["n2_added"]
+    for f in n2[:30]:
+        out.print(f"  [yellow]new fatal pair[/yellow] {' + '.join(f['person_ids'])} {_where(f)}")
+    if len(n2) > 30:
+        out.print(f"  ... and {len(n2) - 30} more fatal-pair findings (use --json)")
+    removed = len(data["gaps_removed"]) + len(data["n1_removed"]) + len(data["n2_removed"])
+    if removed:
+        out.print(f"  ({removed} finding(s) would disappear, e.g. where the person held a slot)")

@@ -1,0 +1,97 @@
+"""The ``demo-data`` command: generate the demo program, write it to a file or load it.
+
+Registered in ``app.cli.main`` as ``residency-scheduler demo-data``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from app.cli.output import reported_errors
+from app.core.db import session_scope
+from app.core.errors import InputError
+from app.core.migrate import upgrade_database
+from app.demo.generator import generate_demo_program
+from app.programs.document import dump_program, validate_program
+from app.programs.service import import_program
+
+DEMO_SOURCE = "demo-data"
+"""The source name the import and its audit record carry."""
+
+
+def summarize_demo(document: dict[str, Any]) -> str:
+    """A few readable lines about a program document: who, what, how much."""
+    kinds = Counter(p["kind"] for p in document["people"])
+    days = sorted({a["date"] for a in document["assignments"]})
+    half_days = len({(a["date"], a["half"]) for a in document["assignments"]})
+    span = f"{days[0]} to {days[-1]}" if days else "no dates"
+    on_first_day = sum(
+        1
+        for p in document["people"]
+        if p["kind"] == "resident"
+        and days
+        and (p["active_from"] or days[0]) <= days[0] <= (p["active_to"] or days[0])
+    )
+    absence_types = Counter(a["type"] for a in document["absences"])
+    absences = ", ".join(f"{n} {kind}" for kind, n in absence_types.most_common())
+    return "\n".join(
+        [
+            f"{document['program']['name']}: {span}",
+            f"  people: {kinds['faculty']} faculty, {kinds['resident']} residents "
+            f"({on_first_day} of them on the first day)",
+            f"  activities: {len(document['activities'])} at {len(document['sites'])} sites, "
+            f"{len(document['qualifications'])} qualifications",
+            f"  half-days: {half_days} with assignments, {len(document['holidays'])} holidays",
+            f"  assignments: {len(document['assignments'])}",
+            f"  absences: {len(document['absences'])} ({absences or 'none'})",
+        ]
+    )
+
+
+def demo_data_cmd(
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 0,
+    faculty: Annotated[int, typer.Option(help="Faculty members.")] = 22,
+    residents: Annotated[
+        int | None, typer.Option(help="Residents on the first day (default: 1.64 per faculty).")
+    ] = None,
+    weeks: Annotated[int, typer.Option(help="Weeks of half-days from this week's Monday.")] = 52,
+    qualifications: Annotated[
+        int, typer.Option(help="Qualifications (named ones, then special_NN).")
+    ] = 8,
+    output: Annotated[
+        Path | None, typer.Option(help="Write the program file here instead of loading it.")
+    ] = None,
+) -> None:
+    """Generate a realistic demo program and load it into the database (or write a file)."""
+    console = Console()
+    with reported_errors():
+        document = generate_demo_program(
+            seed=seed,
+            faculty=faculty,
+            residents=residents,
+            weeks=weeks,
+            qualifications=qualifications,
+        )
+        if output is not None:
+            canonical = validate_program(document, source=DEMO_SOURCE)
+            try:
+                output.write_text(dump_program(canonical), encoding="utf-8")
+            except OSError as exc:
+                raise InputError(f"{output}: cannot write: {exc}") from exc
+            console.print(f"wrote {output}", highlight=False)
+        else:
+            _load(document)
+    console.print(summarize_demo(document), highlight=False)
+
+
+def _load(document: dict[str, Any]) -> None:
+    upgrade_database()
+    with session_scope() as session:
+        summary = import_program(session, document, source=DEMO_SOURCE, actor=None)
+    verb = "loaded into the database" if summary.changed else "already in the database"
+    Console().print(f"demo program {verb}", highlight=False)

@@ -1,0 +1,136 @@
+"""``residency-scheduler``: thin commands over the services.
+
+Exit codes come from ``app.core.errors.EXIT_CODES`` (2 for bad input).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from app.cli.analyze import analyze_contingency_cmd, what_if_app
+from app.cli.demo import demo_data_cmd
+from app.cli.output import reported_errors
+from app.cli.programs import absences_app, export_cmd, import_cmd
+
+app = typer.Typer(
+    name="residency-scheduler",
+    help="Resilience engine of a residency program's schedule.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+analyze_app = typer.Typer(help="Run an analysis now, in this process.", no_args_is_help=True)
+app.add_typer(analyze_app, name="analyze")
+app.add_typer(what_if_app, name="what-if")
+analyze_app.command("contingency")(analyze_contingency_cmd)
+app.command("import", help="Replace the program's schedule data with a program file.")(import_cmd)
+app.command("export", help="Write the program's schedule data to a program file.")(export_cmd)
+app.add_typer(absences_app, name="absences", help="Enter, remove and list absences.")
+app.command("demo-data", help="Load a realistic demo program (or write it with --output).")(
+    demo_data_cmd
+)
+
+out = Console()
+
+LEVEL_STYLE = {"GREEN": "green", "YELLOW": "yellow", "ORANGE": "dark_orange", "RED": "red"}
+
+
+def _styled(level: str) -> str:
+    style = LEVEL_STYLE.get(level, "bold white on black")
+    return f"[{style}]{level}[/{style}]"
+
+
+@app.command("migrate")
+def migrate_cmd() -> None:
+    """Bring the database schema up to date (alembic upgrade head)."""
+    from app.core.migrate import upgrade_database
+
+    with reported_errors():
+        upgrade_database()
+    out.print("database schema is up to date")
+
+
+@analyze_app.command("health")
+def analyze_health_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full result as JSON.")] = False,
+) -> None:
+    """Run the health check now and print its summary (it is stored like a scheduled one)."""
+    from app.core.db import session_scope
+    from app.resilience.health.service import publish_health_metrics, run_health_check
+
+    with reported_errors(), session_scope() as session:
+        outcome = run_health_check(session)
+    publish_health_metrics(outcome)
+    result = outcome.report.to_json()
+    if as_json:
+        print(json.dumps({"summary": outcome.summary(), "result": result}, indent=2))
+        return
+    _print_health(outcome.summary(), result)
+
+
+def _print_health(summary: dict[str, Any], result: dict[str, Any]) -> None:
+    out.print(
+        f"Health check {summary['window_start']} .. {summary['window_end']}"
+        f"  (record {summary['record_id']}, {summary['duration_s']:.2f} s)"
+    )
+    out.print(f"  Defense level      {_styled(summary['defense_level'])}")
+    util = result["utilization"]
+    rate = "n/a" if util["rate"] is None else f"{util['rate']:.1%}"
+    out.print(
+        f"  Utilization        {rate}  {_styled(summary['utilization_level'])}"
+        f"  ({util['demand']} faculty slots / {util['pool']} on hand)"
+    )
+    out.print(f"  Coverage           {result['coverage_rate']:.1%} of slots filled")
+    fac = result["faculty"]
+    out.print(
+        f"  Faculty            {fac['total']} active, {fac['present']} present, "
+        f"{fac['on_duty']} on duty"
+    )
+    cont = result["contingency"]
+    if "n1_pass" in cont:
+        out.print(
+            f"  N-1 / N-2          {summary['n1_status']} / {summary['n2_status']}"
+            f"  ({cont['critical_faculty']} critical faculty, {cont['fatal_pairs']} fatal pairs,"
+            f" {cont['window']['start']} .. {cont['window']['end']})"
+        )
+    else:
+        out.print("  N-1 / N-2          not yet analysed")
+    gaps = result["gaps"]
+    if gaps:
+        table = Table(title=f"Gaps ({summary['gap_slots']} unfilled slots)")
+        for col in ("half-day", "site", "activity", "category", "needs", "missing"):
+            table.add_column(col)
+        for g in gaps[:40]:
+            table.add_row(
+                f"{g['date']} {g['half']}",
+                g["site"],
+                g["activity_id"],
+                g["category"],
+                g["qualification"],
+                str(g["missing"]),
+            )
+        out.print(table)
+        if len(gaps) > 40:
+            out.print(f"  ... and {len(gaps) - 40} more gaps (use --json for all)")
+    else:
+        out.print("  Gaps               none")
+    reasons = result["defense"]["reasons"]
+    if reasons:
+        out.print("  Why:")
+        for reason in reasons[:8]:
+            out.print(f"    - {reason}", highlight=False)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    from app.core.logging import configure_logging
+
+    configure_logging()
+    command: Callable[..., Any] = typer.main.get_command(app)
+    command(args=argv if argv is not None else sys.argv[1:], prog_name="residency-scheduler")

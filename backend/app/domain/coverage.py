@@ -1,0 +1,294 @@
+"""Coverage of one half-day at one site (RESILIENCE_MODEL.md section 2).
+
+The faculty demand of an activity in a half-day is
+``max(min_faculty, ceil(n1 / r1 + n2 / r2))``; each unit is a slot that needs a faculty member
+holding the activity's qualification. Slots of one qualification at one site are
+interchangeable, so a half-day is represented by its demand per qualification and by its pool
+of present faculty; covering it is a bipartite b-matching of pool members (capacity one each)
+to qualifications (capacity = demand). ``max_assignment`` solves it exactly with augmenting
+paths.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from app.domain.presence import Presence
+from app.domain.schedule import (
+    Activity,
+    Assignment,
+    AssignmentRole,
+    Category,
+    Half,
+    HalfDay,
+    PersonKind,
+    ScheduleSnapshot,
+    half_days,
+    pgy_in_academic_year,
+)
+
+
+@dataclass(frozen=True)
+class ActivityDemand:
+    """The faculty an activity needs in one half-day, and the residents it supervises."""
+
+    activity_id: str
+    category: Category
+    qualification: str
+    demand: int
+    residents: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PoolMember:
+    person_id: str
+    qualifications: frozenset[str]
+
+
+@dataclass(frozen=True)
+class SiteHalfDay:
+    """One half-day at one site: what faculty it needs and who is on hand."""
+
+    halfday: HalfDay
+    site: str
+    demands: tuple[ActivityDemand, ...]
+    """Activities with positive demand, most protected category first."""
+    pool: tuple[PoolMember, ...]
+
+    @property
+    def total_demand(self) -> int:
+        return sum(d.demand for d in self.demands)
+
+    @property
+    def pool_size(self) -> int:
+        return len(self.pool)
+
+    def demand_by_qualification(self) -> dict[str, int]:
+        out: dict[str, int] = defaultdict(int)
+        for d in self.demands:
+            out[d.qualification] += d.demand
+        return dict(out)
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Slots left unfilled by every maximum matching's count (which activity: least protected)."""
+
+    halfday: HalfDay
+    site: str
+    activity_id: str
+    category: Category
+    qualification: str
+    missing: int
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            **self.halfday.to_json(),
+            "site": self.site,
+            "activity_id": self.activity_id,
+            "category": self.category.value,
+            "qualification": self.qualification,
+            "missing": self.missing,
+        }
+
+
+def _ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def faculty_demand(min_faculty: int, n1: int, n2: int, r1: int | None, r2: int | None) -> int:
+    """``max(min_faculty, ceil(n1/r1 + n2/r2))`` in exact integer arithmetic.
+
+    A missing ratio means that group needs no supervision.
+    """
+    num, den = 0, 1
+    if r1 and n1:
+        num, den = n1, r1
+    if r2 and n2:
+        num, den = num * r2 + n2 * den, den * r2
+    return max(min_faculty, _ceil_div(num, den) if num else 0)
+
+
+def build_site_half_days(
+    snapshot: ScheduleSnapshot,
+    start: date,
+    end: date,
+    shed: frozenset[Category] = frozenset(),
+) -> list[SiteHalfDay]:
+    """The coverage problems of every half-day from ``start`` to ``end`` inclusive.
+
+    Args:
+        snapshot: the schedule in effect.
+        start, end: the dates of the window (inclusive).
+        shed: categories whose activities are shed: no demand, faculty releasable.
+
+    Returns:
+        One ``SiteHalfDay`` per half-day and site that has demand or a pool, in time order.
+    """
+    # Building allocates a few hundred thousand small objects and no reference cycles; pausing
+    # the cyclic collector meanwhile saves about a third of the time on a large program.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _build_site_half_days(snapshot, start, end, shed)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _build_site_half_days(
+    snapshot: ScheduleSnapshot, start: date, end: date, shed: frozenset[Category]
+) -> list[SiteHalfDay]:
+    acts = snapshot.activities_by_id
+    people = snapshot.people_by_id
+    presence = Presence(snapshot.people_by_id, snapshot.absences, start, end)
+    academic_year = snapshot.program.academic_year
+    # Keyed by (date, half) tuples: hashed in C, unlike the HalfDay dataclass.
+    by_halfday: dict[tuple[date, Half], list[Assignment]] = defaultdict(list)
+    for asg in snapshot.assignments:
+        hd = asg.halfday
+        if start <= hd.date <= end:
+            by_halfday[hd.date, hd.half].append(asg)
+    # Activities with a minimum for some half-day are "in" it even with nobody assigned.
+    with_minimum = [a for a in snapshot.activities if a.min_faculty or a.min_faculty_rules]
+
+    days = (end - start).days + 1
+    out: list[SiteHalfDay] = []
+
+    for hd in half_days(start, days):
+        is_holiday = hd.date in snapshot.holidays
+        n1: dict[str, list[str]] = defaultdict(list)
+        n2: dict[str, list[str]] = defaultdict(list)
+        staffed: set[str] = set()
+        faculty_primary: list[tuple[str, Activity]] = []
+        faculty_backup: list[tuple[str, Activity]] = []
+        day, half = hd.date, hd.half
+        year = academic_year(day)
+        for asg in by_halfday.get((day, half), ()):
+            act = acts.get(asg.activity_id)
+            person = people.get(asg.person_id)
+            if act is None or person is None:
+                continue
+            primary = asg.role is AssignmentRole.PRIMARY
+            if primary:
+                staffed.add(act.id)
+            if not presence.present(person, hd):
+                continue
+            if person.kind is PersonKind.FACULTY:
+                (faculty_primary if primary else faculty_backup).append((person.id, act))
+            elif primary:
+                level = pgy_in_academic_year(person, year) or 2
+                (n1 if level == 1 else n2)[act.id].append(person.id)
+
+        demand_of: dict[str, int] = {}
+        candidates = {a.id for a in with_minimum} | staffed
+        for act_id in candidates:
+            act = acts[act_id]
+            if act.qualification is None or act.category in shed:
+                continue
+            d = faculty_demand(
+                act.min_faculty_on(hd, is_holiday),
+                len(n1[act_id]),
+                len(n2[act_id]),
+                act.ratio_pgy1,
+                act.ratio_pgy2plus,
+            )
+            if d > 0:
+                demand_of[act_id] = d
+
+        pools: dict[str, dict[str, PoolMember]] = defaultdict(dict)
+        for pid, act in faculty_primary:
+            releasable = act.releasable or act.category in shed
+            if act.id in demand_of or releasable:
+                pools[act.site][pid] = PoolMember(pid, snapshot.people_by_id[pid].qualifications)
+        for pid, act in faculty_backup:
+            pools[act.site][pid] = PoolMember(pid, snapshot.people_by_id[pid].qualifications)
+
+        demands_by_site: dict[str, list[ActivityDemand]] = defaultdict(list)
+        for act_id, d in demand_of.items():
+            act = acts[act_id]
+            assert act.qualification is not None
+            residents = tuple(sorted(n1[act_id] + n2[act_id]))
+            demands_by_site[act.site].append(
+                ActivityDemand(act_id, act.category, act.qualification, d, residents)
+            )
+        for site in sorted(set(pools) | set(demands_by_site)):
+            demands = sorted(
+                demands_by_site.get(site, []), key=lambda x: (x.category.protection, x.activity_id)
+            )
+            pool = tuple(sorted(pools.get(site, {}).values(), key=lambda m: m.person_id))
+            out.append(SiteHalfDay(hd, site, tuple(demands), pool))
+    return out
+
+
+def max_assignment(problem: SiteHalfDay, exclude: frozenset[str] = frozenset()) -> dict[str, str]:
+    """A maximum b-matching of pool members to qualification slots.
+
+    Args:
+        problem: the half-day at a site.
+        exclude: person ids taken out of the pool (a loss to test).
+
+    Returns:
+        person id -> qualification filled, for every matched pool member.
+    """
+    capacity = problem.demand_by_qualification()
+    holders: dict[str, list[str]] = defaultdict(list)
+    assigned: dict[str, str] = {}
+    edges = {
+        m.person_id: [q for q in sorted(m.qualifications) if q in capacity]
+        for m in problem.pool
+        if m.person_id not in exclude
+    }
+
+    def augment(person: str, seen: set[str]) -> bool:
+        for q in edges[person]:
+            if q in seen:
+                continue
+            seen.add(q)
+            if len(holders[q]) < capacity[q]:
+                holders[q].append(person)
+                assigned[person] = q
+                return True
+            for other in list(holders[q]):
+                if augment(other, seen):
+                    holders[q].remove(other)
+                    holders[q].append(person)
+                    assigned[person] = q
+                    return True
+        return False
+
+    for person in sorted(edges, key=lambda p: (len(edges[p]), p)):
+        if edges[person]:
+            augment(person, set())
+    return assigned
+
+
+def gaps_of(problem: SiteHalfDay, exclude: frozenset[str] = frozenset()) -> list[Gap]:
+    """The unfilled slots of ``problem``; within a qualification the least protected lose."""
+    assigned = max_assignment(problem, exclude)
+    filled: dict[str, int] = defaultdict(int)
+    for q in assigned.values():
+        filled[q] += 1
+    out: list[Gap] = []
+    for d in problem.demands:  # most protected first takes the filled slots first
+        take = min(d.demand, filled[d.qualification])
+        filled[d.qualification] -= take
+        if take < d.demand:
+            out.append(
+                Gap(
+                    problem.halfday,
+                    problem.site,
+                    d.activity_id,
+                    d.category,
+                    d.qualification,
+                    d.demand - take,
+                )
+            )
+    return out
+
+
+def is_covered(problem: SiteHalfDay, exclude: frozenset[str] = frozenset()) -> bool:
+    return len(max_assignment(problem, exclude)) == problem.total_demand

@@ -1,0 +1,143 @@
+"""Splitting a horizon into date chunks and merging their analyses (pure: no database).
+
+A chunk's analysis crosses the broker as JSON; merging the chunks of a horizon gives the same
+result and fingerprint as analysing it in one piece.
+"""
+
+from __future__ import annotations
+
+import time as _time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from app.core.errors import InputError
+from app.domain.coverage import SiteHalfDay, build_site_half_days
+from app.domain.fingerprint import site_half_day_digest, window_fingerprint
+from app.domain.schedule import ScheduleSnapshot
+from app.resilience.contingency.core import analyze_contingency
+from app.resilience.contingency.result import ContingencyResult, merge
+from app.resilience.health.report import ContingencySummary
+
+
+def summarize_for_health(
+    problems: Sequence[SiteHalfDay], start: date, end: date
+) -> ContingencySummary:
+    """N-1/N-2 of the health check's contingency window (RESILIENCE_MODEL.md section 4).
+
+    Args:
+        problems: the coverage problems of ``start``..``end``.
+    """
+    result = analyze_contingency(problems)
+    return ContingencySummary(
+        window_start=start,
+        window_end=end,
+        n1_halfdays=tuple(sorted({e.halfday for _, e in result.n1_findings()})),
+        n2_halfdays=tuple(sorted({e.halfday for _, e in result.n2_findings()})),
+        critical_faculty=len(result.critical_faculty),
+        fatal_pairs=len(result.fatal_pairs),
+        n1_pass=result.n1_pass,
+        n2_pass=result.n2_pass,
+    )
+
+
+@dataclass(frozen=True)
+class ChunkAnalysis:
+    """The analysis of one date chunk, in the JSON form that crosses the broker."""
+
+    start: date
+    end: date
+    result: ContingencyResult
+    digests: tuple[str, ...]
+    duration_s: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "result": self.result.to_json(ranking_limit=0),
+            "digests": list(self.digests),
+            "duration_s": self.duration_s,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ChunkAnalysis:
+        return cls(
+            date.fromisoformat(d["start"]),
+            date.fromisoformat(d["end"]),
+            ContingencyResult.from_json(d["result"]),
+            tuple(d["digests"]),
+            float(d.get("duration_s", 0.0)),
+        )
+
+
+def analyze_chunk(snapshot: ScheduleSnapshot, start: date, end: date) -> ChunkAnalysis:
+    """Analyse the dates ``start``..``end`` of ``snapshot``."""
+    t0 = _time.perf_counter()
+    problems = build_site_half_days(snapshot, start, end)
+    return _analyze_problems(problems, snapshot, start, end, t0)
+
+
+def _analyze_problems(
+    problems: Sequence[SiteHalfDay],
+    snapshot: ScheduleSnapshot,
+    start: date,
+    end: date,
+    t0: float,
+) -> ChunkAnalysis:
+    result = analyze_contingency(problems, snapshot.people_by_id)
+    digests = tuple(site_half_day_digest(p) for p in problems)
+    return ChunkAnalysis(start, end, result, digests, _time.perf_counter() - t0)
+
+
+def chunk_dates(start: date, end: date, chunk_days: int) -> list[tuple[date, date]]:
+    """Consecutive date ranges of at most ``chunk_days`` covering ``start``..``end``."""
+    if chunk_days < 1:
+        raise InputError("chunk size must be at least one day")
+    out: list[tuple[date, date]] = []
+    cur = start
+    while cur <= end:
+        last = min(end, cur + timedelta(days=chunk_days - 1))
+        out.append((cur, last))
+        cur = last + timedelta(days=1)
+    return out
+
+
+def analyze_window(
+    snapshot: ScheduleSnapshot,
+    start: date,
+    end: date,
+    *,
+    chunk_days: int = 7,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[ContingencyResult, str]:
+    """Analyse ``start``..``end`` chunk by chunk (for progress), merged; with its fingerprint."""
+    problems = build_site_half_days(snapshot, start, end)
+    return analyze_in_chunks(problems, snapshot, start, end, chunk_days, progress)
+
+
+def analyze_in_chunks(
+    problems: Sequence[SiteHalfDay],
+    snapshot: ScheduleSnapshot,
+    start: date,
+    end: date,
+    chunk_days: int = 7,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[ContingencyResult, str]:
+    chunks = chunk_dates(start, end, chunk_days)
+    parts: list[ChunkAnalysis] = []
+    for i, (a, b) in enumerate(chunks):
+        t0 = _time.perf_counter()
+        part = [p for p in problems if a <= p.halfday.date <= b]
+        parts.append(_analyze_problems(part, snapshot, a, b, t0))
+        if progress is not None:
+            progress(i + 1, len(chunks))
+    return merge_chunks(parts)
+
+
+def merge_chunks(parts: Sequence[ChunkAnalysis]) -> tuple[ContingencyResult, str]:
+    """Merge chunk analyses; the fingerprint equals that of one single-process analysis."""
+    ordered = sorted(parts, key=lambda c: c.start)
+    digests = [d for c in ordered for d in c.digests]
+    return merge([c.result for c in ordered]), window_fingerprint(digests)

@@ -1,0 +1,68 @@
+"""Database glue of the N-1/N-2 contingency analysis: the report of a window, and what-ifs."""
+
+from __future__ import annotations
+
+import time as _time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, timedelta
+
+from sqlalchemy.orm import Session
+
+from app.core.errors import InputError, NotFound
+from app.domain.coverage import SiteHalfDay, build_site_half_days
+from app.domain.schedule import Absence, Half
+from app.domain.snapshot import load_snapshot
+from app.resilience.contingency.chunks import analyze_in_chunks
+from app.resilience.contingency.whatif import AbsenceImpact, absence_impact
+from app.resilience.reports import ReportOutcome, store_report
+
+
+def run_contingency_report(
+    session: Session,
+    *,
+    start: date,
+    days_ahead: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> ReportOutcome:
+    """Analyse ``days_ahead`` days from ``start`` in this process and store the report."""
+    if days_ahead < 1:
+        raise InputError("--days-ahead must be at least 1")
+    end = start + timedelta(days=days_ahead - 1)
+    snapshot = load_snapshot(session, start=start, end=end)
+    t0 = _time.perf_counter()
+    problems = build_site_half_days(snapshot, start, end)
+    result, fingerprint = analyze_in_chunks(problems, snapshot, start, end, progress=progress)
+    duration = _time.perf_counter() - t0
+    return store_report(
+        session,
+        start=start,
+        end=end,
+        fingerprint=fingerprint,
+        result=result,
+        snapshot=snapshot,
+        duration_s=duration,
+        problems=problems,
+    )
+
+
+def what_if_absence(
+    session: Session,
+    *,
+    person_id: str,
+    start: date,
+    end: date,
+    half: Half | None = None,
+) -> tuple[AbsenceImpact, list[SiteHalfDay]]:
+    """The gaps and findings a proposed absence would add (nothing is stored)."""
+    if end < start:
+        raise InputError(f"--to {end} is before --from {start}")
+    snapshot = load_snapshot(session, start=start, end=end)
+    person = snapshot.people_by_id.get(person_id)
+    if person is None:
+        raise NotFound(f"no person with id {person_id!r}")
+    before = build_site_half_days(snapshot, start, end)
+    absence = Absence("what-if", person_id, start, end, "other", half=half, blocking=True)
+    after_snapshot = replace(snapshot, absences=(*snapshot.absences, absence))
+    after = build_site_half_days(after_snapshot, start, end)
+    return absence_impact(before, after, snapshot.people_by_id), after

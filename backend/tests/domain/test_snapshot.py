@@ -1,0 +1,103 @@
+"""The database-to-snapshot adapter agrees with the document converter, and is fast."""
+
+from __future__ import annotations
+
+import random
+import time
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from app.domain.schedule import ScheduleSnapshot
+from app.domain.snapshot import load_snapshot
+from app.programs.convert import snapshot_from_document
+from app.programs.document import validate_program
+from app.programs.service import import_program
+from tests.programs.factories import START, random_program, small_program
+
+
+def as_sets(snapshot: ScheduleSnapshot) -> dict[str, Any]:
+    return {
+        "program": snapshot.program,
+        "people": set(snapshot.people),
+        "activities": set(snapshot.activities),
+        "assignments": set(snapshot.assignments),
+        "absences": set(snapshot.absences),
+        "holidays": snapshot.holidays,
+    }
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_load_snapshot_equals_document_snapshot_when_imported(session: Session, seed: int) -> None:
+    doc = random_program(random.Random(seed)) if seed else small_program()
+    import_program(session, doc, source="p.json", actor=None)
+    session.commit()
+    loaded = load_snapshot(session)
+    expected = snapshot_from_document(validate_program(doc, source="p.json"))
+    assert as_sets(loaded) == as_sets(expected)
+    assert list(loaded.assignments) == sorted(
+        loaded.assignments, key=lambda a: (a.halfday, a.person_id)
+    )
+
+
+def test_load_snapshot_resolves_blocking_when_type_default_or_override(session: Session) -> None:
+    import_program(session, small_program(), source="p.json", actor=None)
+    session.commit()
+    absences = {a.id: a for a in load_snapshot(session).absences}
+    assert absences["A1"].blocking is True  # vacation, default
+    assert absences["A3"].blocking is True  # telework, overridden to blocking
+    assert [r.min_faculty for r in load_snapshot(session).activities_by_id["inpatient"]
+            .min_faculty_rules] == [2, 1]  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_load_snapshot_keeps_window_when_dates_given(session: Session, seed: int) -> None:
+    rng = random.Random(seed)
+    import_program(session, random_program(rng, days=20), source="p.json", actor=None)
+    session.commit()
+    everything = load_snapshot(session)
+    first = START + timedelta(days=rng.randint(0, 10))
+    last = first + timedelta(days=rng.randint(0, 6))
+    window = load_snapshot(session, start=first, end=last)
+    assert set(window.assignments) == {
+        a for a in everything.assignments if first <= a.halfday.date <= last
+    }
+    assert set(window.absences) == {
+        a for a in everything.absences if a.start <= last and a.end >= first
+    }
+    assert window.people == everything.people
+
+
+def test_load_snapshot_is_empty_when_nothing_was_imported(session: Session) -> None:
+    snapshot = load_snapshot(session)
+    assert (snapshot.people, snapshot.assignments) == ((), ())
+
+
+def big_program(faculty: int, weeks: int) -> dict[str, Any]:
+    doc = small_program()
+    quals = ["clinic_preceptor"]
+    doc["people"] = [
+        {"id": f"F{i:03d}", "name": f"F {i}", "kind": "faculty", "qualifications": quals}
+        for i in range(faculty)
+    ]
+    doc["absences"] = []
+    days = [date(2027, 1, 4) + timedelta(days=d) for d in range(weeks * 7)]
+    doc["assignments"] = [
+        {"person_id": p["id"], "date": d.isoformat(), "half": half, "activity_id": "clinic"}
+        for p in doc["people"] for d in days for half in ("AM", "PM")
+    ]  # fmt: skip
+    return doc
+
+
+@pytest.mark.slow
+def test_load_snapshot_takes_under_2_s_when_program_is_large(session: Session) -> None:
+    doc = big_program(faculty=150, weeks=52)
+    import_program(session, doc, source="big.json", actor=None)
+    session.commit()
+    began = time.perf_counter()
+    snapshot = load_snapshot(session)
+    elapsed = time.perf_counter() - began
+    assert len(snapshot.assignments) == 150 * 52 * 14
+    assert elapsed < 2.0, f"load_snapshot took {elapsed:.2f} s"
