@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -22,6 +24,8 @@ class Program(Base):
     main_site: Mapped[str] = mapped_column(String(64))
     academic_year_start: Mapped[str] = mapped_column(String(5))
     """``MM-DD`` on which PGY levels advance."""
+    schedule_end: Mapped[date | None] = mapped_column(default=None)
+    """Last day of the published schedule (None: the last date with an assignment)."""
 
     __table_args__ = (CheckConstraint(f"id = {PROGRAM_ROW_ID}", name="single_row"),)
 

@@ -17,6 +17,8 @@ class HealthCheckRecord(Base):
     __tablename__ = "health_check_record"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    """The Celery task id that made it (None from the command line): a redelivery is a no-op."""
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime] = mapped_column(default=utcnow)
     duration_s: Mapped[float]
