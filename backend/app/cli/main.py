@@ -67,6 +67,7 @@ def analyze_health_cmd(
     with reported_errors(), session_scope() as session:
         outcome = run_health_check(session)
     publish_health_metrics(outcome)
+    assert outcome.report is not None  # run now, not a redelivered task
     result = outcome.report.to_json()
     if as_json:
         print(json.dumps({"summary": outcome.summary(), "result": result}, indent=2))

@@ -7,10 +7,12 @@ lists each one with its default.
 
 from __future__ import annotations
 
+from datetime import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, computed_field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -55,10 +57,11 @@ class Settings(BaseSettings):
 
     # Program clock (RESILIENCE_MODEL.md section 0)
     PROGRAM_TIMEZONE: str = "America/New_York"
-    AM_START: str = "08:00"
-    AM_END: str = "12:00"
-    PM_START: str = "13:00"
-    PM_END: str = "17:00"
+    AM_START: time = time(8, 0)
+    AM_END: time = time(12, 0)
+    PM_START: time = time(13, 0)
+    PM_END: time = time(17, 0)
+    """Clock times (HH:MM) of the half-days, in the program's time zone: AM before PM."""
 
     # Utilization levels (RESILIENCE_MODEL.md section 4)
     UTILIZATION_YELLOW: float = 0.70
@@ -69,6 +72,8 @@ class Settings(BaseSettings):
     # Health check
     HEALTH_CHECK_DAYS: int = Field(default=7, ge=1)
     CONTINGENCY_HEALTH_DAYS: int = Field(default=14, ge=1)
+    URGENT_GAP_HOURS: int = Field(default=48, ge=1)
+    """A gap in patient-safety or ACGME work starting within this many hours is BLACK."""
     CONTINGENCY_CHUNK_DAYS: int = Field(default=30, ge=1)
     """Days per chunk when the daily analysis is split into a chord across workers."""
 
@@ -86,6 +91,14 @@ class Settings(BaseSettings):
         ]
         if levels != sorted(levels) or not all(0 < x <= 10 for x in levels):
             raise ValueError("UTILIZATION_* thresholds must be positive and increasing")
+        if not self.AM_START < self.AM_END <= self.PM_START < self.PM_END:
+            raise ValueError("half-day times must satisfy AM_START < AM_END <= PM_START < PM_END")
+        try:
+            ZoneInfo(self.PROGRAM_TIMEZONE)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"PROGRAM_TIMEZONE {self.PROGRAM_TIMEZONE!r} is not an IANA time zone"
+            ) from None
         return self
 
     @computed_field  # type: ignore[prop-decorator]

@@ -77,11 +77,12 @@ def periodic_health_check(self: Task) -> dict[str, Any]:
     """Check utilization, gaps, N-1/N-2 and the defense level of the coming days.
 
     Stores a health-check record, updates the Prometheus gauges and raises an alert when the
-    defense level is YELLOW or worse. Returns the record's summary.
+    defense level is YELLOW or worse. Returns the record's summary. A redelivered message (the
+    same task id) finds its record and changes nothing: no second record, no alert bump.
     """
     try:
         with session_scope() as session:
-            outcome = run_health_check(session)
+            outcome = run_health_check(session, task_id=self.request.id)
     except BaseException as exc:
         metrics.health_check_failures.labels(reason=_failure_reason(exc)).inc()
         raise

@@ -14,13 +14,8 @@ from hypothesis import strategies as st
 from app.domain.clock import HalfDayClock
 from app.domain.coverage import Gap, faculty_demand
 from app.domain.schedule import Category, Half, HalfDay
-from app.resilience.health.levels import (
-    Level,
-    Utilization,
-    UtilizationThresholds,
-    defense_level,
-    worst,
-)
+from app.resilience.health.levels import Level, Utilization, UtilizationThresholds, worst
+from app.resilience.health.verdict import VerdictPolicy, defense_level
 
 CLOCK = HalfDayClock(timezone="America/New_York")
 # 2026-12-01 09:00 in New York is 14:00 UTC.
@@ -165,3 +160,96 @@ def test_defense_gap_counts_at_least_as_much_as_n1_at_same_time() -> None:
                 gap_level = _level([Gap(hd, "main", "a", cat, "q", 1)])
                 n1_level = _level(n1=[hd], n2=[])
                 assert gap_level.rank >= n1_level.rank
+
+
+# --- Boundaries of section 4 (hand-written expectations) ----------------------------------------
+# NOW is 09:00 in New York on Tuesday 2026-12-01; AM half-days start at 08:00, PM at 13:00.
+
+
+def test_defense_urgent_gap_at_47_hours_is_black_and_at_49_hours_red() -> None:
+    dec3_am = _gap(TODAY + timedelta(days=2), Half.AM, Category.PATIENT_SAFETY)
+    # 2026-12-03 08:00 New York is 47 h after 09:00 on 12-01 ...
+    assert _level([dec3_am]) is Level.BLACK
+    # ... and 49 h after 07:00 on 12-01 (12:00 UTC).
+    at_seven = defense_level(
+        now=datetime(2026, 12, 1, 12, 0, tzinfo=UTC),
+        clock=CLOCK,
+        utilization_level=Level.GREEN,
+        gaps=[dec3_am],
+        n1_halfdays=[],
+        n2_halfdays=[],
+    )
+    assert at_seven.level is Level.RED
+    # ACGME work is urgent too; continuity of care is not.
+    assert _level([_gap(TODAY + timedelta(days=2), Half.AM, Category.ACGME_REQUIREMENTS)]) is (
+        Level.BLACK
+    )
+    assert _level([_gap(TODAY + timedelta(days=2), Half.AM)]) is Level.RED
+
+
+def test_defense_gap_on_day_6_is_red_and_on_day_7_orange() -> None:
+    assert _level([_gap(TODAY + timedelta(days=6), Half.PM)]) is Level.RED
+    assert _level([_gap(TODAY + timedelta(days=7), Half.AM)]) is Level.ORANGE
+
+
+def test_defense_n1_on_day_13_is_orange_and_on_day_14_yellow() -> None:
+    assert _level(n1=[HalfDay(TODAY + timedelta(days=13), Half.PM)], n2=[]) is Level.ORANGE
+    assert _level(n1=[HalfDay(TODAY + timedelta(days=14), Half.AM)], n2=[]) is Level.YELLOW
+
+
+def test_defense_fatal_pair_on_day_13_is_yellow_and_on_day_14_green() -> None:
+    assert _level(n1=[], n2=[HalfDay(TODAY + timedelta(days=13), Half.PM)]) is Level.YELLOW
+    assert _level(n1=[], n2=[HalfDay(TODAY + timedelta(days=14), Half.AM)]) is Level.GREEN
+
+
+def test_defense_windows_follow_the_policy() -> None:
+    short = VerdictPolicy(near_days=3, contingency_days=5, urgent_window=timedelta(hours=12))
+    gap_day_4 = _gap(TODAY + timedelta(days=4), Half.AM)
+    urgent_tomorrow = _gap(TODAY + timedelta(days=1), Half.AM, Category.PATIENT_SAFETY)
+
+    def level(**kw):  # type: ignore[no-untyped-def]
+        args = {"gaps": [], "n1_halfdays": [], "n2_halfdays": [], **kw}
+        return defense_level(
+            now=NOW, clock=CLOCK, utilization_level=Level.GREEN, policy=short, **args
+        ).level
+
+    assert level(gaps=[gap_day_4]) is Level.ORANGE  # beyond 3 days
+    assert level(gaps=[urgent_tomorrow]) is Level.RED  # 23 h away, beyond 12 h
+    assert level(n1_halfdays=[HalfDay(TODAY + timedelta(days=5), Half.AM)]) is Level.YELLOW
+    assert level(n1_halfdays=[HalfDay(TODAY + timedelta(days=4), Half.AM)]) is Level.ORANGE
+
+
+def test_defense_ignores_findings_of_ended_half_days() -> None:
+    # 13:30 in New York: this morning has ended, this afternoon has not.
+    after_lunch = datetime(2026, 12, 1, 18, 30, tzinfo=UTC)
+    this_am, this_pm = HalfDay(TODAY, Half.AM), HalfDay(TODAY, Half.PM)
+
+    def level(**kw):  # type: ignore[no-untyped-def]
+        args = {"gaps": [], "n1_halfdays": [], "n2_halfdays": [], **kw}
+        return defense_level(
+            now=after_lunch, clock=CLOCK, utilization_level=Level.GREEN, **args
+        ).level
+
+    assert level(n1_halfdays=[this_am]) is Level.GREEN
+    assert level(n2_halfdays=[this_am]) is Level.GREEN
+    assert level(gaps=[_gap(TODAY, Half.AM, Category.PATIENT_SAFETY)]) is Level.GREEN
+    assert level(n1_halfdays=[this_pm]) is Level.ORANGE
+    assert level(n2_halfdays=[this_pm]) is Level.YELLOW
+    assert level(gaps=[_gap(TODAY, Half.PM, Category.PATIENT_SAFETY)]) is Level.BLACK
+
+
+def test_defense_reasons_name_every_rule_that_fired_with_counts() -> None:
+    result = defense_level(
+        now=NOW,
+        clock=CLOCK,
+        utilization_level=Level.YELLOW,
+        gaps=[_gap(TODAY + timedelta(days=20), Half.AM), _gap(TODAY + timedelta(days=9), Half.PM)],
+        n1_halfdays=[HalfDay(TODAY + timedelta(days=30), Half.AM)],
+        n2_halfdays=[],
+    )
+    assert result.level is Level.ORANGE
+    assert result.reasons == (
+        "ORANGE: gap later in the horizon: clinic at main on 2026-12-10 PM and 1 more",
+        "YELLOW: utilization of the next 7 days",
+        "YELLOW: N-1 failure later in the horizon: 2026-12-31 AM",
+    )

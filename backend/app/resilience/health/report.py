@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from app.domain.clock import HalfDayClock
 from app.domain.coverage import Gap, SiteHalfDay, gaps_of
 from app.domain.schedule import HalfDay
-from app.resilience.health.levels import (
-    DefenseAssessment,
-    Level,
-    Utilization,
-    UtilizationThresholds,
-    defense_level,
-    utilization_of,
-)
+from app.resilience.health.levels import Level, Utilization, UtilizationThresholds, utilization_of
+from app.resilience.health.verdict import DefenseAssessment, VerdictPolicy, defense_level
 
 
 @dataclass(frozen=True)
@@ -35,17 +30,37 @@ class ContingencySummary:
 
 
 @dataclass(frozen=True)
+class LaterFindings:
+    """Gaps and findings beyond the health check's own windows, from the daily report.
+
+    Attributes:
+        source: how the report was chosen, for the record (its id, window, and whether used).
+    """
+
+    gaps: tuple[Gap, ...] = ()
+    n1_halfdays: tuple[HalfDay, ...] = ()
+    n2_halfdays: tuple[HalfDay, ...] = ()
+    source: dict[str, Any] = field(default_factory=lambda: {"status": "none"})
+
+
+@dataclass(frozen=True)
 class HealthReport:
-    """The state of the next days: utilization, gaps, contingency and the defense level."""
+    """The state of the next days: utilization, gaps, contingency and the defense level.
+
+    ``gaps`` are those of the health check's own windows; ``later`` holds what the daily
+    report adds beyond them. Both feed the defense level.
+    """
 
     window_start: date
     window_end: date
+    analysed_end: date
     utilization: Utilization
     utilization_level: Level
     gaps: tuple[Gap, ...]
     filled_slots: int
     defense: DefenseAssessment
     contingency: ContingencySummary | None
+    later: LaterFindings
     faculty_total: int
     faculty_present: int
     faculty_on_duty: int
@@ -76,6 +91,24 @@ class HealthReport:
         rate = self.utilization.rate
         return {
             "window": {"start": self.window_start.isoformat(), "end": self.window_end.isoformat()},
+            "horizon": {
+                "analysed": {
+                    "start": self.window_start.isoformat(),
+                    "end": self.analysed_end.isoformat(),
+                    "note": "half-days that have ended are left out",
+                },
+                "utilization": {
+                    "start": self.window_start.isoformat(),
+                    "end": self.window_end.isoformat(),
+                },
+                "contingency": None
+                if c is None
+                else {"start": c.window_start.isoformat(), "end": c.window_end.isoformat()},
+                "report": self.later.source,
+                "later_gaps": len(self.later.gaps),
+                "later_n1_half_days": len(self.later.n1_halfdays),
+                "later_n2_half_days": len(self.later.n2_halfdays),
+            },
             "utilization": self.utilization.to_json(),
             "utilization_level": self.utilization_level.value,
             "coverage_rate": round(self.coverage_rate, 6),
@@ -120,32 +153,50 @@ def assess_health(
     contingency: ContingencySummary | None,
     faculty_total: int,
     faculty_present: int,
+    later: LaterFindings | None = None,
+    policy: VerdictPolicy | None = None,
+    analysed_end: date | None = None,
 ) -> HealthReport:
-    """Assess the window's problems (and, when given, its contingency findings)."""
-    util = utilization_of(problems)
+    """Assess the analysed problems, and what the daily report adds beyond them.
+
+    Args:
+        problems: the coverage problems of every half-day the health check analyses itself
+            (its utilization and contingency windows), ended half-days already left out.
+        window_start, window_end: the utilization window; utilization, coverage and the
+            faculty on duty are of this window.
+        contingency: the N-1/N-2 summary of the contingency window (None: not analysed).
+        later: gaps and findings of the daily report beyond the analysed windows.
+        analysed_end: the last date of ``problems``' windows (default ``window_end``).
+    """
+    later = later or LaterFindings()
+    in_window = [p for p in problems if p.halfday.date <= window_end]
+    util = utilization_of(in_window)
     level = thresholds.level(util.rate)
     gaps: list[Gap] = []
     for p in problems:
         gaps.extend(gaps_of(p))
-    filled = util.demand - sum(g.missing for g in gaps)
-    on_duty = len({m.person_id for p in problems for m in p.pool})
+    window_gap_slots = sum(g.missing for g in gaps if g.halfday.date <= window_end)
+    on_duty = len({m.person_id for p in in_window for m in p.pool})
     defense = defense_level(
         now=now,
         clock=clock,
         utilization_level=level,
-        gaps=gaps,
-        n1_halfdays=None if contingency is None else contingency.n1_halfdays,
-        n2_halfdays=None if contingency is None else contingency.n2_halfdays,
+        gaps=[*gaps, *later.gaps],
+        n1_halfdays=None if contingency is None else (*contingency.n1_halfdays, *later.n1_halfdays),
+        n2_halfdays=None if contingency is None else (*contingency.n2_halfdays, *later.n2_halfdays),
+        policy=policy,
     )
     return HealthReport(
         window_start=window_start,
         window_end=window_end,
+        analysed_end=max(analysed_end or window_end, window_end),
         utilization=util,
         utilization_level=level,
         gaps=tuple(gaps),
-        filled_slots=filled,
+        filled_slots=util.demand - window_gap_slots,
         defense=defense,
         contingency=contingency,
+        later=later,
         faculty_total=faculty_total,
         faculty_present=faculty_present,
         faculty_on_duty=on_duty,

@@ -1,141 +1,202 @@
-"""Database glue of the resilience analyses: load a snapshot, run the pure core, store results.
+"""Database glue of the health check: load the schedule, run the pure verdict, store a record.
 
 Each function takes the caller's session (the caller owns the transaction, CONVENTIONS.md
 rule 4) and returns plain data.
+
+Which findings the verdict weighs (RESILIENCE_MODEL.md section 4, "the horizon"): every gap
+and N-1/N-2 finding of the health check's own windows (utilization: ``HEALTH_CHECK_DAYS``;
+contingency: ``CONTINGENCY_HEALTH_DAYS``), and those of the latest daily contingency report
+beyond them when that report is not stale. Half-days that have ended count for nothing.
 """
 
 from __future__ import annotations
 
 import time as _time
-from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.core import metrics
 from app.core.config import Settings, get_settings
 from app.domain.clock import HalfDayClock
-from app.domain.coverage import build_site_half_days
-from app.domain.schedule import Absence, HalfDay, ScheduleSnapshot, half_days
-from app.domain.snapshot import load_snapshot
+from app.domain.coverage import SiteHalfDay, build_site_half_days
+from app.domain.fingerprint import site_half_day_digest, window_fingerprint
+from app.domain.presence import Presence
+from app.domain.schedule import ScheduleSnapshot, half_days
+from app.domain.snapshot import load_program_info, load_snapshot
 from app.models.base import utcnow
-from app.models.resilience import HealthCheckRecord
+from app.models.resilience import ContingencyReport, HealthCheckRecord
 from app.notifications.service import raise_alert, resolve_alert
 from app.resilience.contingency.chunks import summarize_for_health
-from app.resilience.health.levels import (
-    ALERT_LEVEL_FOR,
-    UtilizationThresholds,
-)
-from app.resilience.health.report import HealthReport, assess_health
+from app.resilience.contingency.result import ContingencyResult
+from app.resilience.health.levels import ALERT_LEVEL_FOR
+from app.resilience.health.report import HealthReport, LaterFindings, assess_health
+from app.resilience.policy import HealthPolicy
 
 DEFENSE_ALERT_KEY = "defense-level"
 
 
-def _parse_hhmm(value: str) -> time:
-    hours, minutes = value.split(":")
-    return time(int(hours), int(minutes))
-
-
 def clock_for(settings: Settings, snapshot: ScheduleSnapshot | None = None) -> HalfDayClock:
     """The program's half-day clock: its own time zone if it has one, else the setting."""
-    tz = snapshot.program.timezone if snapshot is not None else settings.PROGRAM_TIMEZONE
-    return HalfDayClock(
-        timezone=tz or settings.PROGRAM_TIMEZONE,
-        am_start=_parse_hhmm(settings.AM_START),
-        am_end=_parse_hhmm(settings.AM_END),
-        pm_start=_parse_hhmm(settings.PM_START),
-        pm_end=_parse_hhmm(settings.PM_END),
-    )
-
-
-def thresholds_for(settings: Settings) -> UtilizationThresholds:
-    return UtilizationThresholds(
-        yellow=settings.UTILIZATION_YELLOW,
-        orange=settings.UTILIZATION_ORANGE,
-        red=settings.UTILIZATION_RED,
-        black=settings.UTILIZATION_BLACK,
-    )
+    tz = snapshot.program.timezone if snapshot is not None else None
+    return HealthPolicy.from_settings(settings).clock(tz)
 
 
 @dataclass(frozen=True)
 class HealthCheckOutcome:
+    """A stored health check: its record's id and summary, and the report when run now.
+
+    ``report`` is None when the record already existed (a redelivered task: nothing was run).
+    """
+
     record_id: int
-    report: HealthReport
+    summary_json: dict[str, Any]
+    report: HealthReport | None
     duration_s: float
+
+    @property
+    def repeated(self) -> bool:
+        return self.report is None
 
     def summary(self) -> dict[str, Any]:
         """The small JSON dict the task returns."""
-        r = self.report
-        return {
-            "record_id": self.record_id,
-            "window_start": r.window_start.isoformat(),
-            "window_end": r.window_end.isoformat(),
-            "utilization": r.utilization.to_json()["rate"],
-            "utilization_level": r.utilization_level.value,
-            "defense_level": r.defense.level.value,
-            "gap_slots": r.gap_slots,
-            "coverage_rate": round(r.coverage_rate, 4),
-            "n1_status": r.n1_status,
-            "n2_status": r.n2_status,
-            "duration_s": round(self.duration_s, 3),
-        }
+        return dict(self.summary_json)
+
+
+def record_summary(record: HealthCheckRecord) -> dict[str, Any]:
+    """The summary of a stored health-check record."""
+    result = record.result
+    return {
+        "record_id": record.id,
+        "window_start": record.window_start.isoformat(),
+        "window_end": record.window_end.isoformat(),
+        "utilization": record.utilization,
+        "utilization_level": record.utilization_level,
+        "defense_level": record.defense_level,
+        "gap_slots": record.gap_count,
+        "coverage_rate": round(float(result.get("coverage_rate", 1.0)), 4),
+        "n1_status": record.n1_status,
+        "n2_status": record.n2_status,
+        "duration_s": round(record.duration_s, 3),
+    }
+
+
+def _latest_report(session: Session, today: date) -> ContingencyReport | None:
+    """The newest daily report that still has days to come."""
+    return session.scalars(
+        select(ContingencyReport)
+        .where(ContingencyReport.end >= today)
+        .order_by(ContingencyReport.created_at.desc(), ContingencyReport.id.desc())
+        .limit(1)
+    ).first()
+
+
+def _later_findings(
+    report: ContingencyReport | None,
+    problems: Sequence[SiteHalfDay],
+    *,
+    gaps_after: date,
+    findings_after: date,
+) -> LaterFindings:
+    """What a fresh report adds beyond the health check's own windows."""
+    if report is None:
+        return LaterFindings()
+    source: dict[str, Any] = {
+        "id": report.id,
+        "start": report.start.isoformat(),
+        "end": report.end.isoformat(),
+        "created_at": report.created_at.isoformat(),
+    }
+    mine = (p for p in problems if report.start <= p.halfday.date <= report.end)
+    if window_fingerprint(site_half_day_digest(p) for p in mine) != report.fingerprint:
+        return LaterFindings(source={**source, "status": "stale: not used"})
+    result = ContingencyResult.from_json(report.report)
+    return LaterFindings(
+        gaps=tuple(g for sg in result.gaps for g in sg.gaps if g.halfday.date > gaps_after),
+        n1_halfdays=tuple(
+            sorted({e.halfday for _, e in result.n1_findings() if e.halfday.date > findings_after})
+        ),
+        n2_halfdays=tuple(
+            sorted({e.halfday for _, e in result.n2_findings() if e.halfday.date > findings_after})
+        ),
+        source={**source, "status": "used"},
+    )
 
 
 def run_health_check(
-    session: Session, *, now: datetime | None = None, settings: Settings | None = None
+    session: Session,
+    *,
+    now: datetime | None = None,
+    settings: Settings | None = None,
+    task_id: str | None = None,
 ) -> HealthCheckOutcome:
-    """Run the health check over the next ``HEALTH_CHECK_DAYS`` days and store its record."""
+    """Run the health check and store its record (and the defense-level alert).
+
+    Args:
+        now: the current instant (tests pass one).
+        task_id: the Celery task id; when a record of this task exists already (a redelivered
+            message), nothing is run again and that record is returned.
+    """
     settings = settings or get_settings()
+    if task_id is not None:
+        done = session.scalars(
+            select(HealthCheckRecord).where(HealthCheckRecord.task_id == task_id)
+        ).first()
+        if done is not None:
+            return HealthCheckOutcome(done.id, record_summary(done), None, done.duration_s)
+    policy = HealthPolicy.from_settings(settings)
     started = utcnow()
     t0 = _time.perf_counter()
     now = now or started
-    # Only the dates the checks look at (a day of margin for the program's own time zone).
-    rough_today = clock_for(settings).today(now)
-    days = max(settings.HEALTH_CHECK_DAYS, settings.CONTINGENCY_HEALTH_DAYS)
-    snapshot = load_snapshot(
-        session,
-        start=rough_today - timedelta(days=1),
-        end=rough_today + timedelta(days=days + 1),
-    )
-    clock = clock_for(settings, snapshot)
+    clock = policy.clock(load_program_info(session).timezone)
     start = clock.today(now)
-    end = start + timedelta(days=settings.HEALTH_CHECK_DAYS - 1)
-    contingency_end = start + timedelta(days=settings.CONTINGENCY_HEALTH_DAYS - 1)
-    # Built once for both windows; N-1/N-2 is fast enough to run on every health check.
-    all_problems = build_site_half_days(snapshot, start, max(end, contingency_end))
-    problems = [p for p in all_problems if p.halfday.date <= end]
-    contingency = summarize_for_health(
-        [p for p in all_problems if p.halfday.date <= contingency_end], start, contingency_end
+    end = start + timedelta(days=policy.utilization_days - 1)
+    contingency_end = start + timedelta(days=policy.contingency_days - 1)
+    analysed_end = start + timedelta(days=policy.analysed_days - 1)
+    report_row = _latest_report(session, start)
+    # One read for the windows and, when there is a report, its whole window (to check that
+    # it is not stale): every finding weighed comes from the same state of the schedule.
+    load_start, load_end = start, analysed_end
+    if report_row is not None:
+        load_start, load_end = min(start, report_row.start), max(analysed_end, report_row.end)
+    snapshot = load_snapshot(session, start=load_start, end=load_end)
+    loaded = build_site_half_days(snapshot, load_start, load_end)
+    later = _later_findings(
+        report_row, loaded, gaps_after=analysed_end, findings_after=contingency_end
     )
-    window = half_days(start, settings.HEALTH_CHECK_DAYS)
-    absences: dict[str, list[Absence]] = defaultdict(list)
-    for a in snapshot.absences:
-        absences[a.person_id].append(a)
-
-    def present_in(person_id: str, hd: HalfDay) -> bool:
-        return not any(a.covers(hd) for a in absences.get(person_id, ()))
-
-    active = [
-        f for f in snapshot.people if f.is_faculty and any(f.is_active(hd.date) for hd in window)
+    # Ended half-days count for nothing: they are not analysed at all, so no gap, finding or
+    # N-1 status comes from them.
+    live = [
+        p
+        for p in loaded
+        if start <= p.halfday.date <= analysed_end and clock.end_of(p.halfday) > now
     ]
-    present = [
-        f for f in active if any(f.is_active(hd.date) and present_in(f.id, hd) for hd in window)
-    ]
+    contingency = summarize_for_health(
+        [p for p in live if p.halfday.date <= contingency_end], start, contingency_end
+    )
+    faculty_total, faculty_present = _faculty_counts(snapshot, start, end)
     report = assess_health(
-        problems,
+        live,
         window_start=start,
         window_end=end,
         now=now,
         clock=clock,
-        thresholds=thresholds_for(settings),
+        thresholds=policy.thresholds,
         contingency=contingency,
-        faculty_total=len(active),
-        faculty_present=len(present),
+        faculty_total=faculty_total,
+        faculty_present=faculty_present,
+        later=later,
+        policy=policy.verdict,
+        analysed_end=analysed_end,
     )
     duration = _time.perf_counter() - t0
     record = HealthCheckRecord(
+        task_id=task_id,
         started_at=started,
         finished_at=utcnow(),
         duration_s=duration,
@@ -149,10 +210,31 @@ def run_health_check(
         n2_status=report.n2_status,
         result=report.to_json(),
     )
-    session.add(record)
+    try:
+        with session.begin_nested():
+            session.add(record)
+    except IntegrityError:
+        # The same task ran at the same moment elsewhere and stored first: that run counts.
+        if task_id is None:
+            raise
+        done = session.scalars(
+            select(HealthCheckRecord).where(HealthCheckRecord.task_id == task_id)
+        ).one()
+        return HealthCheckOutcome(done.id, record_summary(done), None, done.duration_s)
     _alert_on_defense_level(session, report, now)
     session.flush()
-    return HealthCheckOutcome(record.id, report, duration)
+    return HealthCheckOutcome(record.id, record_summary(record), report, duration)
+
+
+def _faculty_counts(snapshot: ScheduleSnapshot, start: date, end: date) -> tuple[int, int]:
+    """Faculty active on some day of the window, and those of them present some half-day."""
+    window = half_days(start, (end - start).days + 1)
+    presence = Presence(snapshot.people_by_id, snapshot.absences, start, end)
+    active = [
+        f for f in snapshot.people if f.is_faculty and any(f.is_active(h.date) for h in window)
+    ]
+    present = [f for f in active if any(presence.present(f, h) for h in window)]
+    return len(active), len(present)
 
 
 def _alert_on_defense_level(session: Session, report: HealthReport, now: datetime) -> None:
@@ -164,7 +246,7 @@ def _alert_on_defense_level(session: Session, report: HealthReport, now: datetim
     raise_alert(
         session,
         alert_level,
-        f"Defense level {level.value} for {report.window_start}..{report.window_end}",
+        f"Defense level {level.value} for {report.window_start}..{report.analysed_end}",
         {
             "dedup_key": DEFENSE_ALERT_KEY,
             "defense_level": level.value,
@@ -177,8 +259,10 @@ def _alert_on_defense_level(session: Session, report: HealthReport, now: datetim
 
 
 def publish_health_metrics(outcome: HealthCheckOutcome) -> None:
-    """Set the Prometheus gauges from a health check."""
+    """Set the Prometheus gauges from a health check run now (a repeated one sets nothing)."""
     r = outcome.report
+    if r is None:
+        return
     metrics.utilization_rate.set(r.utilization.rate)  # +Inf when demand meets nobody
     metrics.utilization_level.set(metrics.LEVEL_VALUES[r.utilization_level.value])
     metrics.defense_level.set(metrics.LEVEL_VALUES[r.defense.level.value])

@@ -1,0 +1,284 @@
+"""The health check against a real database: which findings reach the verdict, and its effects.
+
+Every program here is written by hand, and so is every expected level: the expectations come
+from RESILIENCE_MODEL.md section 4, not from the code under test.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.models.alert import Alert, AlertStatus
+from app.models.resilience import HealthCheckRecord
+from app.programs.absences import AbsenceEntry, add_absence, remove_absence
+from app.programs.service import import_program
+from app.resilience.contingency.service import run_contingency_report
+from app.resilience.health.service import DEFENSE_ALERT_KEY, run_health_check
+
+TODAY = date(2026, 12, 1)  # a Tuesday
+NOW = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)  # 09:00 in New York: this morning is under way
+AFTER_LUNCH = datetime(2026, 12, 1, 18, 30, tzinfo=UTC)  # 13:30: this morning has ended
+
+
+def _day(offset: int) -> str:
+    return (TODAY + timedelta(days=offset)).isoformat()
+
+
+def _program(
+    faculty: list[str],
+    assignments: list[tuple[str, int, str]],
+    rules: list[dict[str, Any]] | None = None,
+    *,
+    min_faculty: int = 0,
+    names: dict[str, str] | None = None,
+    active_to: dict[str, str] | None = None,
+    helpers: int = 0,
+) -> dict[str, Any]:
+    """Faculty holding ``inpatient_attending``; ``assignments`` are (person, day offset, half)
+    on the patient-safety inpatient service. ``helpers`` unqualified faculty (H1, ...) do admin
+    work in each of those half-days: they add to the pool, not to coverage."""
+    names = names or {}
+    active_to = active_to or {}
+    helper_ids = [f"H{i + 1}" for i in range(helpers)]
+    return {
+        "format": "residency-scheduler/program",
+        "version": 1,
+        "program": {
+            "name": "Health check test program",
+            "timezone": "America/New_York",
+            "main_site": "main",
+            "academic_year_start": "07-01",
+        },
+        "sites": [{"id": "main", "name": "Main hospital"}],
+        "qualifications": [{"id": "inpatient_attending", "name": "Inpatient attending"}],
+        "people": [
+            {
+                "id": f,
+                "name": names.get(f, f"Dr. {f}"),
+                "kind": "faculty",
+                "faculty_role": "core",
+                "qualifications": ["inpatient_attending"],
+                "weekly_cap": None,
+                "active_from": None,
+                "active_to": active_to.get(f),
+            }
+            for f in faculty
+        ]
+        + [
+            {
+                "id": h,
+                "name": f"Dr. {h}",
+                "kind": "faculty",
+                "faculty_role": "adjunct",
+                "qualifications": [],
+                "weekly_cap": None,
+                "active_from": None,
+                "active_to": None,
+            }
+            for h in helper_ids
+        ],  # fmt: skip
+        "activities": [
+            {
+                "id": "inpatient",
+                "name": "Inpatient service",
+                "category": "patient_safety",
+                "site": "main",
+                "qualification": "inpatient_attending",
+                "min_faculty": min_faculty,
+                "min_faculty_rules": rules or [],
+            },
+            {
+                "id": "admin",
+                "name": "Admin",
+                "category": "administration",
+                "site": "main",
+                "releasable": True,
+            },
+        ],  # fmt: skip
+        "holidays": [],
+        "assignments": [
+            {
+                "person_id": p,
+                "date": _day(d),
+                "half": h,
+                "activity_id": "inpatient",
+                "role": "primary",
+            }
+            for p, d, h in assignments
+        ]
+        + [
+            {"person_id": x, "date": _day(d), "half": h, "activity_id": "admin", "role": "primary"}
+            for _, d, h in sorted({(0, d, h) for _, d, h in assignments})
+            for x in helper_ids
+        ],  # fmt: skip
+        "absences": [],
+    }
+
+
+def _rule_on(offset: int, half: str = "AM") -> dict[str, Any]:
+    return {"min_faculty": 1, "start": _day(offset), "end": _day(offset), "half": half}
+
+
+def _load(session: Session, doc: dict[str, Any]) -> None:
+    import_program(session, doc, source="test", actor="test")
+    session.commit()
+
+
+def _absent(session: Session, person: str, offset: int, half: str | None = None) -> str:
+    from app.domain.schedule import Half
+
+    row = add_absence(
+        session,
+        AbsenceEntry(
+            person, TODAY + timedelta(days=offset), TODAY + timedelta(days=offset), "sick",
+            half=Half(half) if half else None,
+        ),
+        actor="test",
+    )  # fmt: skip
+    session.commit()
+    return row.id
+
+
+def _check(session: Session, now: datetime = NOW) -> HealthCheckRecord:
+    outcome = run_health_check(session, now=now)
+    session.commit()
+    record = session.get(HealthCheckRecord, outcome.record_id)
+    assert record is not None
+    return record
+
+
+def _reasons(record: HealthCheckRecord) -> list[str]:
+    return list(record.result["defense"]["reasons"])
+
+
+def test_health_gap_on_day_10_is_orange_not_green(session: Session) -> None:
+    # The only patient-safety service needs one faculty member on day 10 AM; nobody is there.
+    _load(session, _program(["F1"], [("F1", 12, "AM")], [_rule_on(10)]))
+    record = _check(session)
+    assert record.defense_level == "ORANGE"
+    assert record.n1_status == "fail"
+    assert any("gap later in the horizon" in r and "2026-12-11 AM" in r for r in _reasons(record))
+
+
+def test_health_n1_failure_turned_gap_by_an_absence_never_improves_the_level(
+    session: Session,
+) -> None:
+    _load(session, _program(["F1"], [("F1", 10, "AM"), ("F1", 12, "AM")], [_rule_on(10)]))
+    record = _check(session)
+    assert record.defense_level == "ORANGE"  # N-1 failure within 14 days
+    assert any("N-1 failure within 14 days: 2026-12-11 AM" in r for r in _reasons(record))
+    _absent(session, "F1", 10)
+    record = _check(session)
+    assert record.defense_level == "ORANGE"  # now a gap later in the horizon: still ORANGE
+    assert any("gap later in the horizon" in r for r in _reasons(record))
+
+
+def test_health_n1_status_fail_always_has_a_reason(session: Session) -> None:
+    # A gap on day 12 (beyond the 7-day utilization window, inside the 14-day one).
+    _load(session, _program(["F1"], [("F1", 13, "AM")], [_rule_on(12, "PM")]))
+    record = _check(session)
+    assert record.n1_status == "fail"
+    assert record.defense_level != "GREEN"
+    assert _reasons(record)
+
+
+def test_health_uses_a_fresh_daily_report_beyond_its_own_windows(session: Session) -> None:
+    # A gap on day 20 and an N-1 failure on day 25: only the 90-day report sees them.
+    _load(
+        session,
+        _program(["F1"], [("F1", 25, "AM"), ("F1", 30, "AM")], [_rule_on(20), _rule_on(25)]),
+    )
+    assert _check(session).defense_level == "GREEN"  # no report yet
+    report = run_contingency_report(session, start=TODAY, days_ahead=40)
+    session.commit()
+    record = _check(session)
+    assert record.defense_level == "ORANGE"
+    assert any("gap later in the horizon: inpatient at main on 2026-12-21 AM" in r
+               for r in _reasons(record))  # fmt: skip
+    assert any("N-1 failure later in the horizon: 2026-12-26 AM" in r for r in _reasons(record))
+    used = record.result["horizon"]["report"]
+    assert used["id"] == report.report_id and used["status"] == "used"
+
+
+def test_health_ignores_a_stale_daily_report_and_says_so(session: Session) -> None:
+    _load(session, _program(["F1", "F2"], [("F1", 20, "AM"), ("F1", 30, "AM")], [_rule_on(20)]))
+    run_contingency_report(session, start=TODAY, days_ahead=40)
+    session.commit()
+    assert _check(session).defense_level == "YELLOW"  # N-1 failure on day 20, from the report
+    # F2 joins F1 on day 20: the report no longer describes the schedule.
+    _load(
+        session,
+        _program(
+            ["F1", "F2"], [("F1", 20, "AM"), ("F2", 20, "AM"), ("F1", 30, "AM")], [_rule_on(20)]
+        ),
+    )
+    record = _check(session)
+    assert record.defense_level == "GREEN"
+    assert record.result["horizon"]["report"]["status"].startswith("stale")
+
+
+def test_health_ended_half_day_counts_for_nothing(session: Session) -> None:
+    # Today's AM needs one faculty member and F1 alone holds it: an N-1 failure until 12:00.
+    doc = _program(["F1"], [("F1", 0, "AM"), ("F1", 20, "AM")], [_rule_on(0)], helpers=3)
+    _load(session, doc)
+    assert _check(session, NOW).defense_level == "ORANGE"
+    ended = _check(session, AFTER_LUNCH)
+    assert ended.defense_level == "GREEN"
+    assert ended.n1_status == "pass"
+    # The same half-day made a gap by an absence: still nothing once it has ended.
+    _absent(session, "F1", 0, "AM")
+    assert _check(session, NOW).defense_level == "BLACK"
+    assert _check(session, AFTER_LUNCH).defense_level == "GREEN"
+
+
+def test_health_counts_active_and_present_faculty(session: Session) -> None:
+    # F1 works; F2 is away all week; F3 left the program before today; F4 is away one day.
+    doc = _program(
+        ["F1", "F2", "F3", "F4"],
+        [("F1", 1, "AM"), ("F4", 2, "AM"), ("F1", 20, "AM")],
+        active_to={"F3": _day(-1)},
+    )
+    _load(session, doc)
+    for offset in range(7):
+        _absent(session, "F2", offset)
+    _absent(session, "F4", 3)
+    record = _check(session)
+    assert record.result["faculty"] == {"total": 3, "present": 2, "on_duty": 2}
+
+
+def test_health_defense_alert_opens_then_resolves_at_green(session: Session) -> None:
+    staffed = [("F1", 2, "PM"), ("F2", 2, "PM"), ("F3", 2, "PM"), ("F1", 20, "AM")]
+    _load(session, _program(["F1", "F2", "F3"], staffed, [_rule_on(2, "PM")], helpers=3))
+    away = [_absent(session, "F1", 2, "PM"), _absent(session, "F2", 2, "PM")]
+    assert _check(session).defense_level == "ORANGE"  # F3 alone: an N-1 failure
+    away.append(_absent(session, "F3", 2, "PM"))
+    # A patient-safety gap starting in 52 hours (13:00 on 12-03): within 7 days, not 48 hours.
+    assert _check(session).defense_level == "RED"
+    alert = session.scalars(select(Alert).where(Alert.dedup_key == DEFENSE_ALERT_KEY)).one()
+    assert (alert.status, alert.level) == (AlertStatus.ACTIVE.value, "critical")
+    for absence_id in away:
+        remove_absence(session, absence_id, actor="test")
+    session.commit()
+    assert _check(session).defense_level == "GREEN"  # three on hand: no loss of two uncovers
+    session.refresh(alert)
+    assert alert.status == AlertStatus.RESOLVED.value
+
+
+def test_health_redelivered_task_is_a_no_op(session: Session) -> None:
+    _load(session, _program(["F1"], [("F1", 3, "AM")], [_rule_on(3)]))
+    first = run_health_check(session, now=NOW, task_id="task-1")
+    session.commit()
+    again = run_health_check(session, now=NOW + timedelta(minutes=5), task_id="task-1")
+    session.commit()
+    assert again.record_id == first.record_id and again.repeated and not first.repeated
+    assert session.scalar(select(func.count()).select_from(HealthCheckRecord)) == 1
+    alert = session.scalars(select(Alert).where(Alert.dedup_key == DEFENSE_ALERT_KEY)).one()
+    assert alert.occurrences == 1
+    run_health_check(session, now=NOW + timedelta(minutes=15), task_id="task-2")
+    session.commit()
+    session.refresh(alert)
+    assert alert.occurrences == 2
