@@ -93,6 +93,19 @@ def _print_health(summary: dict[str, Any], result: dict[str, Any]) -> None:
         f"  Faculty            {fac['total']} active, {fac['present']} present, "
         f"{fac['on_duty']} on duty"
     )
+    horizon = result["horizon"]
+    report = horizon["report"]
+    used = (
+        "no daily report yet"
+        if report.get("status") == "none"
+        else f"daily report {report['id']} ({report['start']} .. {report['end']}): "
+        f"{report['status']}"
+    )
+    out.print(
+        f"  Horizon            analysed {horizon['analysed']['start']} .. "
+        f"{horizon['analysed']['end']} (ended half-days left out); {used}",
+        highlight=False,
+    )
     cont = result["contingency"]
     if "n1_pass" in cont:
         out.print(

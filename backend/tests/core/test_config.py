@@ -135,3 +135,30 @@ def test_env_example_values_load_when_used_as_env_file() -> None:
     settings = Settings(_env_file=BACKEND_DIR / ".env.example")  # type: ignore[call-arg]
 
     assert settings.model_dump(exclude={"DATA_DIR"}) == _settings().model_dump(exclude={"DATA_DIR"})
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"AM_START": "25:00"}, "AM_START"),
+        ({"PM_END": "five pm"}, "PM_END"),
+        ({"AM_END": "13:30"}, "AM_START < AM_END <= PM_START < PM_END"),
+        ({"PM_START": "07:00"}, "AM_START < AM_END <= PM_START < PM_END"),
+        ({"PROGRAM_TIMEZONE": "Mars/Olympus_Mons"}, "not an IANA time zone"),
+    ],
+)
+def test_clock_settings_are_refused_when_not_times_in_order(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], message: str
+) -> None:
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_clock_settings_load_as_times_when_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AM_START", "07:30")
+    monkeypatch.setenv("PM_END", "18:15")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert (settings.AM_START.hour, settings.AM_START.minute) == (7, 30)
+    assert (settings.PM_END.hour, settings.PM_END.minute) == (18, 15)
