@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     CONTINGENCY_CHUNK_DAYS: int = Field(default=30, ge=1)
     """Days per chunk when the daily analysis is split into a chord across workers."""
 
+    # Alerts (RESILIENCE_MODEL.md section 8)
+    ALERT_COOLDOWN_HOURS: float = Field(default=24, gt=0)
+    """An unchanged active alert notifies again only after this many hours."""
+
     # Metrics
     METRICS_PORT: int = 9808
     """Port of the worker's Prometheus exposition (0 turns it off)."""
