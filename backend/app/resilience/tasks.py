@@ -22,6 +22,7 @@ from app.core.celery_app import TASK_MAX_RETRIES, TASK_RETRY_BACKOFF_MAX_S, cele
 from app.core.config import get_settings
 from app.core.db import session_scope
 from app.core.errors import TransientError
+from app.domain.coverage import build_site_half_days
 from app.domain.snapshot import load_snapshot
 from app.models.base import utcnow
 from app.resilience.contingency.chunks import (
@@ -30,13 +31,18 @@ from app.resilience.contingency.chunks import (
     chunk_dates,
     merge_chunks,
 )
+from app.resilience.contingency.crosstrain import cross_training_candidates
 from app.resilience.contingency.service import run_contingency_report
 from app.resilience.health.service import (
     clock_for,
     publish_health_metrics,
     run_health_check,
 )
-from app.resilience.reports import publish_contingency_metrics, store_report
+from app.resilience.reports import (
+    CROSS_TRAINING_RECOMMENDATIONS,
+    publish_contingency_metrics,
+    store_report,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -165,13 +171,16 @@ def merge_contingency_chunks(
     merge_s = time.perf_counter() - t0 + sum(p.duration_s for p in parts)
     with session_scope() as session:
         snapshot = load_snapshot(session, start=first, end=last)
+        problems = build_site_half_days(snapshot, first, last)
+        options = cross_training_candidates(problems, result, limit=CROSS_TRAINING_RECOMMENDATIONS)
         outcome = store_report(
             session,
             start=first,
             end=last,
             fingerprint=fingerprint,
             result=result,
-            snapshot=snapshot,
+            cross_training=options,
+            names={p.id: p.name for p in snapshot.people},
             duration_s=merge_s,
         )
     publish_contingency_metrics(outcome)

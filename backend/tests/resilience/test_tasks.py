@@ -15,6 +15,7 @@ from app.models.resilience import ContingencyReport, HealthCheckRecord
 from app.programs.service import import_program
 from app.resilience.contingency.chunks import analyze_window
 from app.resilience.contingency.core import ContingencyResult
+from app.resilience.reports import with_current_names
 from tests.support.celery_fixtures import CeleryWorkerProcess, StartWorker
 
 pytestmark = pytest.mark.redis
@@ -83,7 +84,8 @@ def test_contingency_chord_on_two_workers_equals_single_process(
         expected, fingerprint = analyze_window(snapshot, START, end, chunk_days=49)
         assert (row.start, row.end) == (START, end)
         assert row.fingerprint == fingerprint
-        assert ContingencyResult.from_json(row.report) == expected
+        names = {p.id: p.name for p in snapshot.people}
+        assert ContingencyResult.from_json(with_current_names(row.report, names)) == expected
         assert summary["critical_faculty"] == len(expected.critical_faculty)
     # Re-running on unchanged input returns the same stored report.
     again = client.send_task(

@@ -14,8 +14,9 @@ from app.domain.coverage import SiteHalfDay, build_site_half_days
 from app.domain.schedule import Absence, Half
 from app.domain.snapshot import load_snapshot
 from app.resilience.contingency.chunks import analyze_in_chunks
+from app.resilience.contingency.crosstrain import cross_training_candidates
 from app.resilience.contingency.whatif import AbsenceImpact, absence_impact
-from app.resilience.reports import ReportOutcome, store_report
+from app.resilience.reports import CROSS_TRAINING_RECOMMENDATIONS, ReportOutcome, store_report
 
 
 def run_contingency_report(
@@ -34,15 +35,18 @@ def run_contingency_report(
     problems = build_site_half_days(snapshot, start, end)
     result, fingerprint = analyze_in_chunks(problems, snapshot, start, end, progress=progress)
     duration = _time.perf_counter() - t0
+    t1 = _time.perf_counter()
+    options = cross_training_candidates(problems, result, limit=CROSS_TRAINING_RECOMMENDATIONS)
     return store_report(
         session,
         start=start,
         end=end,
         fingerprint=fingerprint,
         result=result,
-        snapshot=snapshot,
+        cross_training=options,
+        names={p.id: p.name for p in snapshot.people},
         duration_s=duration,
-        problems=problems,
+        cross_training_s=_time.perf_counter() - t1,
     )
 
 
