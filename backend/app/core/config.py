@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     CONTINGENCY_HEALTH_DAYS: int = Field(default=14, ge=1)
     CONTINGENCY_CHUNK_DAYS: int = Field(default=30, ge=1)
     """Days per chunk when the daily analysis is split into a chord across workers."""
+    CONTINGENCY_DAYS: int = Field(default=90, ge=1)
+    """Days the daily contingency report (and ``analyze contingency``) covers by default."""
 
     # Alerts (RESILIENCE_MODEL.md section 8)
     ALERT_COOLDOWN_HOURS: float = Field(default=24, gt=0)
