@@ -17,8 +17,11 @@ from app.core.db import session_scope
 from app.core.errors import InputError
 from app.domain.schedule import Half
 from app.models.base import utcnow
-from app.resilience.contingency.service import run_contingency_report, what_if_absence
-from app.resilience.health.service import clock_for
+from app.resilience.contingency.service import (
+    contingency_window,
+    run_contingency_report,
+    what_if_absence,
+)
 from app.resilience.reports import publish_contingency_metrics
 
 out = Console()
@@ -38,18 +41,25 @@ def _where(e: dict[str, Any]) -> str:
 
 
 def analyze_contingency_cmd(
-    days_ahead: Annotated[int, typer.Option("--days-ahead", min=1, help="Days to analyse.")] = 90,
-    start: Annotated[str | None, typer.Option(help="First date (default: today).")] = None,
+    days_ahead: Annotated[
+        int | None,
+        typer.Option("--days-ahead", min=1, help="Days to analyse (default: CONTINGENCY_DAYS)."),
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option(help="First date (default: today in the program's time zone).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print every finding as JSON.")] = False,
 ) -> None:
     """Exact N-1/N-2 contingency analysis, stored as a report (same input: same report)."""
     with reported_errors():
-        first = (
-            _parse_date(start, "--start") if start else clock_for(get_settings()).today(utcnow())
-        )
+        first_day = _parse_date(start, "--start") if start else None
         with session_scope() as session:
+            first, last = contingency_window(
+                session, get_settings(), days_ahead=days_ahead, start=first_day, now=utcnow()
+            )
+            days = (last - first).days + 1
             if as_json:
-                outcome = run_contingency_report(session, start=first, days_ahead=days_ahead)
+                outcome = run_contingency_report(session, start=first, days_ahead=days)
             else:
                 with Progress(
                     TextColumn("analysing"),
@@ -66,7 +76,7 @@ def analyze_contingency_cmd(
                         bar.update(task, completed=done, total=total)
 
                     outcome = run_contingency_report(
-                        session, start=first, days_ahead=days_ahead, progress=progress
+                        session, start=first, days_ahead=days, progress=progress
                     )
     publish_contingency_metrics(outcome)
     if as_json:

@@ -76,6 +76,12 @@ class Settings(BaseSettings):
     """A gap in patient-safety or ACGME work starting within this many hours is BLACK."""
     CONTINGENCY_CHUNK_DAYS: int = Field(default=30, ge=1)
     """Days per chunk when the daily analysis is split into a chord across workers."""
+    CONTINGENCY_DAYS: int = Field(default=90, ge=1)
+    """Days the daily contingency report (and ``analyze contingency``) covers by default."""
+
+    # Alerts (RESILIENCE_MODEL.md section 8)
+    ALERT_COOLDOWN_HOURS: float = Field(default=24, gt=0)
+    """An unchanged active alert notifies again only after this many hours."""
 
     # Metrics
     METRICS_PORT: int = 9808

@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.core.config import Settings, get_settings
 from app.models.alert import Alert, AlertLevel, AlertStatus
 from app.models.base import utcnow
 
-ALERT_COOLDOWN = timedelta(hours=24)
 _OPEN = (AlertStatus.ACTIVE.value, AlertStatus.ACKNOWLEDGED.value)
 
 
@@ -31,6 +31,11 @@ class AlertOutcome:
     alert_id: int
     created: bool
     should_notify: bool
+
+
+def alert_cooldown(settings: Settings | None = None) -> timedelta:
+    """The alert cooldown of ``settings`` (default: the process settings)."""
+    return timedelta(hours=(settings or get_settings()).ALERT_COOLDOWN_HOURS)
 
 
 def dedup_key_for(message: str, details: dict[str, Any] | None) -> str:
@@ -54,7 +59,7 @@ def raise_alert(
     details: dict[str, Any] | None = None,
     *,
     now: datetime | None = None,
-    cooldown: timedelta = ALERT_COOLDOWN,
+    cooldown: timedelta | None = None,
 ) -> AlertOutcome:
     """Store an alert (or refresh the open one with the same dedup key).
 
@@ -64,8 +69,11 @@ def raise_alert(
         message: one line a person reads.
         details: JSON-ready details; ``dedup_key`` in it names the finding.
         now: the current time (tests pass one).
-        cooldown: how long an unchanged active alert stays quiet.
+        cooldown: how long an unchanged active alert stays quiet; callers pass
+            ``alert_cooldown(settings)``. None reads the setting ``ALERT_COOLDOWN_HOURS``.
     """
+    if cooldown is None:
+        cooldown = alert_cooldown()
     lvl = AlertLevel(level)
     now = now or utcnow()
     details = dict(details or {})

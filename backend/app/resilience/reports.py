@@ -1,29 +1,32 @@
-"""Contingency reports: storing them, knowing when they are stale, and the alerts they raise.
+"""Contingency reports: storing them, reading them with current names, and their alerts.
 
-One report is stored per distinct input (idempotent under re-runs); the N-1 alerts follow the
-findings of each run.
+One report is stored per distinct input (idempotent under re-runs and under two runs at
+once); names are not stored but filled in from the current people whenever a report is read.
+The N-1 alerts follow the result of every run, whether its report was new or reused.
 """
 
 from __future__ import annotations
 
+import copy
 import time as _time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.core import metrics
-from app.domain.coverage import SiteHalfDay, build_site_half_days
+from app.domain.coverage import build_site_half_days
 from app.domain.fingerprint import site_half_day_digest, window_fingerprint
-from app.domain.schedule import ScheduleSnapshot
 from app.domain.snapshot import load_snapshot
 from app.models.base import utcnow
+from app.models.person import Person as PersonRow
 from app.models.resilience import ContingencyReport
 from app.notifications.service import open_alert_keys, raise_alert, resolve_alert
-from app.resilience.contingency.crosstrain import cross_training_candidates
+from app.resilience.contingency.crosstrain import CrossTrainingOption
 from app.resilience.contingency.result import ContingencyResult
 
 CROSS_TRAINING_RECOMMENDATIONS = 5
@@ -33,6 +36,8 @@ N1_COMPLIANCE_KEY = "contingency:n1-compliance"
 
 @dataclass(frozen=True)
 class ReportOutcome:
+    """A stored (or reused) report: ``report`` is its JSON with current names filled in."""
+
     report_id: int
     created: bool
     result: ContingencyResult
@@ -57,6 +62,70 @@ class ReportOutcome:
         }
 
 
+def with_current_names(report: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
+    """A copy of a stored report with every ``name``/``names`` field filled from ``names``.
+
+    Reports store person ids only, so that renaming someone never leaves a stale name in a
+    report that is reused for an unchanged schedule. Filled: critical faculty (``name``),
+    fatal pairs (``names``), every ranking row (``names``) and cross-training (``name``). An
+    id that is no longer a person gets None.
+    """
+    out = copy.deepcopy(dict(report))
+    for c in out.get("critical_faculty", []):
+        c["name"] = names.get(c["person_id"])
+    for p in out.get("fatal_pairs", []):
+        p["names"] = [names.get(i) for i in p["person_ids"]]
+    for rows in out.get("rankings", {}).values():
+        for row in rows:
+            row["names"] = [names.get(i) for i in row["person_ids"]]
+    for o in out.get("cross_training", []):
+        o["name"] = names.get(o["person_id"])
+    return out
+
+
+def current_names(session: Session) -> dict[str, str]:
+    """Every person's current name by id."""
+    return {pid: name for pid, name in session.execute(select(PersonRow.id, PersonRow.name))}
+
+
+def read_report(session: Session, row: ContingencyReport) -> dict[str, Any]:
+    """A stored report's JSON with the people's current names."""
+    return with_current_names(row.report, current_names(session))
+
+
+def _stored_json(
+    start: date,
+    end: date,
+    fingerprint: str,
+    result: ContingencyResult,
+    cross_training: Sequence[CrossTrainingOption],
+    timings: Mapping[str, float],
+) -> dict[str, Any]:
+    """The report as stored: ids only, every name field None (see ``with_current_names``)."""
+    return with_current_names(
+        {
+            "window": {"start": start.isoformat(), "end": end.isoformat()},
+            "fingerprint": fingerprint,
+            **result.to_json(),
+            "cross_training": [o.to_json() for o in cross_training],
+            "timings": {k: round(v, 4) for k, v in timings.items()},
+        },
+        {},
+    )
+
+
+def _find_report(
+    session: Session, fingerprint: str, start: date, end: date
+) -> ContingencyReport | None:
+    return session.scalars(
+        select(ContingencyReport).where(
+            ContingencyReport.fingerprint == fingerprint,
+            ContingencyReport.start == start,
+            ContingencyReport.end == end,
+        )
+    ).first()
+
+
 def store_report(
     session: Session,
     *,
@@ -64,81 +133,81 @@ def store_report(
     end: date,
     fingerprint: str,
     result: ContingencyResult,
-    snapshot: ScheduleSnapshot,
+    cross_training: Sequence[CrossTrainingOption],
+    names: Mapping[str, str],
     duration_s: float,
-    problems: Sequence[SiteHalfDay] | None = None,
+    cross_training_s: float = 0.0,
+    now: datetime | None = None,
+    alert_cooldown: timedelta | None = None,
 ) -> ReportOutcome:
-    """Store the report of ``start``..``end`` unless one with this input already exists.
+    """Store the report of ``start``..``end`` unless one with this input exists; reconcile alerts.
 
     Re-running on unchanged input returns the stored report (``created`` False), so a task
-    redelivered under late acknowledgement makes no duplicate and no new alerts.
+    redelivered under late acknowledgement makes no duplicate. Two runs storing the same input
+    at once both succeed: the insert runs in a savepoint, and the one that loses the race on
+    the unique input constraint reuses the row the other stored. Either way the alerts are
+    reconciled with ``result`` (``reconcile_alerts``).
 
     Args:
-        problems: the window's coverage problems when the caller has them; otherwise they are
-            built from ``snapshot`` for the cross-training what-if, only if a report is new.
+        cross_training: the recommended grants (``CROSS_TRAINING_RECOMMENDATIONS`` of them).
+        names: current names by person id, for the returned report and alert messages.
+        now, alert_cooldown: passed to the alerts (tests pass them).
     """
-    existing = session.scalars(
-        select(ContingencyReport).where(
-            ContingencyReport.fingerprint == fingerprint,
-            ContingencyReport.start == start,
-            ContingencyReport.end == end,
+    row = _find_report(session, fingerprint, start, end)
+    created = False
+    if row is None:
+        timings = {"analysis_s": duration_s, "cross_training_s": cross_training_s}
+        new = ContingencyReport(
+            start=start,
+            end=end,
+            fingerprint=fingerprint,
+            n1_pass=result.n1_pass,
+            n2_pass=result.n2_pass,
+            gap_count=result.counts()["gap_slots"],
+            critical_count=len(result.critical_faculty),
+            fatal_pair_count=len(result.fatal_pairs),
+            duration_s=duration_s,
+            report=_stored_json(start, end, fingerprint, result, cross_training, timings),
         )
-    ).first()
-    if existing is not None:
-        return ReportOutcome(existing.id, False, result, existing.report, duration_s)
-    t0 = _time.perf_counter()
-    if problems is None:
-        problems = build_site_half_days(snapshot, start, end)
-    options = cross_training_candidates(problems, result, limit=CROSS_TRAINING_RECOMMENDATIONS)
-    what_if_s = _time.perf_counter() - t0
-    names = {p.id: p.name for p in snapshot.people}
-    report = {
-        "window": {"start": start.isoformat(), "end": end.isoformat()},
-        "fingerprint": fingerprint,
-        **result.to_json(),
-        "cross_training": [{**o.to_json(), "name": names.get(o.person_id)} for o in options],
-        "timings": {"analysis_s": round(duration_s, 4), "cross_training_s": round(what_if_s, 4)},
-    }
-    previous = session.scalars(
-        select(ContingencyReport).order_by(ContingencyReport.created_at.desc()).limit(1)
-    ).first()
-    row = ContingencyReport(
-        start=start,
-        end=end,
-        fingerprint=fingerprint,
-        n1_pass=result.n1_pass,
-        n2_pass=result.n2_pass,
-        gap_count=result.counts()["gap_slots"],
-        critical_count=len(result.critical_faculty),
-        fatal_pair_count=len(result.fatal_pairs),
-        duration_s=duration_s,
-        report=report,
-    )
-    session.add(row)
-    session.flush()
-    _alert_on_new_findings(session, result, previous)
-    return ReportOutcome(row.id, True, result, report, duration_s)
+        try:
+            with session.begin_nested():
+                session.add(new)
+                session.flush()
+            row, created = new, True
+        except IntegrityError:
+            # Another run stored the same input since our lookup: use its report.
+            row = _find_report(session, fingerprint, start, end)
+            if row is None:
+                raise
+    reconcile_alerts(session, result, names, now=now, cooldown=alert_cooldown)
+    return ReportOutcome(row.id, created, result, with_current_names(row.report, names), duration_s)
 
 
-def _alert_on_new_findings(
-    session: Session, result: ContingencyResult, previous: ContingencyReport | None
+def reconcile_alerts(
+    session: Session,
+    result: ContingencyResult,
+    names: Mapping[str, str],
+    *,
+    now: datetime | None = None,
+    cooldown: timedelta | None = None,
 ) -> None:
-    """Alert when N-1 newly fails or a faculty member newly becomes critical."""
-    was_critical = (
-        {c["person_id"] for c in previous.report.get("critical_faculty", [])} if previous else set()
-    )
-    was_passing = previous.n1_pass if previous is not None else True
-    now = utcnow()
+    """Make the contingency alerts follow ``result``, the current state.
+
+    One alert per critical faculty member (``contingency:n1:<person id>``) is opened or
+    refreshed (``raise_alert`` decides whether it notifies again); those of people no longer
+    critical are resolved. The N-1 compliance alert is raised while N-1 fails and resolved
+    when it passes.
+    """
+    now = now or utcnow()
     critical_now = {c.person_id for c in result.critical_faculty}
     for c in result.critical_faculty:
-        if c.person_id in was_critical:
-            continue
         first = c.exposures[0]
         raise_alert(
             session,
             "warning",
-            f"{c.name or c.person_id} is critical: alone holds up {c.half_days} half-day(s),"
-            f" first {first.halfday} ({', '.join(first.qualifications)})",
+            f"{names.get(c.person_id) or c.person_id} is critical: alone holds up"
+            f" {c.half_days} half-day(s), first {first.halfday}"
+            f" ({', '.join(first.qualifications)})",
             {
                 "dedup_key": f"{N1_ALERT_PREFIX}{c.person_id}",
                 "person_id": c.person_id,
@@ -146,22 +215,24 @@ def _alert_on_new_findings(
                 "residents_affected": c.residents_affected,
             },
             now=now,
+            cooldown=cooldown,
         )
     for key in open_alert_keys(session, N1_ALERT_PREFIX):
         if key.removeprefix(N1_ALERT_PREFIX) not in critical_now:
             resolve_alert(session, key, now=now)
-    if not result.n1_pass and was_passing:
-        counts = result.counts()
-        raise_alert(
-            session,
-            "warning",
-            f"N-1 contingency fails: {counts['critical_faculty']} critical faculty,"
-            f" {counts['gap_slots']} unfilled slot(s)",
-            {"dedup_key": N1_COMPLIANCE_KEY, **counts},
-            now=now,
-        )
-    elif result.n1_pass:
+    if result.n1_pass:
         resolve_alert(session, N1_COMPLIANCE_KEY, now=now)
+        return
+    counts = result.counts()
+    raise_alert(
+        session,
+        "warning",
+        f"N-1 contingency fails: {counts['critical_faculty']} critical faculty,"
+        f" {counts['gap_slots']} unfilled slot(s)",
+        {"dedup_key": N1_COMPLIANCE_KEY, **counts},
+        now=now,
+        cooldown=cooldown,
+    )
 
 
 def publish_contingency_metrics(outcome: ReportOutcome) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import redis.exceptions
@@ -23,20 +23,25 @@ from app.core.config import get_settings
 from app.core.db import session_scope
 from app.core.errors import TransientError
 from app.domain.snapshot import load_snapshot
+from app.domain.snapshot_json import snapshot_from_json, snapshot_to_json
 from app.models.base import utcnow
 from app.resilience.contingency.chunks import (
     ChunkAnalysis,
     analyze_chunk,
     chunk_dates,
     merge_chunks,
+    merge_cross_training,
 )
-from app.resilience.contingency.service import run_contingency_report
+from app.resilience.contingency.service import contingency_window, run_contingency_report
 from app.resilience.health.service import (
-    clock_for,
     publish_health_metrics,
     run_health_check,
 )
-from app.resilience.reports import publish_contingency_metrics, store_report
+from app.resilience.reports import (
+    CROSS_TRAINING_RECOMMENDATIONS,
+    publish_contingency_metrics,
+    store_report,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -100,38 +105,49 @@ def periodic_health_check(self: Task) -> dict[str, Any]:
     return summary
 
 
-def _horizon(days_ahead: int, start: str | None) -> tuple[date, date]:
-    if days_ahead < 1:
-        raise ValueError("days_ahead must be at least 1")
-    first = date.fromisoformat(start) if start else clock_for(get_settings()).today(utcnow())
-    return first, first + timedelta(days=days_ahead - 1)
-
-
 @celery_app.task(  # type: ignore[untyped-decorator]
     name="app.resilience.tasks.run_contingency_analysis", bind=True, **RETRY_POLICY
 )
 def run_contingency_analysis(
     self: Task,
-    days_ahead: int = 90,
+    days_ahead: int | None = None,
     start: str | None = None,
 ) -> dict[str, Any]:
     """Exact N-1/N-2 analysis of the next ``days_ahead`` days, stored as a report.
 
-    A horizon longer than ``CONTINGENCY_CHUNK_DAYS`` is split into date chunks analysed as a
-    Celery chord across the workers; this task is replaced by the chord, so its result is the
-    merged report's summary. Shorter horizons run here in one piece.
+    ``days_ahead`` None means ``CONTINGENCY_DAYS`` (90); ``start`` None means today on the
+    program's clock. A horizon longer than ``CONTINGENCY_CHUNK_DAYS`` is split into date
+    chunks analysed as a Celery chord across the workers: this task loads the schedule once
+    and hands each chunk its part as JSON (``snapshot_to_json``), so the report describes one
+    state; it is replaced by the chord, so its result is the merged report's summary. Shorter
+    horizons run here in one piece.
     """
-    first, last = _horizon(days_ahead, start)
-    chunk_days = get_settings().CONTINGENCY_CHUNK_DAYS
-    chunks = chunk_dates(first, last, chunk_days)
-    if len(chunks) > 1:
-        header = [analyze_contingency_chunk.s(a.isoformat(), b.isoformat()) for a, b in chunks]
-        callback = merge_contingency_chunks.s(first.isoformat(), last.isoformat())
-        raise self.replace(chord(header, callback))
+    settings = get_settings()
     with session_scope() as session:
-        outcome = run_contingency_report(session, start=first, days_ahead=days_ahead)
-    publish_contingency_metrics(outcome)
-    return outcome.summary()
+        first, last = contingency_window(
+            session,
+            settings,
+            days_ahead=days_ahead,
+            start=date.fromisoformat(start) if start else None,
+            now=utcnow(),
+        )
+        chunks = chunk_dates(first, last, settings.CONTINGENCY_CHUNK_DAYS)
+        if len(chunks) == 1:
+            outcome = run_contingency_report(
+                session, start=first, days_ahead=(last - first).days + 1
+            )
+        else:
+            snapshot = load_snapshot(session, start=first, end=last)
+    if len(chunks) == 1:
+        publish_contingency_metrics(outcome)
+        return outcome.summary()
+    header = [
+        analyze_contingency_chunk.s(a.isoformat(), b.isoformat(), snapshot_to_json(snapshot, a, b))
+        for a, b in chunks
+    ]
+    names = {p.id: p.name for p in snapshot.people}
+    callback = merge_contingency_chunks.s(first.isoformat(), last.isoformat(), names)
+    raise self.replace(chord(header, callback))
 
 
 @celery_app.task(  # type: ignore[untyped-decorator]
@@ -141,12 +157,19 @@ def analyze_contingency_chunk(
     self: Task,
     start: str,
     end: str,
+    snapshot: dict[str, Any],
 ) -> dict[str, Any]:
-    """Analyse one date chunk of the horizon (read-only; safe to run twice)."""
+    """Analyse one date chunk of the horizon: pure, no database (safe to run twice).
+
+    Args:
+        start, end: the chunk's first and last date (ISO).
+        snapshot: the schedule of those dates, ``snapshot_to_json(snapshot, start, end)``.
+
+    Returns:
+        ``ChunkAnalysis.to_json()``: the chunk's result, digests and grant effects.
+    """
     first, last = date.fromisoformat(start), date.fromisoformat(end)
-    with session_scope() as session:
-        snapshot = load_snapshot(session, start=first, end=last)
-    return analyze_chunk(snapshot, first, last).to_json()
+    return analyze_chunk(snapshot_from_json(snapshot), first, last).to_json()
 
 
 @celery_app.task(  # type: ignore[untyped-decorator]
@@ -157,23 +180,32 @@ def merge_contingency_chunks(
     chunks: list[dict[str, Any]],
     start: str,
     end: str,
+    names: dict[str, str],
 ) -> dict[str, Any]:
-    """Merge the chunk analyses of a chord and store the report (idempotent)."""
+    """Merge the chunk analyses of a chord, store the report and reconcile alerts (idempotent).
+
+    Reads no schedule: the result, fingerprint and cross-training ranking come from the
+    chunks; ``names`` (person id to name, from the parent's snapshot) word the alerts.
+    """
     first, last = date.fromisoformat(start), date.fromisoformat(end)
     t0 = time.perf_counter()
     parts = [ChunkAnalysis.from_json(c) for c in chunks]
     result, fingerprint = merge_chunks(parts)
     merge_s = time.perf_counter() - t0 + sum(p.duration_s for p in parts)
+    t1 = time.perf_counter()
+    options = merge_cross_training(parts, limit=CROSS_TRAINING_RECOMMENDATIONS)
+    cross_training_s = time.perf_counter() - t1 + sum(p.grants_s for p in parts)
     with session_scope() as session:
-        snapshot = load_snapshot(session, start=first, end=last)
         outcome = store_report(
             session,
             start=first,
             end=last,
             fingerprint=fingerprint,
             result=result,
-            snapshot=snapshot,
+            cross_training=options,
+            names=names,
             duration_s=merge_s,
+            cross_training_s=cross_training_s,
         )
     publish_contingency_metrics(outcome)
     return outcome.summary()

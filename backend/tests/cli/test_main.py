@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -91,3 +91,21 @@ def test_what_if_absence_changes_nothing_in_database(demo_db: Engine) -> None:
     assert set(data) >= {"gaps_added", "n1_added", "n2_added"}
     with Session(demo_db) as session:
         assert session.scalar(select(func.count()).select_from(ContingencyReport)) == before
+
+
+def test_analyze_contingency_starts_on_programs_today_when_zones_disagree(
+    configured_database: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Session(configured_database) as session:
+        doc = generate_demo_program(seed=2, faculty=12, weeks=5, start=START)
+        doc["program"]["timezone"] = "Asia/Tokyo"
+        import_program(session, doc, source="demo", actor="test")
+        session.commit()
+    # Already Tuesday 1 December in Tokyo, still Monday in New York (the setting's default).
+    monkeypatch.setattr("app.cli.analyze.utcnow", lambda: datetime(2026, 11, 30, 20, 0, tzinfo=UTC))
+
+    result = CliRunner().invoke(cli_app, ["analyze", "contingency", "--json", "--days-ahead", "3"])
+
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)["summary"]
+    assert (summary["start"], summary["end"]) == ("2026-12-01", "2026-12-03")

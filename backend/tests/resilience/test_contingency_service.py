@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.core.config import Settings
 from app.demo.generator import generate_demo_program
 from app.domain.coverage import build_site_half_days, gaps_of
 from app.domain.schedule import Half
@@ -18,7 +19,11 @@ from app.programs.absences import AbsenceEntry, add_absence
 from app.programs.service import import_program
 from app.resilience.contingency.chunks import analyze_window
 from app.resilience.contingency.core import analyze_contingency
-from app.resilience.contingency.service import run_contingency_report, what_if_absence
+from app.resilience.contingency.service import (
+    contingency_window,
+    run_contingency_report,
+    what_if_absence,
+)
 from app.resilience.health.service import run_health_check
 from app.resilience.reports import N1_ALERT_PREFIX, report_is_stale
 
@@ -77,7 +82,7 @@ def test_contingency_report_goes_stale_when_schedule_changes(demo_session: Sessi
     assert again.created and again.report_id != outcome.report_id
 
 
-def test_alerts_raised_once_per_new_critical_faculty(demo_session: Session) -> None:
+def test_alerts_not_repeated_when_findings_stay_the_same(demo_session: Session) -> None:
     outcome = run_contingency_report(demo_session, start=START, days_ahead=42)
     demo_session.commit()
     critical = {c.person_id for c in outcome.result.critical_faculty}
@@ -85,15 +90,18 @@ def test_alerts_raised_once_per_new_critical_faculty(demo_session: Session) -> N
     assert {k.removeprefix(N1_ALERT_PREFIX) for k in keys if k.startswith(N1_ALERT_PREFIX)} == (
         critical
     )
-    before = {a.dedup_key: a.occurrences for a in demo_session.scalars(select(Alert))}
-    # A new day's report of the same schedule (other window, same findings) adds no alerts.
+    before = {a.id: a.last_notified_at for a in demo_session.scalars(select(Alert))}
+    # A new day's report of the same schedule (other window, same findings) adds no alerts
+    # and, within the cooldown, notifies nobody again.
     second = run_contingency_report(demo_session, start=START, days_ahead=41)
     demo_session.commit()
     critical_now = {c.person_id for c in second.result.critical_faculty}
-    after = {a.dedup_key: a.occurrences for a in demo_session.scalars(select(Alert))}
-    assert set(after) <= set(before) | {k for k in after if k.startswith(N1_ALERT_PREFIX)}
-    assert all(after[k] == before[k] for k in before if k in after)
-    for alert in demo_session.scalars(select(Alert)):
+    alerts = list(demo_session.scalars(select(Alert)))
+    assert all(
+        a.id in before for a in alerts if a.dedup_key.removeprefix(N1_ALERT_PREFIX) in critical
+    )
+    assert all(a.last_notified_at == before[a.id] for a in alerts if a.id in before)
+    for alert in alerts:
         if alert.dedup_key.startswith(N1_ALERT_PREFIX):
             pid = alert.dedup_key.removeprefix(N1_ALERT_PREFIX)
             open_now = alert.status != AlertStatus.RESOLVED.value
@@ -147,3 +155,45 @@ def test_health_check_records_contingency_of_next_14_days(demo_session: Session)
     assert record.defense_level == outcome.report.defense.level.value
     problems = build_site_half_days(snapshot, START, START + timedelta(days=6))
     assert record.result["utilization"]["demand"] == sum(p.total_demand for p in problems)
+
+
+# An instant at which it is already Tuesday 1 December in Tokyo but still Monday in New York.
+TOKYO_TUESDAY = datetime(2026, 11, 30, 20, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def tokyo_session(session: Session) -> Session:
+    doc = generate_demo_program(seed=3, faculty=12, weeks=6, start=START)
+    doc["program"]["timezone"] = "Asia/Tokyo"
+    import_program(session, doc, source="demo", actor="test")
+    session.commit()
+    return session
+
+
+def test_contingency_window_starts_on_programs_today_when_zones_disagree(
+    tokyo_session: Session,
+) -> None:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.PROGRAM_TIMEZONE == "America/New_York"
+
+    window = contingency_window(
+        tokyo_session, settings, days_ahead=None, start=None, now=TOKYO_TUESDAY
+    )
+
+    assert window == (date(2026, 12, 1), date(2027, 2, 28))  # CONTINGENCY_DAYS: 90 days
+
+
+def test_contingency_window_follows_contingency_days_setting_when_no_days_given(
+    tokyo_session: Session,
+) -> None:
+    settings = Settings(_env_file=None, CONTINGENCY_DAYS=7)  # type: ignore[call-arg]
+
+    default = contingency_window(
+        tokyo_session, settings, days_ahead=None, start=START, now=TOKYO_TUESDAY
+    )
+    explicit = contingency_window(
+        tokyo_session, settings, days_ahead=90, start=START, now=TOKYO_TUESDAY
+    )
+
+    assert default == (START, date(2026, 12, 6))
+    assert explicit == (START, date(2027, 2, 27))

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from celery import Celery
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
 from app.demo.generator import generate_demo_program
+from app.domain.coverage import build_site_half_days
 from app.domain.snapshot import load_snapshot
+from app.domain.snapshot_json import snapshot_to_json
 from app.models.resilience import ContingencyReport, HealthCheckRecord
 from app.programs.service import import_program
-from app.resilience.contingency.chunks import analyze_window
+from app.resilience.contingency.chunks import analyze_window, chunk_dates
 from app.resilience.contingency.core import ContingencyResult
+from app.resilience.contingency.crosstrain import cross_training_candidates
+from app.resilience.reports import with_current_names
 from tests.support.celery_fixtures import CeleryWorkerProcess, StartWorker
 
 pytestmark = pytest.mark.redis
@@ -83,8 +90,12 @@ def test_contingency_chord_on_two_workers_equals_single_process(
         expected, fingerprint = analyze_window(snapshot, START, end, chunk_days=49)
         assert (row.start, row.end) == (START, end)
         assert row.fingerprint == fingerprint
-        assert ContingencyResult.from_json(row.report) == expected
+        names = {p.id: p.name for p in snapshot.people}
+        assert ContingencyResult.from_json(with_current_names(row.report, names)) == expected
         assert summary["critical_faculty"] == len(expected.critical_faculty)
+        problems = build_site_half_days(snapshot, START, end)
+        options = cross_training_candidates(problems, expected, limit=5)
+        assert row.report["cross_training"] == [{**o.to_json(), "name": None} for o in options]
     # Re-running on unchanged input returns the same stored report.
     again = client.send_task(
         "app.resilience.tasks.run_contingency_analysis",
@@ -92,3 +103,59 @@ def test_contingency_chord_on_two_workers_equals_single_process(
         queue="resilience",
     ).get(timeout=180)
     assert again["report_id"] == summary["report_id"] and again["created"] is False
+
+
+SCHEDULE_TABLES = ("assignment", "absence", "person", "activity", "holiday", "program")
+
+
+@pytest.fixture
+def statements() -> Iterator[list[str]]:
+    """Every SQL statement any engine of this process runs meanwhile."""
+    seen: list[str] = []
+
+    def record(*args: Any) -> None:
+        seen.append(str(args[2]).lower())
+
+    event.listen(Engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(Engine, "before_cursor_execute", record)
+
+
+def test_chunk_and_merge_tasks_read_no_schedule_when_given_parents_snapshot(
+    demo_engine: Engine, configured_database: Engine, statements: list[str]
+) -> None:
+    from app.resilience.tasks import analyze_contingency_chunk, merge_contingency_chunks
+
+    end = START + timedelta(days=48)
+    with Session(demo_engine) as session:
+        snapshot = load_snapshot(session, start=START, end=end)
+    expected, fingerprint = analyze_window(snapshot, START, end, chunk_days=49)
+    problems = build_site_half_days(snapshot, START, end)
+    options = cross_training_candidates(problems, expected, limit=5)
+    names = {p.id: p.name for p in snapshot.people}
+    statements.clear()
+
+    # In process, as the chord would run them (the broker round trip is JSON).
+    chunks = [
+        json.loads(
+            json.dumps(
+                analyze_contingency_chunk(
+                    a.isoformat(),
+                    b.isoformat(),
+                    json.loads(json.dumps(snapshot_to_json(snapshot, a, b))),
+                )
+            )
+        )
+        for a, b in chunk_dates(START, end, 10)
+    ]
+    assert statements == []
+    summary = merge_contingency_chunks(chunks, START.isoformat(), end.isoformat(), names)
+
+    read = [s for s in statements if any(f"from {t}" in s for t in SCHEDULE_TABLES)]
+    assert read == []
+    with Session(demo_engine) as session:
+        row = session.get(ContingencyReport, summary["report_id"])
+        assert row is not None
+        assert row.fingerprint == fingerprint
+        assert ContingencyResult.from_json(with_current_names(row.report, names)) == expected
+        assert row.report["cross_training"] == [{**o.to_json(), "name": None} for o in options]

@@ -1,14 +1,15 @@
 """Splitting a horizon into date chunks and merging their analyses (pure: no database).
 
 A chunk's analysis crosses the broker as JSON; merging the chunks of a horizon gives the same
-result and fingerprint as analysing it in one piece.
+result, fingerprint and cross-training ranking as analysing it in one piece (a grant's effect
+is a sum over site-half-days, so each chunk returns its part of every grant's effect).
 """
 
 from __future__ import annotations
 
 import time as _time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -17,6 +18,12 @@ from app.domain.coverage import SiteHalfDay, build_site_half_days
 from app.domain.fingerprint import site_half_day_digest, window_fingerprint
 from app.domain.schedule import ScheduleSnapshot
 from app.resilience.contingency.core import analyze_contingency
+from app.resilience.contingency.crosstrain import (
+    CrossTrainingOption,
+    GrantEffect,
+    grant_effects,
+    rank_grants,
+)
 from app.resilience.contingency.result import ContingencyResult, merge
 from app.resilience.health.report import ContingencySummary
 
@@ -51,14 +58,21 @@ class ChunkAnalysis:
     result: ContingencyResult
     digests: tuple[str, ...]
     duration_s: float = 0.0
+    grants: tuple[GrantEffect, ...] = ()
+    """The chunk's part of each cross-training grant's effect (``grant_effects``)."""
+    grants_s: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
+        """``{"start", "end", "result" (ContingencyResult JSON without rankings), "digests",
+        "duration_s", "grants" (GrantEffect lists), "grants_s"}``."""
         return {
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
             "result": self.result.to_json(ranking_limit=0),
             "digests": list(self.digests),
             "duration_s": self.duration_s,
+            "grants": [g.to_json() for g in self.grants],
+            "grants_s": self.grants_s,
         }
 
     @classmethod
@@ -69,14 +83,19 @@ class ChunkAnalysis:
             ContingencyResult.from_json(d["result"]),
             tuple(d["digests"]),
             float(d.get("duration_s", 0.0)),
+            tuple(GrantEffect.from_json(g) for g in d.get("grants", ())),
+            float(d.get("grants_s", 0.0)),
         )
 
 
 def analyze_chunk(snapshot: ScheduleSnapshot, start: date, end: date) -> ChunkAnalysis:
-    """Analyse the dates ``start``..``end`` of ``snapshot``."""
+    """Analyse the dates ``start``..``end`` of ``snapshot``, with its part of cross-training."""
     t0 = _time.perf_counter()
     problems = build_site_half_days(snapshot, start, end)
-    return _analyze_problems(problems, snapshot, start, end, t0)
+    part = _analyze_problems(problems, snapshot, start, end, t0)
+    t1 = _time.perf_counter()
+    grants = grant_effects(problems, part.result)
+    return replace(part, grants=grants, grants_s=_time.perf_counter() - t1)
 
 
 def _analyze_problems(
@@ -141,3 +160,11 @@ def merge_chunks(parts: Sequence[ChunkAnalysis]) -> tuple[ContingencyResult, str
     ordered = sorted(parts, key=lambda c: c.start)
     digests = [d for c in ordered for d in c.digests]
     return merge([c.result for c in ordered]), window_fingerprint(digests)
+
+
+def merge_cross_training(
+    parts: Sequence[ChunkAnalysis], limit: int | None
+) -> tuple[CrossTrainingOption, ...]:
+    """The cross-training ranking of the whole horizon from its chunks' grant effects."""
+    ordered = sorted(parts, key=lambda c: c.start)
+    return rank_grants([c.grants for c in ordered], limit)

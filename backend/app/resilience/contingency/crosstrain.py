@@ -174,26 +174,64 @@ def _ordered(a: int, b: int) -> tuple[int, int]:
     return (a, b) if a <= b else (b, a)
 
 
-def cross_training_candidates(
+@dataclass(frozen=True)
+class GrantEffect:
+    """What granting ``qualification`` to ``person_id`` changes in one set of site-half-days.
+
+    A grant's effect on the whole horizon is the sum of its effects on each site-half-day
+    (each is re-analysed on its own), so effects of disjoint date chunks add up to the
+    whole-horizon answer; ``rank_grants`` does that.
+
+    Attributes:
+        candidate: the grant is drawn from a finding here (its qualification goes short in a
+            half-day with a gap or finding where the person is in the pool).
+        delta: N-1 removed, N-2 removed, N-1 added, N-2 added, gap slots filled.
+        half_days: where it changes findings or gaps, in time order.
+    """
+
+    person_id: str
+    qualification: str
+    candidate: bool
+    delta: Delta
+    half_days: tuple[HalfDayAtSite, ...]
+
+    def to_json(self) -> list[Any]:
+        """Compact: ``[person, qualification, candidate, *delta, [half-day at site, ...]]``."""
+        return [
+            self.person_id,
+            self.qualification,
+            self.candidate,
+            *self.delta,
+            [h.to_json() for h in self.half_days],
+        ]
+
+    @classmethod
+    def from_json(cls, d: Sequence[Any]) -> GrantEffect:
+        person_id, qual, candidate, a, b, c, e, f, where = d
+        return cls(
+            person_id,
+            qual,
+            bool(candidate),
+            (a, b, c, e, f),
+            tuple(HalfDayAtSite.from_json(h) for h in where),
+        )
+
+
+def grant_effects(
     problems: Sequence[SiteHalfDay],
     result: ContingencyResult,
-    limit: int | None = 20,
     hall_max_quals: int = HALL_MAX_QUALS,
-) -> tuple[CrossTrainingOption, ...]:
-    """Rank (faculty, qualification) grants by the findings they remove.
-
-    Candidates come from the findings: in each half-day with a gap, N-1 or N-2 finding, every
-    pool member lacking a qualification that would go short there.
+) -> tuple[GrantEffect, ...]:
+    """The effect of every grant that is a candidate here or changes something here.
 
     Args:
-        problems: the site-half-days ``result`` was computed from.
+        problems: site-half-days (e.g. one date chunk of the horizon).
         result: ``analyze_contingency(problems)``.
-        limit: how many options to return (None: all that remove something).
         hall_max_quals: see ``analyze_problem``.
 
     Returns:
-        Options that remove at least one finding or fill a gap slot, most removed first, then
-        gaps before N-1, fewest findings added, person id, qualification.
+        One effect per (person, qualification) that could matter, sorted by both; a grant
+        that is a candidate only in another chunk still gets its effect here.
     """
     by_where = {HalfDayAtSite(p.halfday, p.site): p for p in problems}
     short: dict[HalfDayAtSite, set[str]] = {}
@@ -217,8 +255,8 @@ def cross_training_candidates(
                     if q in short[where]:
                         candidates.add((member.person_id, q))
 
-    options: list[CrossTrainingOption] = []
-    for person_id, qual in sorted(candidates):
+    effects: list[GrantEffect] = []
+    for person_id, qual in sorted(reach):
         total = [0, 0, 0, 0, 0]
         changed: list[HalfDayAtSite] = []
         for where in reach[(person_id, qual)]:
@@ -226,19 +264,77 @@ def cross_training_candidates(
             if any(delta):
                 changed.append(where)
                 total = [t + d for t, d in zip(total, delta, strict=True)]
-        n1_removed, n2_removed, n1_added, n2_added, filled = total
+        candidate = (person_id, qual) in candidates
+        if candidate or changed:
+            n1r, n2r, n1a, n2a, filled = total
+            effects.append(
+                GrantEffect(
+                    person_id, qual, candidate, (n1r, n2r, n1a, n2a, filled), tuple(changed)
+                )
+            )
+    return tuple(effects)
+
+
+def rank_grants(
+    parts: Sequence[Sequence[GrantEffect]], limit: int | None = 20
+) -> tuple[CrossTrainingOption, ...]:
+    """Add up the grant effects of disjoint parts (in time order) and rank the candidates.
+
+    Returns:
+        Options that are a candidate in some part and remove at least one finding or fill a
+        gap slot in all, most removed first, then gaps before N-1, fewest findings added,
+        person id, qualification.
+    """
+    totals: dict[tuple[str, str], list[int]] = {}
+    where: dict[tuple[str, str], list[HalfDayAtSite]] = {}
+    candidates: set[tuple[str, str]] = set()
+    for part in parts:
+        for e in part:
+            key = (e.person_id, e.qualification)
+            if e.candidate:
+                candidates.add(key)
+            total = totals.setdefault(key, [0, 0, 0, 0, 0])
+            for i, d in enumerate(e.delta):
+                total[i] += d
+            where.setdefault(key, []).extend(e.half_days)
+    options: list[CrossTrainingOption] = []
+    for key in sorted(candidates):
+        n1_removed, n2_removed, n1_added, n2_added, filled = totals[key]
         if n1_removed or n2_removed or filled:
             options.append(
                 CrossTrainingOption(
-                    person_id,
-                    qual,
+                    key[0],
+                    key[1],
                     n1_removed,
                     n2_removed,
                     n1_added,
                     n2_added,
                     filled,
-                    tuple(changed),
+                    tuple(where[key]),
                 )
             )
     options.sort(key=CrossTrainingOption.sort_key)
     return tuple(options if limit is None else options[:limit])
+
+
+def cross_training_candidates(
+    problems: Sequence[SiteHalfDay],
+    result: ContingencyResult,
+    limit: int | None = 20,
+    hall_max_quals: int = HALL_MAX_QUALS,
+) -> tuple[CrossTrainingOption, ...]:
+    """Rank (faculty, qualification) grants by the findings they remove.
+
+    Candidates come from the findings: in each half-day with a gap, N-1 or N-2 finding, every
+    pool member lacking a qualification that would go short there.
+
+    Args:
+        problems: the site-half-days ``result`` was computed from.
+        result: ``analyze_contingency(problems)``.
+        limit: how many options to return (None: all that remove something).
+        hall_max_quals: see ``analyze_problem``.
+
+    Returns:
+        As ``rank_grants``.
+    """
+    return rank_grants([grant_effects(problems, result, hall_max_quals)], limit)

@@ -5,17 +5,51 @@ from __future__ import annotations
 import time as _time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.core.config import Settings
 from app.core.errors import InputError, NotFound
+from app.domain.clock import HalfDayClock
 from app.domain.coverage import SiteHalfDay, build_site_half_days
 from app.domain.schedule import Absence, Half
 from app.domain.snapshot import load_snapshot
+from app.models.program import PROGRAM_ROW_ID, Program
 from app.resilience.contingency.chunks import analyze_in_chunks
+from app.resilience.contingency.crosstrain import cross_training_candidates
 from app.resilience.contingency.whatif import AbsenceImpact, absence_impact
-from app.resilience.reports import ReportOutcome, store_report
+from app.resilience.health.service import clock_for
+from app.resilience.reports import CROSS_TRAINING_RECOMMENDATIONS, ReportOutcome, store_report
+
+
+def program_clock(session: Session, settings: Settings) -> HalfDayClock:
+    """The program's half-day clock: the time zone stored with the program, as the health
+    check uses (``PROGRAM_TIMEZONE`` only while no program is imported)."""
+    timezone = session.scalar(select(Program.timezone).where(Program.id == PROGRAM_ROW_ID))
+    return replace(clock_for(settings), timezone=timezone or settings.PROGRAM_TIMEZONE)
+
+
+def contingency_window(
+    session: Session,
+    settings: Settings,
+    *,
+    days_ahead: int | None,
+    start: date | None,
+    now: datetime,
+) -> tuple[date, date]:
+    """First and last date of a contingency report.
+
+    Args:
+        days_ahead: days to analyse (None: ``CONTINGENCY_DAYS``).
+        start: the first date (None: today on the program's clock at ``now``).
+    """
+    days = settings.CONTINGENCY_DAYS if days_ahead is None else days_ahead
+    if days < 1:
+        raise InputError("--days-ahead must be at least 1")
+    first = start if start is not None else program_clock(session, settings).today(now)
+    return first, first + timedelta(days=days - 1)
 
 
 def run_contingency_report(
@@ -34,15 +68,18 @@ def run_contingency_report(
     problems = build_site_half_days(snapshot, start, end)
     result, fingerprint = analyze_in_chunks(problems, snapshot, start, end, progress=progress)
     duration = _time.perf_counter() - t0
+    t1 = _time.perf_counter()
+    options = cross_training_candidates(problems, result, limit=CROSS_TRAINING_RECOMMENDATIONS)
     return store_report(
         session,
         start=start,
         end=end,
         fingerprint=fingerprint,
         result=result,
-        snapshot=snapshot,
+        cross_training=options,
+        names={p.id: p.name for p in snapshot.people},
         duration_s=duration,
-        problems=problems,
+        cross_training_s=_time.perf_counter() - t1,
     )
 
 

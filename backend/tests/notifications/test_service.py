@@ -1,0 +1,153 @@
+"""raise_alert / resolve_alert against the real databases (RESILIENCE_MODEL.md section 8)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.core.config import get_settings
+from app.models.alert import Alert, AlertStatus
+from app.notifications.service import alert_cooldown, raise_alert, resolve_alert
+
+T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+DAY = timedelta(hours=24)
+KEY = {"dedup_key": "test:key"}
+
+
+def _alert(session: Session, alert_id: int) -> Alert:
+    alert = session.get(Alert, alert_id)
+    assert alert is not None
+    return alert
+
+
+def _acknowledge(session: Session, alert_id: int) -> None:
+    _alert(session, alert_id).status = AlertStatus.ACKNOWLEDGED.value
+    session.flush()
+
+
+def test_raise_alert_notifies_when_key_is_new(session: Session) -> None:
+    outcome = raise_alert(session, "warning", "Clinic short", KEY, now=T0, cooldown=DAY)
+    session.commit()
+
+    assert outcome.created and outcome.should_notify
+    alert = _alert(session, outcome.alert_id)
+    assert (alert.status, alert.level, alert.occurrences) == ("active", "warning", 1)
+    assert alert.dedup_key == "test:key"
+
+
+def test_raise_alert_stays_quiet_when_same_level_within_cooldown(session: Session) -> None:
+    first = raise_alert(session, "warning", "Clinic short", KEY, now=T0, cooldown=DAY)
+    second = raise_alert(
+        session, "warning", "Clinic short again", KEY, now=T0 + timedelta(hours=23), cooldown=DAY
+    )
+    third = raise_alert(
+        session, "info", "Less short", KEY, now=T0 + timedelta(hours=23, minutes=59), cooldown=DAY
+    )
+    session.commit()
+
+    assert second.alert_id == third.alert_id == first.alert_id
+    assert not second.created and not second.should_notify
+    assert not third.should_notify
+    alert = _alert(session, first.alert_id)
+    assert alert.occurrences == 3
+    assert alert.message == "Less short"
+    assert session.scalar(select(func.count()).select_from(Alert)) == 1
+
+
+def test_raise_alert_notifies_and_reopens_when_level_rises(session: Session) -> None:
+    first = raise_alert(session, "warning", "Clinic short", KEY, now=T0, cooldown=DAY)
+    _acknowledge(session, first.alert_id)
+
+    rose = raise_alert(
+        session, "critical", "Clinic short", KEY, now=T0 + timedelta(hours=1), cooldown=DAY
+    )
+    session.commit()
+
+    assert rose.alert_id == first.alert_id and rose.should_notify
+    alert = _alert(session, first.alert_id)
+    assert (alert.status, alert.level, alert.notified_level) == ("active", "critical", "critical")
+
+
+def test_raise_alert_notifies_when_cooldown_elapsed_while_active(session: Session) -> None:
+    raise_alert(session, "warning", "Clinic short", KEY, now=T0, cooldown=DAY)
+
+    again = raise_alert(session, "warning", "Clinic short", KEY, now=T0 + DAY, cooldown=DAY)
+    quiet = raise_alert(
+        session, "warning", "Clinic short", KEY, now=T0 + DAY + timedelta(hours=1), cooldown=DAY
+    )
+
+    assert again.should_notify and not quiet.should_notify
+
+
+def test_raise_alert_stays_quiet_when_cooldown_elapsed_while_acknowledged(
+    session: Session,
+) -> None:
+    first = raise_alert(session, "warning", "Clinic short", KEY, now=T0, cooldown=DAY)
+    _acknowledge(session, first.alert_id)
+
+    later = raise_alert(session, "warning", "Clinic short", KEY, now=T0 + 3 * DAY, cooldown=DAY)
+    session.commit()
+
+    assert not later.should_notify
+    assert _alert(session, first.alert_id).status == "acknowledged"
+
+
+def test_resolve_alert_true_once_then_false_and_raise_opens_new_alert(session: Session) -> None:
+    first = raise_alert(session, "warning", "Clinic short", KEY, now=T0, cooldown=DAY)
+
+    assert resolve_alert(session, "test:key", now=T0 + timedelta(hours=2)) is True
+    assert resolve_alert(session, "test:key", now=T0 + timedelta(hours=3)) is False
+    again = raise_alert(
+        session, "warning", "Clinic short", KEY, now=T0 + timedelta(hours=4), cooldown=DAY
+    )
+    session.commit()
+
+    resolved = _alert(session, first.alert_id)
+    assert resolved.status == "resolved"
+    assert resolved.resolved_at is not None
+    assert resolved.resolved_at.replace(tzinfo=UTC) == datetime(2026, 12, 1, 11, 0, tzinfo=UTC)
+    assert again.created and again.should_notify and again.alert_id != first.alert_id
+    assert session.scalar(select(func.count()).select_from(Alert)) == 2
+
+
+def test_dedup_key_comes_from_details_when_given(session: Session) -> None:
+    a = raise_alert(session, "info", "First wording", {"dedup_key": "k1"}, now=T0, cooldown=DAY)
+    b = raise_alert(session, "info", "Second wording", {"dedup_key": "k1"}, now=T0, cooldown=DAY)
+
+    assert b.alert_id == a.alert_id and not b.created
+    assert _alert(session, a.alert_id).details["dedup_key"] == "k1"
+
+
+def test_dedup_key_derived_from_message_when_details_have_none(session: Session) -> None:
+    a = raise_alert(session, "info", "Same words", {"x": 1}, now=T0, cooldown=DAY)
+    b = raise_alert(session, "info", "Same words", None, now=T0, cooldown=DAY)
+    c = raise_alert(session, "info", "Other words", None, now=T0, cooldown=DAY)
+    session.commit()
+
+    assert b.alert_id == a.alert_id
+    assert c.alert_id != a.alert_id
+    key = _alert(session, a.alert_id).dedup_key
+    # sha256("Same words"), first 32 hex digits.
+    assert key == "msg:36eeda0da7b3fb51f2e42ea15cbf918c"
+
+
+@pytest.fixture
+def one_hour_cooldown(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("ALERT_COOLDOWN_HOURS", "1")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.mark.usefixtures("one_hour_cooldown")
+def test_cooldown_follows_setting_when_caller_passes_none(session: Session) -> None:
+    raise_alert(session, "warning", "Clinic short", KEY, now=T0)
+
+    later = raise_alert(session, "warning", "Clinic short", KEY, now=T0 + timedelta(hours=1))
+
+    assert alert_cooldown() == timedelta(hours=1)
+    assert later.should_notify
