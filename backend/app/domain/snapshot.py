@@ -177,8 +177,3 @@ def _absences(session: Session, start: date | None, end: date | None) -> tuple[A
         )
     out.sort(key=lambda a: a.id)
     return tuple(out)
-
-
-def load_program_info(session: Session) -> ProgramInfo:
-    """The program's own settings alone (time zone, main site, ...), without its schedule."""
-    return _program_info(session)

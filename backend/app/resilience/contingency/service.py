@@ -7,28 +7,18 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
 from app.core.errors import InputError, NotFound
-from app.domain.clock import HalfDayClock
 from app.domain.coverage import SiteHalfDay, build_site_half_days
 from app.domain.schedule import Absence, Half
 from app.domain.snapshot import load_snapshot
-from app.models.program import PROGRAM_ROW_ID, Program
 from app.resilience.contingency.chunks import analyze_in_chunks
 from app.resilience.contingency.crosstrain import cross_training_candidates
 from app.resilience.contingency.whatif import AbsenceImpact, absence_impact
-from app.resilience.health.service import clock_for
+from app.resilience.health.service import program_clock
 from app.resilience.reports import CROSS_TRAINING_RECOMMENDATIONS, ReportOutcome, store_report
-
-
-def program_clock(session: Session, settings: Settings) -> HalfDayClock:
-    """The program's half-day clock: the time zone stored with the program, as the health
-    check uses (``PROGRAM_TIMEZONE`` only while no program is imported)."""
-    timezone = session.scalar(select(Program.timezone).where(Program.id == PROGRAM_ROW_ID))
-    return replace(clock_for(settings), timezone=timezone or settings.PROGRAM_TIMEZONE)
 
 
 def contingency_window(

@@ -28,8 +28,9 @@ from app.domain.coverage import SiteHalfDay, build_site_half_days
 from app.domain.fingerprint import site_half_day_digest, window_fingerprint
 from app.domain.presence import Presence
 from app.domain.schedule import ScheduleSnapshot, half_days
-from app.domain.snapshot import load_program_info, load_snapshot
+from app.domain.snapshot import load_snapshot
 from app.models.base import utcnow
+from app.models.program import PROGRAM_ROW_ID, Program
 from app.models.resilience import ContingencyReport, HealthCheckRecord
 from app.notifications.service import raise_alert, resolve_alert
 from app.resilience.contingency.chunks import summarize_for_health
@@ -41,10 +42,14 @@ from app.resilience.policy import HealthPolicy
 DEFENSE_ALERT_KEY = "defense-level"
 
 
-def clock_for(settings: Settings, snapshot: ScheduleSnapshot | None = None) -> HalfDayClock:
-    """The program's half-day clock: its own time zone if it has one, else the setting."""
-    tz = snapshot.program.timezone if snapshot is not None else None
-    return HealthPolicy.from_settings(settings).clock(tz)
+def program_clock(session: Session, settings: Settings) -> HalfDayClock:
+    """The program's half-day clock: the one clock of every analysis and command.
+
+    Its time zone is the one stored with the program (``PROGRAM_TIMEZONE`` only while no
+    program is imported); its half-day times come from the settings.
+    """
+    timezone = session.scalar(select(Program.timezone).where(Program.id == PROGRAM_ROW_ID))
+    return HealthPolicy.from_settings(settings).clock(timezone)
 
 
 @dataclass(frozen=True)
@@ -153,7 +158,7 @@ def run_health_check(
     started = utcnow()
     t0 = _time.perf_counter()
     now = now or started
-    clock = policy.clock(load_program_info(session).timezone)
+    clock = program_clock(session, settings)
     start = clock.today(now)
     end = start + timedelta(days=policy.utilization_days - 1)
     contingency_end = start + timedelta(days=policy.contingency_days - 1)
