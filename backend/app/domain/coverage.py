@@ -200,9 +200,10 @@ def _build_site_half_days(
                 demand_of[act_id] = d
 
         pools: dict[str, dict[str, PoolMember]] = defaultdict(dict)
+        # The pool never depends on demand: only off-duty activities (no qualification, so no
+        # demand either) keep their faculty out, unless shedding releases them.
         for pid, act in faculty_primary:
-            releasable = act.releasable or act.category in shed
-            if act.id in demand_of or releasable:
+            if act.releasable or act.category in shed:
                 pools[act.site][pid] = PoolMember(pid, snapshot.people_by_id[pid].qualifications)
         for pid, act in faculty_backup:
             pools[act.site][pid] = PoolMember(pid, snapshot.people_by_id[pid].qualifications)

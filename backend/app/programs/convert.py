@@ -14,7 +14,6 @@ from typing import Any
 
 from app.domain.schedule import (
     ABSENCE_TYPES,
-    RELEASABLE_BY_DEFAULT,
     Absence,
     Activity,
     Assignment,
@@ -102,7 +101,9 @@ def _activity(raw: Mapping[str, Any], main_site: str, dates: _Dates) -> Activity
         min_faculty_rules=tuple(_rule(r, dates) for r in raw.get("min_faculty_rules") or ()),
         ratio_pgy1=raw.get("ratio_pgy1"),
         ratio_pgy2plus=raw.get("ratio_pgy2plus"),
-        releasable=category in RELEASABLE_BY_DEFAULT if releasable is None else releasable,
+        # Null means the default, true; Activity itself reads False as True when there is a
+        # qualification, as the importer does.
+        releasable=True if releasable is None else releasable,
     )
 
 
@@ -138,7 +139,8 @@ def snapshot_from_document(doc: Document) -> ScheduleSnapshot:
     """The schedule snapshot a valid program document describes.
 
     Fills the format's defaults: an activity's site is the program's main site, a null
-    ``releasable`` follows the category (``RELEASABLE_BY_DEFAULT``), a null absence
+    ``releasable`` is true (and so is any ``releasable`` of an activity with a
+    qualification), a null absence
     ``blocking`` follows the absence type, an assignment's role is primary.
 
     Args:

@@ -22,7 +22,7 @@ from app.models.audit import record_audit
 from app.models.person import Person, Qualification, person_qualification
 from app.models.program import PROGRAM_ROW_ID, Program, Site
 from app.models.schedule import Absence, Assignment, Holiday
-from app.programs.document import FORMAT_NAME, FORMAT_VERSION, validate_program
+from app.programs.document import FORMAT_NAME, FORMAT_VERSION, validate_program_with_notes
 
 # Children first, so that deleting in this order never breaks a foreign key.
 _PROGRAM_TABLES: tuple[Table, ...] = tuple(
@@ -50,11 +50,14 @@ class ImportSummary:
         source: the file name the document came from.
         changed: False when the stored data already equalled the document.
         counts: rows per section of the document (people, assignments, ...).
+        notes: what was accepted but read differently from how it is written, as
+            ``place: note`` lines (docs/program-format.md).
     """
 
     source: str
     changed: bool
     counts: dict[str, int]
+    notes: tuple[str, ...] = ()
 
 
 def import_program(
@@ -71,7 +74,8 @@ def import_program(
     Raises:
         ValidationFailed: the document has problems; nothing was written.
     """
-    canonical = validate_program(document, source=source)
+    canonical, found = validate_program_with_notes(document, source=source)
+    notes = tuple(str(n) for n in found)
     counts = {key: len(canonical[key]) for key in _COUNTED}
     changed = export_program(session) != canonical
     if changed:
@@ -80,10 +84,10 @@ def import_program(
         session,
         "program.import",
         actor,
-        {"source": source, "changed": changed, "counts": counts},
+        {"source": source, "changed": changed, "counts": counts, "notes": list(notes)},
     )
     session.flush()
-    return ImportSummary(source=source, changed=changed, counts=counts)
+    return ImportSummary(source=source, changed=changed, counts=counts, notes=notes)
 
 
 _COUNTED = (

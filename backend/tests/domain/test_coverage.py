@@ -53,7 +53,9 @@ CLINIC = Activity(
 )
 WARDS = Activity("wards", "Wards", Category.PATIENT_SAFETY, "main", "inpatient", min_faculty=1)
 ADMIN = Activity("admin", "Admin", Category.ADMINISTRATION, "main", None, releasable=True)
-POSTCALL = Activity("postcall", "Post-call", Category.PATIENT_SAFETY, "main", None)
+POSTCALL = Activity(
+    "postcall", "Post-call", Category.ACGME_REQUIREMENTS, "main", None, releasable=False
+)
 REMOTE = Activity(
     "tele",
     "Telehealth",
@@ -230,3 +232,24 @@ def test_max_assignment_equals_exhaustive_search_on_random_cases() -> None:
         for person, q in got.items():
             assert q in next(m for m in pool if m.person_id == person).qualifications
         assert is_covered(problem) == (len(got) == problem.total_demand)
+
+
+def test_pool_keeps_faculty_of_activity_with_qualification_when_it_has_no_residents() -> None:
+    # A clinic preceptor with nobody to precept this half-day is still on hand at the site.
+    without = snap([faculty("f1", "clinic_preceptor")], [CLINIC, WARDS], [asg("f1", "clinic")])
+    with_one = snap(
+        [faculty("f1", "clinic_preceptor"), resident("r1", 2)],
+        [CLINIC, WARDS],
+        [asg("f1", "clinic"), asg("r1", "clinic")],
+    )
+    (alone,) = build_site_half_days(without, DAY, DAY)[:1]
+    (busy,) = build_site_half_days(with_one, DAY, DAY)[:1]
+    assert [m.person_id for m in alone.pool] == ["f1"]
+    assert [m.person_id for m in busy.pool] == ["f1"]  # a resident adds a slot, never a person
+
+
+def test_activity_with_qualification_is_releasable_when_it_says_not() -> None:
+    clinic = Activity("c", "C", Category.CONTINUITY_OF_CARE, "main", "q", releasable=False)
+    rest = Activity("r", "Rest", Category.ACGME_REQUIREMENTS, "main", None, releasable=False)
+    plain = Activity("a", "A", Category.PATIENT_SAFETY, "main", None)
+    assert (clinic.releasable, rest.releasable, plain.releasable) == (True, False, True)

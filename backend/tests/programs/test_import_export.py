@@ -124,3 +124,20 @@ def test_cli_export_fails_when_nothing_was_imported(
     result = CliRunner().invoke(cli_app, ["export", "-"])
     assert result.exit_code == 2
     assert "no program" in result.stderr
+
+
+def test_import_reports_a_note_when_activity_with_qualification_says_not_releasable(
+    session: Session,
+) -> None:
+    summary = import_program(session, small_program(), source="p.json", actor=None)
+    session.commit()
+    assert summary.notes == (
+        "activities[0].releasable: an activity with a qualification is always releasable; "
+        "read as true",
+    )
+    exported = export_program(session)
+    assert exported is not None
+    clinic = next(a for a in exported["activities"] if a["id"] == "clinic")
+    assert clinic["releasable"] is True
+    audit = session.scalars(select(AuditRecord)).one()
+    assert audit.details["notes"] == list(summary.notes)
