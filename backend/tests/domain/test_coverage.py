@@ -253,3 +253,38 @@ def test_activity_with_qualification_is_releasable_when_it_says_not() -> None:
     rest = Activity("r", "Rest", Category.ACGME_REQUIREMENTS, "main", None, releasable=False)
     plain = Activity("a", "A", Category.PATIENT_SAFETY, "main", None)
     assert (clinic.releasable, rest.releasable, plain.releasable) == (True, False, True)
+
+
+def _one_member_two_services(clinic_qualification: str) -> SiteHalfDay:
+    return SiteHalfDay(
+        AM,
+        "main",
+        (
+            ActivityDemand("wards", Category.PATIENT_SAFETY, "inpatient", 1, ()),
+            ActivityDemand("clinic", Category.CONTINUITY_OF_CARE, clinic_qualification, 1, ()),
+        ),
+        (PoolMember("f1", frozenset({"inpatient", clinic_qualification})),),
+    )
+
+
+def test_gap_falls_on_least_protected_activity_whatever_the_qualification_ids() -> None:
+    for spelling in ("clinic_preceptor", "zz_clinic_preceptor", "a_clinic_preceptor"):
+        (gap,) = gaps_of(_one_member_two_services(spelling))
+        assert (gap.activity_id, gap.category, gap.missing) == (
+            "clinic",
+            Category.CONTINUITY_OF_CARE,
+            1,
+        ), spelling
+
+
+def test_gap_follows_activity_id_when_categories_tie() -> None:
+    problem = SiteHalfDay(
+        AM,
+        "main",
+        (
+            ActivityDemand("a_ward", Category.PATIENT_SAFETY, "zz", 1, ()),
+            ActivityDemand("b_ward", Category.PATIENT_SAFETY, "aa", 1, ()),
+        ),
+        (PoolMember("f1", frozenset({"aa", "zz"})),),
+    )
+    assert [g.activity_id for g in gaps_of(problem)] == ["b_ward"]
