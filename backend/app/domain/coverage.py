@@ -14,7 +14,7 @@ from __future__ import annotations
 import gc
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from app.domain.presence import Presence
 from app.domain.schedule import (
@@ -120,14 +120,24 @@ def build_site_half_days(
 ) -> list[SiteHalfDay]:
     """The coverage problems of every half-day from ``start`` to ``end`` inclusive.
 
+    Days after the schedule end (``ScheduleSnapshot.schedule_end``) are not part of the
+    published schedule: they give no problems (no gaps), and with no schedule at all nothing
+    does. ``unscheduled_range`` names those days.
+
     Args:
         snapshot: the schedule in effect.
         start, end: the dates of the window (inclusive).
         shed: categories whose activities are shed: no demand, faculty releasable.
 
     Returns:
-        One ``SiteHalfDay`` per half-day and site that has demand or a pool, in time order.
+        One ``SiteHalfDay`` per half-day and site that has demand or a pool, in time order,
+        up to the schedule end.
     """
+    if snapshot.schedule_end is None:
+        return []
+    end = min(end, snapshot.schedule_end)
+    if end < start:
+        return []
     # Building allocates a few hundred thousand small objects and no reference cycles; pausing
     # the cyclic collector meanwhile saves about a third of the time on a large program.
     was_enabled = gc.isenabled()
@@ -232,10 +242,10 @@ def fill_in_sacrifice_order(
 
     Activities are taken most protected first (category protection, then activity id); each
     of an activity's slots is added by an augmenting path from that slot, so slots filled
-    earlier stay filled. The sets of slots that can be filled
-    together form a (transversal) matroid, so this greedy order still fills a maximum number
-    of slots; it only decides which slots stay empty: the least protected ones, whatever the
-    qualification ids are called (RESILIENCE_MODEL.md section 2).
+    earlier stay filled. The sets of slots that can be filled together form a (transversal)
+    matroid, so this greedy order still fills a maximum number of slots; it only decides
+    which slots stay empty: the least protected ones, whatever the qualification ids are
+    called (RESILIENCE_MODEL.md section 2).
 
     Args:
         problem: the half-day at a site.
@@ -273,6 +283,19 @@ def fill_in_sacrifice_order(
             if not augment(d.activity_id, set()):
                 break
     return filling
+
+
+def unscheduled_range(
+    snapshot: ScheduleSnapshot, start: date, end: date
+) -> tuple[date, date] | None:
+    """The part of ``start``..``end`` after the schedule end, as (first, last) dates.
+
+    Those days are unscheduled (RESILIENCE_MODEL.md section 4): not gaps, not counted in the
+    level. None when every day of the window is scheduled (or the window is empty).
+    """
+    schedule_end = snapshot.schedule_end
+    first = start if schedule_end is None else max(start, schedule_end + timedelta(days=1))
+    return (first, end) if first <= end else None
 
 
 def max_assignment(problem: SiteHalfDay, exclude: frozenset[str] = frozenset()) -> dict[str, str]:

@@ -241,6 +241,10 @@ class ProgramInfo:
     main_site: str = "main"
     academic_year_start: tuple[int, int] = (7, 1)
     """(month, day) on which PGY levels advance."""
+    schedule_end: date | None = None
+    """Last day of the published schedule. The adapters fill it (the program file's
+    ``schedule_end``, else its last date with an assignment); None here means the last
+    assignment date of the snapshot (``ScheduleSnapshot.schedule_end``)."""
 
     def academic_year(self, day: date) -> int:
         """The calendar year in which the academic year containing ``day`` starts."""
@@ -260,10 +264,17 @@ class ScheduleSnapshot:
     holidays: frozenset[date] = frozenset()
     people_by_id: dict[str, Person] = field(init=False, repr=False, compare=False)
     activities_by_id: dict[str, Activity] = field(init=False, repr=False, compare=False)
+    schedule_end: date | None = field(init=False, repr=False, compare=False)
+    """The schedule end in effect: the program's, else the last date with an assignment here;
+    None when there is no schedule at all. Days after it are unscheduled, not gaps."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "people_by_id", {p.id: p for p in self.people})
         object.__setattr__(self, "activities_by_id", {a.id: a for a in self.activities})
+        end = self.program.schedule_end
+        if end is None and self.assignments:
+            end = max(a.halfday.date for a in self.assignments)
+        object.__setattr__(self, "schedule_end", end)
 
     def pgy_on(self, person: Person, day: date) -> int | None:
         """The PGY level of a resident on ``day`` (advancing at each academic-year start)."""

@@ -48,7 +48,11 @@ class ProgramChecker(FieldReader):
             document,
             "",
             ["format", "version", "program", "sites"],
-            ["qualifications", "people", "activities", "holidays", "assignments", "absences"],
+            [
+                "schedule_end",
+                *("qualifications", "people", "activities", "holidays", "assignments"),
+                "absences",
+            ],
         )
         if top is None:
             return {}
@@ -61,6 +65,10 @@ class ProgramChecker(FieldReader):
             out["program"] = self._program(top["program"])
         else:  # reported missing already
             out["program"] = {"name": None, **PROGRAM_DEFAULTS}
+        # Written only when given, so that files without it keep their exact bytes.
+        schedule_end = self.date_text(top, "schedule_end", "schedule_end", nullable=True)
+        if schedule_end is not None:
+            out["schedule_end"] = schedule_end
         out["sites"] = self._named_list(top, "sites")
         out["qualifications"] = self._named_list(top, "qualifications")
         site_ids = {s["id"] for s in out["sites"]}

@@ -111,8 +111,13 @@ def _replace_all(session: Session, doc: dict[str, Any]) -> None:
     def opt_day(text: str | None) -> date | None:
         return day(text) if text else None
 
+    program_row = {
+        "id": PROGRAM_ROW_ID,
+        **doc["program"],
+        "schedule_end": opt_day(doc.get("schedule_end")),
+    }
     rows: list[tuple[Table, list[dict[str, Any]]]] = [
-        (Program.__table__, [{"id": PROGRAM_ROW_ID, **doc["program"]}]),  # type: ignore[list-item]
+        (Program.__table__, [program_row]),  # type: ignore[list-item]
         (Site.__table__, doc["sites"]),  # type: ignore[list-item]
         (Qualification.__table__, doc["qualifications"]),  # type: ignore[list-item]
         (Holiday.__table__, [{"date": day(d)} for d in doc["holidays"]]),  # type: ignore[list-item]
@@ -192,7 +197,7 @@ def export_program(session: Session) -> dict[str, Any] | None:
     rules_of: dict[str, list[MinFacultyRule]] = {}
     for rule in session.scalars(select(MinFacultyRule)):
         rules_of.setdefault(rule.activity_id, []).append(rule)
-    return {
+    document: dict[str, Any] = {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
         "program": {
@@ -201,6 +206,10 @@ def export_program(session: Session) -> dict[str, Any] | None:
             "main_site": program.main_site,
             "academic_year_start": program.academic_year_start,
         },
+    }
+    if program.schedule_end is not None:  # omitted when null: older files keep their bytes
+        document["schedule_end"] = program.schedule_end.isoformat()
+    return document | {
         "sites": _by_id({"id": s.id, "name": s.name} for s in session.scalars(select(Site))),
         "qualifications": _by_id(
             {"id": q.id, "name": q.name} for q in session.scalars(select(Qualification))

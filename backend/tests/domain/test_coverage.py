@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from datetime import date
+from datetime import date, timedelta
 
 from app.domain.coverage import (
     ActivityDemand,
@@ -14,6 +14,7 @@ from app.domain.coverage import (
     gaps_of,
     is_covered,
     max_assignment,
+    unscheduled_range,
 )
 from app.domain.schedule import (
     Absence,
@@ -288,3 +289,38 @@ def test_gap_follows_activity_id_when_categories_tie() -> None:
         (PoolMember("f1", frozenset({"aa", "zz"})),),
     )
     assert [g.activity_id for g in gaps_of(problem)] == ["b_ward"]
+
+
+def _wards_snapshot(schedule_end: date | None, assigned: bool = True) -> ScheduleSnapshot:
+    return ScheduleSnapshot(
+        ProgramInfo(schedule_end=schedule_end),
+        (faculty("f1", "inpatient"),),
+        (WARDS,),
+        (asg("f1", "wards"),) if assigned else (),
+    )
+
+
+def test_build_site_half_days_stops_at_schedule_end_when_window_goes_beyond() -> None:
+    window = (DAY, DAY + timedelta(days=3))
+    stated = build_site_half_days(_wards_snapshot(DAY + timedelta(days=1)), *window)
+    assert sorted({p.halfday.date for p in stated}) == [DAY, DAY + timedelta(days=1)]
+    # With no stated end, the last date with an assignment ends the schedule.
+    by_default = build_site_half_days(_wards_snapshot(None), *window)
+    assert [str(p.halfday) for p in by_default] == ["2026-12-02 AM", "2026-12-02 PM"]
+    assert build_site_half_days(_wards_snapshot(None, assigned=False), *window) == []
+
+
+def test_unscheduled_range_is_the_part_after_schedule_end() -> None:
+    s = _wards_snapshot(date(2026, 12, 10))
+    assert unscheduled_range(s, date(2026, 12, 1), date(2026, 12, 9)) is None
+    assert unscheduled_range(s, date(2026, 12, 1), date(2026, 12, 10)) is None
+    assert unscheduled_range(s, date(2026, 12, 5), date(2026, 12, 20)) == (
+        date(2026, 12, 11),
+        date(2026, 12, 20),
+    )
+    assert unscheduled_range(s, date(2026, 12, 15), date(2026, 12, 20)) == (
+        date(2026, 12, 15),
+        date(2026, 12, 20),
+    )
+    empty = _wards_snapshot(None, assigned=False)
+    assert unscheduled_range(empty, DAY, DAY) == (DAY, DAY)

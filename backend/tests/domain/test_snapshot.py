@@ -101,3 +101,26 @@ def test_load_snapshot_takes_under_2_s_when_program_is_large(session: Session) -
     elapsed = time.perf_counter() - began
     assert len(snapshot.assignments) == 150 * 52 * 14
     assert elapsed < 2.0, f"load_snapshot took {elapsed:.2f} s"
+
+
+def test_load_snapshot_takes_schedule_end_from_whole_table_when_window_is_earlier(
+    session: Session,
+) -> None:
+    doc = small_program()  # assignments from 2026-12-01 to 2026-12-05
+    import_program(session, doc, source="p.json", actor=None)
+    session.commit()
+    window = load_snapshot(session, start=date(2026, 12, 1), end=date(2026, 12, 2))
+    assert window.program.schedule_end == date(2026, 12, 5)
+    assert max(a.halfday.date for a in window.assignments) == date(2026, 12, 2)
+    doc["schedule_end"] = "2027-01-15"
+    import_program(session, doc, source="p.json", actor=None)
+    session.commit()
+    assert load_snapshot(session, end=date(2026, 12, 2)).program.schedule_end == date(2027, 1, 15)
+
+
+def test_load_snapshot_has_no_schedule_end_when_nothing_is_assigned(session: Session) -> None:
+    doc = small_program()
+    doc["assignments"] = []
+    import_program(session, doc, source="p.json", actor=None)
+    session.commit()
+    assert load_snapshot(session).program.schedule_end is None

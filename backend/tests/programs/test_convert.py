@@ -169,3 +169,13 @@ def test_snapshot_from_document_keeps_only_qualificationless_non_releasable_when
     ward, paper = snapshot_from_document(doc).activities
     assert (ward.id, ward.releasable) == ("ward", True)  # has a qualification
     assert (paper.id, paper.releasable) == ("paper", False)
+
+
+def test_snapshot_from_document_carries_schedule_end_when_stated_or_by_default() -> None:
+    doc = _minimal_document()
+    assert snapshot_from_document(doc).program.schedule_end == date(2026, 12, 1)
+    doc["schedule_end"] = "2027-01-31"
+    assert snapshot_from_document(doc).program.schedule_end == date(2027, 1, 31)
+    doc = _minimal_document()
+    doc["assignments"] = []
+    assert snapshot_from_document(doc).program.schedule_end is None

@@ -113,6 +113,7 @@ BAD_CHANGES: list[tuple[str, Any, str]] = [
     ("format", "other", "format: expected 'residency-scheduler/program'"),
     ("version", 2, "version: expected 1"),
     ("people", {}, "people: expected a list"),
+    ("schedule_end", "2027-02-30", "schedule_end: expected a date YYYY-MM-DD"),
 ]
 
 
@@ -171,7 +172,9 @@ SCHEMA_PATH = Path(app.programs.__file__).parent / "program.schema.json"
 def test_schema_lists_same_fields_as_checker_when_compared() -> None:
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     defs = schema["$defs"]
-    canonical = validate_program(small_program(), source="p.json")
+    canonical = validate_program(
+        with_change(small_program(), "schedule_end", "2027-06-30"), source="p.json"
+    )
     activity = next(a for a in canonical["activities"] if a["min_faculty_rules"])
     expected = {
         "top": (schema, canonical),
