@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
+from app.domain.coverage import build_site_half_days
 from app.domain.schedule import ScheduleSnapshot
 from app.domain.snapshot import load_snapshot
 from app.programs.convert import snapshot_from_document
@@ -124,3 +125,24 @@ def test_load_snapshot_has_no_schedule_end_when_nothing_is_assigned(session: Ses
     import_program(session, doc, source="p.json", actor=None)
     session.commit()
     assert load_snapshot(session).program.schedule_end is None
+
+
+def test_load_snapshot_keeps_absence_that_began_before_window_and_it_blocks(
+    session: Session,
+) -> None:
+    doc = small_program()  # F1 precepts clinic every morning 2026-12-01 .. 2026-12-05
+    doc["absences"] = [
+        {"id": "long", "person_id": "F1", "start": "2026-11-20", "end": "2026-12-03",
+         "type": "vacation"},
+    ]  # fmt: skip
+    import_program(session, doc, source="p.json", actor=None)
+    session.commit()
+    first, last = date(2026, 12, 2), date(2026, 12, 4)
+    window = load_snapshot(session, start=first, end=last)
+    assert [a.id for a in window.absences] == ["long"]
+    on_hand = {
+        p.halfday.date: {m.person_id for m in p.pool}
+        for p in build_site_half_days(window, first, last)
+        if p.site == "main" and p.halfday.half.value == "AM"
+    }
+    assert on_hand == {date(2026, 12, 2): set(), date(2026, 12, 3): set(), last: {"F1"}}
