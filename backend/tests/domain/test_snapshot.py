@@ -1,9 +1,10 @@
-"""The database-to-snapshot adapter agrees with the document converter, and is fast."""
+"""The database-to-snapshot adapter agrees with the document converter.
+
+How fast it is: benchmarks/bench_snapshot.py (no wall-clock asserts in tests)."""
 
 from __future__ import annotations
 
 import random
-import time
 from datetime import date, timedelta
 from typing import Any
 
@@ -62,6 +63,7 @@ def test_load_snapshot_keeps_window_when_dates_given(session: Session, seed: int
     first = START + timedelta(days=rng.randint(0, 10))
     last = first + timedelta(days=rng.randint(0, 6))
     window = load_snapshot(session, start=first, end=last)
+    assert window.assignments  # random_program assigns about 60 % of half-days
     assert set(window.assignments) == {
         a for a in everything.assignments if first <= a.halfday.date <= last
     }
@@ -74,34 +76,6 @@ def test_load_snapshot_keeps_window_when_dates_given(session: Session, seed: int
 def test_load_snapshot_is_empty_when_nothing_was_imported(session: Session) -> None:
     snapshot = load_snapshot(session)
     assert (snapshot.people, snapshot.assignments) == ((), ())
-
-
-def big_program(faculty: int, weeks: int) -> dict[str, Any]:
-    doc = small_program()
-    quals = ["clinic_preceptor"]
-    doc["people"] = [
-        {"id": f"F{i:03d}", "name": f"F {i}", "kind": "faculty", "qualifications": quals}
-        for i in range(faculty)
-    ]
-    doc["absences"] = []
-    days = [date(2027, 1, 4) + timedelta(days=d) for d in range(weeks * 7)]
-    doc["assignments"] = [
-        {"person_id": p["id"], "date": d.isoformat(), "half": half, "activity_id": "clinic"}
-        for p in doc["people"] for d in days for half in ("AM", "PM")
-    ]  # fmt: skip
-    return doc
-
-
-@pytest.mark.slow
-def test_load_snapshot_takes_under_2_s_when_program_is_large(session: Session) -> None:
-    doc = big_program(faculty=150, weeks=52)
-    import_program(session, doc, source="big.json", actor=None)
-    session.commit()
-    began = time.perf_counter()
-    snapshot = load_snapshot(session)
-    elapsed = time.perf_counter() - began
-    assert len(snapshot.assignments) == 150 * 52 * 14
-    assert elapsed < 2.0, f"load_snapshot took {elapsed:.2f} s"
 
 
 def test_load_snapshot_takes_schedule_end_from_whole_table_when_window_is_earlier(
