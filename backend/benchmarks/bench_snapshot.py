@@ -95,7 +95,7 @@ def main() -> None:
         load_s = best_of(args.runs, lambda: load_snapshot(session), cold=False)
         window_select_s = best_of(args.runs, lambda: core_select(session, *window), cold=False)
         window_load_s = best_of(
-            args.runs, lambda: load_snapshot(session, start=window[0], end=window[1])
+            args.runs, lambda: load_snapshot(session, start=window[0], end=window[1]), cold=False
         )
     print(
         f"{args.faculty} faculty x {args.weeks} weeks: {assignments} assignments, {rows} rows "
