@@ -66,6 +66,8 @@ def import_cmd(
         counts = ", ".join(f"{n} {key}" for key, n in summary.counts.items())
         verb = "imported" if summary.changed else "unchanged (same data already stored)"
         _out.print(f"{file.name}: {verb}: {counts}")
+        for note in summary.notes:
+            _out.print(f"{file.name}: note: {note}")
 
 
 def export_cmd(

@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from app.domain.schedule import RELEASABLE_BY_DEFAULT, Category
-
 WEDNESDAY_PM = 5
 TEACHING_SLOTS: tuple[int, ...] = tuple(s for s in range(10) if s != WEDNESDAY_PM)
 """Weekday slots where clinics may run (all but the didactics half-day)."""
@@ -125,7 +123,7 @@ def _activity(
     min_faculty: int = 0,
     rules: list[dict[str, Any]] | None = None,
     ratios: tuple[int | None, int | None] = (None, None),
-    releasable: bool | None = None,
+    releasable: bool = True,
 ) -> dict[str, Any]:
     return {
         "id": activity_id,
@@ -138,9 +136,8 @@ def _activity(
         "ratio_pgy1": ratios[0],
         "ratio_pgy2plus": ratios[1],
         # Written out although the format has defaults: a file a person reads says it all.
-        "releasable": Category(category) in RELEASABLE_BY_DEFAULT
-        if releasable is None
-        else releasable,
+        # Only off-duty time without a qualification may be non-releasable (model, 1).
+        "releasable": releasable,
     }
 
 

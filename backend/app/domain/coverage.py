@@ -2,11 +2,11 @@
 
 The faculty demand of an activity in a half-day is
 ``max(min_faculty, ceil(n1 / r1 + n2 / r2))``; each unit is a slot that needs a faculty member
-holding the activity's qualification. Slots of one qualification at one site are
-interchangeable, so a half-day is represented by its demand per qualification and by its pool
-of present faculty; covering it is a bipartite b-matching of pool members (capacity one each)
-to qualifications (capacity = demand). ``max_assignment`` solves it exactly with augmenting
-paths.
+holding the activity's qualification. A half-day at a site is represented by its demand
+per activity and by its pool of present faculty; covering it is a bipartite matching of pool
+members (one slot each) to activities (capacity = demand). ``fill_in_sacrifice_order`` solves
+it exactly with augmenting paths, adding slots most protected activity first, so that the
+slots left empty (the gaps) are the least protected ones.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import gc
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from app.domain.presence import Presence
 from app.domain.schedule import (
@@ -120,14 +120,24 @@ def build_site_half_days(
 ) -> list[SiteHalfDay]:
     """The coverage problems of every half-day from ``start`` to ``end`` inclusive.
 
+    Days after the schedule end (``ScheduleSnapshot.schedule_end``) are not part of the
+    published schedule: they give no problems (no gaps), and with no schedule at all nothing
+    does. ``unscheduled_range`` names those days.
+
     Args:
         snapshot: the schedule in effect.
         start, end: the dates of the window (inclusive).
         shed: categories whose activities are shed: no demand, faculty releasable.
 
     Returns:
-        One ``SiteHalfDay`` per half-day and site that has demand or a pool, in time order.
+        One ``SiteHalfDay`` per half-day and site that has demand or a pool, in time order,
+        up to the schedule end.
     """
+    if snapshot.schedule_end is None:
+        return []
+    end = min(end, snapshot.schedule_end)
+    if end < start:
+        return []
     # Building allocates a few hundred thousand small objects and no reference cycles; pausing
     # the cyclic collector meanwhile saves about a third of the time on a large program.
     was_enabled = gc.isenabled()
@@ -200,9 +210,10 @@ def _build_site_half_days(
                 demand_of[act_id] = d
 
         pools: dict[str, dict[str, PoolMember]] = defaultdict(dict)
+        # The pool never depends on demand: only off-duty activities (no qualification, so no
+        # demand either) keep their faculty out, unless shedding releases them.
         for pid, act in faculty_primary:
-            releasable = act.releasable or act.category in shed
-            if act.id in demand_of or releasable:
+            if act.releasable or act.category in shed:
                 pools[act.site][pid] = PoolMember(pid, snapshot.people_by_id[pid].qualifications)
         for pid, act in faculty_backup:
             pools[act.site][pid] = PoolMember(pid, snapshot.people_by_id[pid].qualifications)
@@ -224,8 +235,71 @@ def _build_site_half_days(
     return out
 
 
+def fill_in_sacrifice_order(
+    problem: SiteHalfDay, exclude: frozenset[str] = frozenset()
+) -> dict[str, str]:
+    """A maximum matching of pool members to slots, filled in sacrifice order.
+
+    Activities are taken most protected first (category protection, then activity id); each
+    of an activity's slots is added by an augmenting path from that slot, so slots filled
+    earlier stay filled. The sets of slots that can be filled together form a (transversal)
+    matroid, so this greedy order still fills a maximum number of slots; it only decides
+    which slots stay empty: the least protected ones, whatever the qualification ids are
+    called (RESILIENCE_MODEL.md section 2).
+
+    Args:
+        problem: the half-day at a site.
+        exclude: person ids taken out of the pool (a loss to test).
+
+    Returns:
+        person id -> activity id of the slot it fills, for every matched pool member.
+    """
+    holders: dict[str, list[str]] = defaultdict(list)
+    for m in problem.pool:
+        if m.person_id not in exclude:
+            for q in m.qualifications:
+                holders[q].append(m.person_id)
+    for people in holders.values():
+        people.sort()  # deterministic, whatever the order of a frozenset
+    qualification = {d.activity_id: d.qualification for d in problem.demands}
+    filling: dict[str, str] = {}  # person -> activity
+
+    def augment(activity: str, seen: set[str]) -> bool:
+        # An alternating path: a member qualified for ``activity`` who is free, or whose own
+        # slot can move to another member.
+        for person in holders.get(qualification[activity], ()):
+            if person in seen:
+                continue
+            seen.add(person)
+            current = filling.get(person)
+            if current is None or augment(current, seen):
+                filling[person] = activity
+                return True
+        return False
+
+    for d in sorted(problem.demands, key=lambda d: (d.category.protection, d.activity_id)):
+        for _ in range(d.demand):
+            # No path now means none later for this activity: the matching did not change.
+            if not augment(d.activity_id, set()):
+                break
+    return filling
+
+
+def unscheduled_range(
+    snapshot: ScheduleSnapshot, start: date, end: date
+) -> tuple[date, date] | None:
+    """The part of ``start``..``end`` after the schedule end, as (first, last) dates.
+
+    Those days are unscheduled (RESILIENCE_MODEL.md section 4): not gaps, not counted in the
+    level. None when every day of the window is scheduled (or the window is empty).
+    """
+    schedule_end = snapshot.schedule_end
+    first = start if schedule_end is None else max(start, schedule_end + timedelta(days=1))
+    return (first, end) if first <= end else None
+
+
 def max_assignment(problem: SiteHalfDay, exclude: frozenset[str] = frozenset()) -> dict[str, str]:
-    """A maximum b-matching of pool members to qualification slots.
+    """A maximum matching of pool members to qualification slots (sacrifice order).
 
     Args:
         problem: the half-day at a site.
@@ -234,61 +308,33 @@ def max_assignment(problem: SiteHalfDay, exclude: frozenset[str] = frozenset()) 
     Returns:
         person id -> qualification filled, for every matched pool member.
     """
-    capacity = problem.demand_by_qualification()
-    holders: dict[str, list[str]] = defaultdict(list)
-    assigned: dict[str, str] = {}
-    edges = {
-        m.person_id: [q for q in sorted(m.qualifications) if q in capacity]
-        for m in problem.pool
-        if m.person_id not in exclude
-    }
-
-    def augment(person: str, seen: set[str]) -> bool:
-        for q in edges[person]:
-            if q in seen:
-                continue
-            seen.add(q)
-            if len(holders[q]) < capacity[q]:
-                holders[q].append(person)
-                assigned[person] = q
-                return True
-            for other in list(holders[q]):
-                if augment(other, seen):
-                    holders[q].remove(other)
-                    holders[q].append(person)
-                    assigned[person] = q
-                    return True
-        return False
-
-    for person in sorted(edges, key=lambda p: (len(edges[p]), p)):
-        if edges[person]:
-            augment(person, set())
-    return assigned
+    qualification = {d.activity_id: d.qualification for d in problem.demands}
+    filling = fill_in_sacrifice_order(problem, exclude)
+    return {person: qualification[act] for person, act in filling.items()}
 
 
 def gaps_of(problem: SiteHalfDay, exclude: frozenset[str] = frozenset()) -> list[Gap]:
-    """The unfilled slots of ``problem``; within a qualification the least protected lose."""
-    assigned = max_assignment(problem, exclude)
+    """The unfilled slots of ``problem``: the least protected ones (sacrifice order).
+
+    The number of unfilled slots is that of every maximum matching; which activities they
+    belong to follows ``fill_in_sacrifice_order``.
+    """
     filled: dict[str, int] = defaultdict(int)
-    for q in assigned.values():
-        filled[q] += 1
-    out: list[Gap] = []
-    for d in problem.demands:  # most protected first takes the filled slots first
-        take = min(d.demand, filled[d.qualification])
-        filled[d.qualification] -= take
-        if take < d.demand:
-            out.append(
-                Gap(
-                    problem.halfday,
-                    problem.site,
-                    d.activity_id,
-                    d.category,
-                    d.qualification,
-                    d.demand - take,
-                )
-            )
-    return out
+    for act in fill_in_sacrifice_order(problem, exclude).values():
+        filled[act] += 1
+    return [
+        Gap(
+            problem.halfday,
+            problem.site,
+            d.activity_id,
+            d.category,
+            d.qualification,
+            d.demand - filled[d.activity_id],
+        )
+        for d in problem.demands
+        if filled[d.activity_id] < d.demand
+    ]
 
 
 def is_covered(problem: SiteHalfDay, exclude: frozenset[str] = frozenset()) -> bool:
-    return len(max_assignment(problem, exclude)) == problem.total_demand
+    return len(fill_in_sacrifice_order(problem, exclude)) == problem.total_demand

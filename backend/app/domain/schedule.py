@@ -64,11 +64,6 @@ class Category(StrEnum):
 
 CATEGORY_ORDER: tuple[Category, ...] = tuple(Category)
 
-RELEASABLE_BY_DEFAULT: frozenset[Category] = frozenset(
-    {Category.RESEARCH, Category.ADMINISTRATION, Category.OPTIONAL_EDUCATION}
-)
-"""Categories whose faculty may be pulled to cover other work unless the activity says not."""
-
 
 class PersonKind(StrEnum):
     RESIDENT = "resident"
@@ -177,7 +172,12 @@ class Activity:
             makes no faculty demand at all.
         min_faculty / min_faculty_rules: faculty that must be present whatever the residents.
         ratio_pgy1 / ratio_pgy2plus: residents per faculty member (None: no supervision need).
-        releasable: its faculty may be pulled to cover other work at the same site.
+        releasable: its faculty are on hand at the site and may be pulled to cover other work
+            there. Only an activity without a qualification (time off duty: post-call,
+            protected recovery) may say False; one with a qualification is always releasable,
+            so that whether residents are present never decides whether its faculty member is
+            on hand (RESILIENCE_MODEL.md section 1). A False given with a qualification is
+            read as True.
     """
 
     id: str
@@ -189,7 +189,13 @@ class Activity:
     min_faculty_rules: tuple[MinFacultyRule, ...] = ()
     ratio_pgy1: int | None = None
     ratio_pgy2plus: int | None = None
-    releasable: bool = False
+    releasable: bool = True
+
+    def __post_init__(self) -> None:
+        if self.qualification is not None and not self.releasable:
+            # Older program files and databases said False for clinics; the model has no such
+            # activity, so the invariant is restored here, once, for every source.
+            object.__setattr__(self, "releasable", True)
 
     def min_faculty_on(self, halfday: HalfDay, is_holiday: bool) -> int:
         for rule in self.min_faculty_rules:
@@ -235,6 +241,10 @@ class ProgramInfo:
     main_site: str = "main"
     academic_year_start: tuple[int, int] = (7, 1)
     """(month, day) on which PGY levels advance."""
+    schedule_end: date | None = None
+    """Last day of the published schedule. The adapters fill it (the program file's
+    ``schedule_end``, else its last date with an assignment); None here means the last
+    assignment date of the snapshot (``ScheduleSnapshot.schedule_end``)."""
 
     def academic_year(self, day: date) -> int:
         """The calendar year in which the academic year containing ``day`` starts."""
@@ -254,10 +264,17 @@ class ScheduleSnapshot:
     holidays: frozenset[date] = frozenset()
     people_by_id: dict[str, Person] = field(init=False, repr=False, compare=False)
     activities_by_id: dict[str, Activity] = field(init=False, repr=False, compare=False)
+    schedule_end: date | None = field(init=False, repr=False, compare=False)
+    """The schedule end in effect: the program's, else the last date with an assignment here;
+    None when there is no schedule at all. Days after it are unscheduled, not gaps."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "people_by_id", {p.id: p for p in self.people})
         object.__setattr__(self, "activities_by_id", {a.id: a for a in self.activities})
+        end = self.program.schedule_end
+        if end is None and self.assignments:
+            end = max(a.halfday.date for a in self.assignments)
+        object.__setattr__(self, "schedule_end", end)
 
     def pgy_on(self, person: Person, day: date) -> int | None:
         """The PGY level of a resident on ``day`` (advancing at each academic-year start)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.domain.schedule import (
@@ -49,6 +49,8 @@ def load_snapshot(
 
     Returns:
         The snapshot; an empty one with default program settings when nothing was imported.
+        Its ``program.schedule_end`` is the stated one, else the last date with an assignment
+        in the whole table (whatever the window), else None.
     """
     return ScheduleSnapshot(
         program=_program_info(session),
@@ -65,11 +67,14 @@ def _program_info(session: Session) -> ProgramInfo:
     if program is None:
         return ProgramInfo()
     month, day = program.academic_year_start.split("-")
+    # Over the whole table, not the loaded window: a window's last assignment is not the end.
+    last_assigned = session.scalar(select(func.max(AssignmentRow.__table__.c.date)))
     return ProgramInfo(
         name=program.name,
         timezone=program.timezone,
         main_site=program.main_site,
         academic_year_start=(int(month), int(day)),
+        schedule_end=program.schedule_end or last_assigned,
     )
 
 

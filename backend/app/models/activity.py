@@ -27,7 +27,8 @@ class Activity(Base):
     min_faculty: Mapped[int] = mapped_column(default=0)
     ratio_pgy1: Mapped[int | None]
     ratio_pgy2plus: Mapped[int | None]
-    releasable: Mapped[bool]
+    releasable: Mapped[bool] = mapped_column(default=True)
+    """False only for off-duty time without a qualification (post-call); see the model, 1."""
 
     rules: Mapped[list[MinFacultyRule]] = relationship(
         order_by="MinFacultyRule.position", cascade="all, delete-orphan"

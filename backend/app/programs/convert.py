@@ -14,7 +14,6 @@ from typing import Any
 
 from app.domain.schedule import (
     ABSENCE_TYPES,
-    RELEASABLE_BY_DEFAULT,
     Absence,
     Activity,
     Assignment,
@@ -50,7 +49,7 @@ class _Dates:
         return found
 
 
-def _program(raw: Mapping[str, Any]) -> ProgramInfo:
+def _program(raw: Mapping[str, Any], schedule_end: date | None) -> ProgramInfo:
     month, day = (int(part) for part in raw.get("academic_year_start", "07-01").split("-"))
     defaults = ProgramInfo()
     return ProgramInfo(
@@ -58,6 +57,7 @@ def _program(raw: Mapping[str, Any]) -> ProgramInfo:
         timezone=raw.get("timezone") or defaults.timezone,
         main_site=raw.get("main_site") or defaults.main_site,
         academic_year_start=(month, day),
+        schedule_end=schedule_end,
     )
 
 
@@ -102,7 +102,9 @@ def _activity(raw: Mapping[str, Any], main_site: str, dates: _Dates) -> Activity
         min_faculty_rules=tuple(_rule(r, dates) for r in raw.get("min_faculty_rules") or ()),
         ratio_pgy1=raw.get("ratio_pgy1"),
         ratio_pgy2plus=raw.get("ratio_pgy2plus"),
-        releasable=category in RELEASABLE_BY_DEFAULT if releasable is None else releasable,
+        # Null means the default, true; Activity itself reads False as True when there is a
+        # qualification, as the importer does.
+        releasable=True if releasable is None else releasable,
     )
 
 
@@ -138,7 +140,8 @@ def snapshot_from_document(doc: Document) -> ScheduleSnapshot:
     """The schedule snapshot a valid program document describes.
 
     Fills the format's defaults: an activity's site is the program's main site, a null
-    ``releasable`` follows the category (``RELEASABLE_BY_DEFAULT``), a null absence
+    ``releasable`` is true (and so is any ``releasable`` of an activity with a
+    qualification), the schedule end is the last date with an assignment, a null absence
     ``blocking`` follows the absence type, an assignment's role is primary.
 
     Args:
@@ -148,12 +151,17 @@ def snapshot_from_document(doc: Document) -> ScheduleSnapshot:
         The frozen snapshot, people/activities/assignments/absences in document order.
     """
     dates = _Dates()
-    program = _program(doc.get("program") or {})
+    raw_assignments = doc.get("assignments") or ()
+    schedule_end = dates.get(doc.get("schedule_end"))
+    if schedule_end is None and raw_assignments:
+        # ISO dates order as text: the latest text is the latest day.
+        schedule_end = dates.day(max(raw["date"] for raw in raw_assignments))
+    program = _program(doc.get("program") or {}, schedule_end)
     # Each half-day object is shared by all its assignments: fewer objects, faster hashing.
     halfdays: dict[tuple[str, str], HalfDay] = {}
     primary, backup = AssignmentRole.PRIMARY, AssignmentRole.BACKUP
     assignments: list[Assignment] = []
-    for raw in doc.get("assignments") or ():
+    for raw in raw_assignments:
         key = (raw["date"], raw["half"])
         halfday = halfdays.get(key)
         if halfday is None:

@@ -22,6 +22,7 @@ __all__ = [
     "load_program_file",
     "parse_program_text",
     "validate_program",
+    "validate_program_with_notes",
 ]
 
 
@@ -90,8 +91,20 @@ def validate_program(document: Any, *, source: str) -> dict[str, Any]:
     Raises:
         ValidationFailed: with every problem found, each at its place in the document.
     """
+    return validate_program_with_notes(document, source=source)[0]
+
+
+def validate_program_with_notes(
+    document: Any, *, source: str
+) -> tuple[dict[str, Any], list[Problem]]:
+    """Like ``validate_program``, also returning the notes: what was accepted but read
+    differently from how it is written (see docs/program-format.md).
+
+    Raises:
+        ValidationFailed: with every problem found, each at its place in the document.
+    """
     checker = ProgramChecker()
     canonical = checker.check(document)
     if checker.problems:
         raise ValidationFailed(source, checker.problems)
-    return canonical
+    return canonical, checker.notes

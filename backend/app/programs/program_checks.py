@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from app.core.errors import Problem
 from app.domain.schedule import (
     ABSENCE_TYPES,
-    RELEASABLE_BY_DEFAULT,
     AssignmentRole,
     Category,
     Half,
@@ -32,7 +32,15 @@ PROGRAM_DEFAULTS = {
 
 
 class ProgramChecker(FieldReader):
-    """Checks a parsed document; ``problems`` holds what is wrong after ``check``."""
+    """Checks a parsed document; ``problems`` holds what is wrong after ``check``.
+
+    ``notes`` holds what was accepted but read differently from how it is written (an
+    activity with a qualification that says ``releasable: false``).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.notes: list[Problem] = []
 
     def check(self, document: Any) -> dict[str, Any]:
         """The canonical form of ``document`` (meaningful only if no problems were found)."""
@@ -40,7 +48,11 @@ class ProgramChecker(FieldReader):
             document,
             "",
             ["format", "version", "program", "sites"],
-            ["qualifications", "people", "activities", "holidays", "assignments", "absences"],
+            [
+                "schedule_end",
+                *("qualifications", "people", "activities", "holidays", "assignments"),
+                "absences",
+            ],
         )
         if top is None:
             return {}
@@ -53,6 +65,10 @@ class ProgramChecker(FieldReader):
             out["program"] = self._program(top["program"])
         else:  # reported missing already
             out["program"] = {"name": None, **PROGRAM_DEFAULTS}
+        # Written only when given, so that files without it keep their exact bytes.
+        schedule_end = self.date_text(top, "schedule_end", "schedule_end", nullable=True)
+        if schedule_end is not None:
+            out["schedule_end"] = schedule_end
         out["sites"] = self._named_list(top, "sites")
         out["qualifications"] = self._named_list(top, "qualifications")
         site_ids = {s["id"] for s in out["sites"]}
@@ -215,9 +231,17 @@ class ProgramChecker(FieldReader):
             qual = self.ident(item, "qualification", f"{where}.qualification", nullable=True)
             if qual is not None and qual not in qual_ids:
                 self.fail(f"{where}.qualification", f"no qualification with id {qual!r}")
-            default_releasable = category is not None and Category(category) in (
-                RELEASABLE_BY_DEFAULT
-            )
+            releasable = self.boolean(item, "releasable", f"{where}.releasable", default=True)
+            if releasable is False and qual is not None:
+                # Older files marked clinics non-releasable; the model has no such activity
+                # (RESILIENCE_MODEL.md section 1). Keep those files importable and say so.
+                self.notes.append(
+                    Problem(
+                        f"{where}.releasable",
+                        "an activity with a qualification is always releasable; read as true",
+                    )
+                )
+                releasable = True
             activity = {
                 "id": ident,
                 "name": self.string(item, "name", f"{where}.name"),
@@ -234,9 +258,7 @@ class ProgramChecker(FieldReader):
                 "ratio_pgy2plus": self.integer(
                     item, "ratio_pgy2plus", f"{where}.ratio_pgy2plus", low=1, high=100, default=None
                 ),
-                "releasable": self.boolean(
-                    item, "releasable", f"{where}.releasable", default=default_releasable
-                ),
+                "releasable": releasable,
             }
             if item.get("qualification") is None and _makes_demand(activity):
                 # Without a qualification the activity makes no demand: say so, don't ignore.

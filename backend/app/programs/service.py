@@ -22,7 +22,7 @@ from app.models.audit import record_audit
 from app.models.person import Person, Qualification, person_qualification
 from app.models.program import PROGRAM_ROW_ID, Program, Site
 from app.models.schedule import Absence, Assignment, Holiday
-from app.programs.document import FORMAT_NAME, FORMAT_VERSION, validate_program
+from app.programs.document import FORMAT_NAME, FORMAT_VERSION, validate_program_with_notes
 
 # Children first, so that deleting in this order never breaks a foreign key.
 _PROGRAM_TABLES: tuple[Table, ...] = tuple(
@@ -50,11 +50,14 @@ class ImportSummary:
         source: the file name the document came from.
         changed: False when the stored data already equalled the document.
         counts: rows per section of the document (people, assignments, ...).
+        notes: what was accepted but read differently from how it is written, as
+            ``place: note`` lines (docs/program-format.md).
     """
 
     source: str
     changed: bool
     counts: dict[str, int]
+    notes: tuple[str, ...] = ()
 
 
 def import_program(
@@ -71,7 +74,8 @@ def import_program(
     Raises:
         ValidationFailed: the document has problems; nothing was written.
     """
-    canonical = validate_program(document, source=source)
+    canonical, found = validate_program_with_notes(document, source=source)
+    notes = tuple(str(n) for n in found)
     counts = {key: len(canonical[key]) for key in _COUNTED}
     changed = export_program(session) != canonical
     if changed:
@@ -80,10 +84,10 @@ def import_program(
         session,
         "program.import",
         actor,
-        {"source": source, "changed": changed, "counts": counts},
+        {"source": source, "changed": changed, "counts": counts, "notes": list(notes)},
     )
     session.flush()
-    return ImportSummary(source=source, changed=changed, counts=counts)
+    return ImportSummary(source=source, changed=changed, counts=counts, notes=notes)
 
 
 _COUNTED = (
@@ -107,8 +111,13 @@ def _replace_all(session: Session, doc: dict[str, Any]) -> None:
     def opt_day(text: str | None) -> date | None:
         return day(text) if text else None
 
+    program_row = {
+        "id": PROGRAM_ROW_ID,
+        **doc["program"],
+        "schedule_end": opt_day(doc.get("schedule_end")),
+    }
     rows: list[tuple[Table, list[dict[str, Any]]]] = [
-        (Program.__table__, [{"id": PROGRAM_ROW_ID, **doc["program"]}]),  # type: ignore[list-item]
+        (Program.__table__, [program_row]),  # type: ignore[list-item]
         (Site.__table__, doc["sites"]),  # type: ignore[list-item]
         (Qualification.__table__, doc["qualifications"]),  # type: ignore[list-item]
         (Holiday.__table__, [{"date": day(d)} for d in doc["holidays"]]),  # type: ignore[list-item]
@@ -188,7 +197,7 @@ def export_program(session: Session) -> dict[str, Any] | None:
     rules_of: dict[str, list[MinFacultyRule]] = {}
     for rule in session.scalars(select(MinFacultyRule)):
         rules_of.setdefault(rule.activity_id, []).append(rule)
-    return {
+    document: dict[str, Any] = {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
         "program": {
@@ -197,6 +206,10 @@ def export_program(session: Session) -> dict[str, Any] | None:
             "main_site": program.main_site,
             "academic_year_start": program.academic_year_start,
         },
+    }
+    if program.schedule_end is not None:  # omitted when null: older files keep their bytes
+        document["schedule_end"] = program.schedule_end.isoformat()
+    return document | {
         "sites": _by_id({"id": s.id, "name": s.name} for s in session.scalars(select(Site))),
         "qualifications": _by_id(
             {"id": q.id, "name": q.name} for q in session.scalars(select(Qualification))

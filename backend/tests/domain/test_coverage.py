@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from datetime import date
+from datetime import date, timedelta
 
 from app.domain.coverage import (
     ActivityDemand,
@@ -14,6 +14,7 @@ from app.domain.coverage import (
     gaps_of,
     is_covered,
     max_assignment,
+    unscheduled_range,
 )
 from app.domain.schedule import (
     Absence,
@@ -53,7 +54,9 @@ CLINIC = Activity(
 )
 WARDS = Activity("wards", "Wards", Category.PATIENT_SAFETY, "main", "inpatient", min_faculty=1)
 ADMIN = Activity("admin", "Admin", Category.ADMINISTRATION, "main", None, releasable=True)
-POSTCALL = Activity("postcall", "Post-call", Category.PATIENT_SAFETY, "main", None)
+POSTCALL = Activity(
+    "postcall", "Post-call", Category.ACGME_REQUIREMENTS, "main", None, releasable=False
+)
 REMOTE = Activity(
     "tele",
     "Telehealth",
@@ -230,3 +233,94 @@ def test_max_assignment_equals_exhaustive_search_on_random_cases() -> None:
         for person, q in got.items():
             assert q in next(m for m in pool if m.person_id == person).qualifications
         assert is_covered(problem) == (len(got) == problem.total_demand)
+
+
+def test_pool_keeps_faculty_of_activity_with_qualification_when_it_has_no_residents() -> None:
+    # A clinic preceptor with nobody to precept this half-day is still on hand at the site.
+    without = snap([faculty("f1", "clinic_preceptor")], [CLINIC, WARDS], [asg("f1", "clinic")])
+    with_one = snap(
+        [faculty("f1", "clinic_preceptor"), resident("r1", 2)],
+        [CLINIC, WARDS],
+        [asg("f1", "clinic"), asg("r1", "clinic")],
+    )
+    (alone,) = build_site_half_days(without, DAY, DAY)[:1]
+    (busy,) = build_site_half_days(with_one, DAY, DAY)[:1]
+    assert [m.person_id for m in alone.pool] == ["f1"]
+    assert [m.person_id for m in busy.pool] == ["f1"]  # a resident adds a slot, never a person
+
+
+def test_activity_with_qualification_is_releasable_when_it_says_not() -> None:
+    clinic = Activity("c", "C", Category.CONTINUITY_OF_CARE, "main", "q", releasable=False)
+    rest = Activity("r", "Rest", Category.ACGME_REQUIREMENTS, "main", None, releasable=False)
+    plain = Activity("a", "A", Category.PATIENT_SAFETY, "main", None)
+    assert (clinic.releasable, rest.releasable, plain.releasable) == (True, False, True)
+
+
+def _one_member_two_services(clinic_qualification: str) -> SiteHalfDay:
+    return SiteHalfDay(
+        AM,
+        "main",
+        (
+            ActivityDemand("wards", Category.PATIENT_SAFETY, "inpatient", 1, ()),
+            ActivityDemand("clinic", Category.CONTINUITY_OF_CARE, clinic_qualification, 1, ()),
+        ),
+        (PoolMember("f1", frozenset({"inpatient", clinic_qualification})),),
+    )
+
+
+def test_gap_falls_on_least_protected_activity_whatever_the_qualification_ids() -> None:
+    for spelling in ("clinic_preceptor", "zz_clinic_preceptor", "a_clinic_preceptor"):
+        (gap,) = gaps_of(_one_member_two_services(spelling))
+        assert (gap.activity_id, gap.category, gap.missing) == (
+            "clinic",
+            Category.CONTINUITY_OF_CARE,
+            1,
+        ), spelling
+
+
+def test_gap_follows_activity_id_when_categories_tie() -> None:
+    problem = SiteHalfDay(
+        AM,
+        "main",
+        (
+            ActivityDemand("a_ward", Category.PATIENT_SAFETY, "zz", 1, ()),
+            ActivityDemand("b_ward", Category.PATIENT_SAFETY, "aa", 1, ()),
+        ),
+        (PoolMember("f1", frozenset({"aa", "zz"})),),
+    )
+    assert [g.activity_id for g in gaps_of(problem)] == ["b_ward"]
+
+
+def _wards_snapshot(schedule_end: date | None, assigned: bool = True) -> ScheduleSnapshot:
+    return ScheduleSnapshot(
+        ProgramInfo(schedule_end=schedule_end),
+        (faculty("f1", "inpatient"),),
+        (WARDS,),
+        (asg("f1", "wards"),) if assigned else (),
+    )
+
+
+def test_build_site_half_days_stops_at_schedule_end_when_window_goes_beyond() -> None:
+    window = (DAY, DAY + timedelta(days=3))
+    stated = build_site_half_days(_wards_snapshot(DAY + timedelta(days=1)), *window)
+    assert sorted({p.halfday.date for p in stated}) == [DAY, DAY + timedelta(days=1)]
+    # With no stated end, the last date with an assignment ends the schedule.
+    by_default = build_site_half_days(_wards_snapshot(None), *window)
+    assert [str(p.halfday) for p in by_default] == ["2026-12-02 AM", "2026-12-02 PM"]
+    assert build_site_half_days(_wards_snapshot(None, assigned=False), *window) == []
+
+
+def test_unscheduled_range_is_the_part_after_schedule_end() -> None:
+    s = _wards_snapshot(date(2026, 12, 10))
+    assert unscheduled_range(s, date(2026, 12, 1), date(2026, 12, 9)) is None
+    assert unscheduled_range(s, date(2026, 12, 1), date(2026, 12, 10)) is None
+    assert unscheduled_range(s, date(2026, 12, 5), date(2026, 12, 20)) == (
+        date(2026, 12, 11),
+        date(2026, 12, 20),
+    )
+    assert unscheduled_range(s, date(2026, 12, 15), date(2026, 12, 20)) == (
+        date(2026, 12, 15),
+        date(2026, 12, 20),
+    )
+    empty = _wards_snapshot(None, assigned=False)
+    assert unscheduled_range(empty, DAY, DAY) == (DAY, DAY)

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from app.demo.generator import generate_demo_program
 from app.domain.schedule import (
     ABSENCE_TYPES,
-    RELEASABLE_BY_DEFAULT,
     AssignmentRole,
     Category,
     Half,
@@ -78,7 +77,7 @@ def test_snapshot_from_document_fills_format_defaults_when_fields_are_left_out()
     assert snapshot.program.timezone == "America/New_York"
     ward, paper = snapshot.activities
     assert (ward.site, paper.site) == ("north", "north")
-    assert (ward.releasable, paper.releasable) == (False, True)
+    assert (ward.releasable, paper.releasable) == (True, True)
     assert ward.min_faculty == 0 and ward.min_faculty_rules == ()
     assert ward.ratio_pgy1 is None and ward.ratio_pgy2plus is None
     assert {a.role for a in snapshot.assignments} == {AssignmentRole.PRIMARY}
@@ -155,10 +154,28 @@ def test_snapshot_from_document_equals_database_snapshot_when_document_is_import
     assert normalized(snapshot_from_document(doc)) == normalized(load_snapshot(session))
 
 
-def test_snapshot_from_document_applies_category_defaults_when_releasable_is_left_out() -> None:
+def test_snapshot_from_document_makes_every_activity_releasable_when_field_is_left_out() -> None:
     doc = _minimal_document()
     doc["activities"] = [{"id": c.value, "name": c.value, "category": c.value} for c in Category]
     snapshot = snapshot_from_document(doc)
-    assert {a.id for a in snapshot.activities if a.releasable} == {
-        c.value for c in RELEASABLE_BY_DEFAULT
-    }
+    assert len(snapshot.activities) == 7
+    assert all(a.releasable for a in snapshot.activities)
+
+
+def test_snapshot_from_document_keeps_only_qualificationless_non_releasable_when_false() -> None:
+    doc = _minimal_document()
+    for activity in doc["activities"]:
+        activity["releasable"] = False
+    ward, paper = snapshot_from_document(doc).activities
+    assert (ward.id, ward.releasable) == ("ward", True)  # has a qualification
+    assert (paper.id, paper.releasable) == ("paper", False)
+
+
+def test_snapshot_from_document_carries_schedule_end_when_stated_or_by_default() -> None:
+    doc = _minimal_document()
+    assert snapshot_from_document(doc).program.schedule_end == date(2026, 12, 1)
+    doc["schedule_end"] = "2027-01-31"
+    assert snapshot_from_document(doc).program.schedule_end == date(2027, 1, 31)
+    doc = _minimal_document()
+    doc["assignments"] = []
+    assert snapshot_from_document(doc).program.schedule_end is None

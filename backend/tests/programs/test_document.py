@@ -12,7 +12,12 @@ import pytest
 import app.programs
 from app.core.errors import ValidationFailed
 from app.domain.schedule import ABSENCE_TYPES, Category
-from app.programs.document import dump_program, parse_program_text, validate_program
+from app.programs.document import (
+    dump_program,
+    parse_program_text,
+    validate_program,
+    validate_program_with_notes,
+)
 from tests.programs.factories import random_program, small_program, with_change
 
 
@@ -23,14 +28,27 @@ def problems_of(doc: Any) -> list[str]:
     return [str(p) for p in info.value.problems]
 
 
-def test_validate_takes_category_default_when_releasable_is_null() -> None:
+def test_validate_takes_true_when_releasable_is_null() -> None:
     doc = small_program()
     for activity in doc["activities"]:
         activity["releasable"] = None
     activities = {a["id"]: a for a in validate_program(doc, source="p.json")["activities"]}
-    assert activities["inpatient"]["releasable"] is False
+    assert activities["inpatient"]["releasable"] is True
     assert activities["admin"]["releasable"] is True
     assert problems_of(with_change(small_program(), "activities.0.releasable", "yes"))
+
+
+def test_validate_reads_true_with_a_note_when_activity_with_qualification_says_false() -> None:
+    doc = small_program()  # its clinic (index 0) says releasable: false
+    doc["activities"][2]["releasable"] = False  # admin: no qualification, stays false
+    canonical, notes = validate_program_with_notes(doc, source="p.json")
+    activities = {a["id"]: a for a in canonical["activities"]}
+    assert activities["clinic"]["releasable"] is True
+    assert activities["admin"]["releasable"] is False
+    assert [str(n) for n in notes] == [
+        "activities[0].releasable: an activity with a qualification is always releasable; "
+        "read as true"
+    ]
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -44,8 +62,8 @@ def test_validate_fills_defaults_when_fields_are_left_out() -> None:
     canonical = validate_program(small_program(), source="p.json")
     activities = {a["id"]: a for a in canonical["activities"]}
     assert activities["inpatient"]["site"] == "main"  # the program's main site
-    assert activities["inpatient"]["releasable"] is False  # patient safety
-    assert activities["admin"]["releasable"] is True  # administration
+    assert activities["inpatient"]["releasable"] is True  # the default
+    assert activities["clinic"]["releasable"] is True  # says false, has a qualification
     assert activities["admin"]["min_faculty"] == 0
     assert activities["clinic"]["min_faculty_rules"][0]["weekdays"] == [5, 6]
     assert [a["id"] for a in canonical["absences"]] == ["A1", "A2", "A3"]
@@ -95,6 +113,7 @@ BAD_CHANGES: list[tuple[str, Any, str]] = [
     ("format", "other", "format: expected 'residency-scheduler/program'"),
     ("version", 2, "version: expected 1"),
     ("people", {}, "people: expected a list"),
+    ("schedule_end", "2027-02-30", "schedule_end: expected a date YYYY-MM-DD"),
 ]
 
 
@@ -153,7 +172,9 @@ SCHEMA_PATH = Path(app.programs.__file__).parent / "program.schema.json"
 def test_schema_lists_same_fields_as_checker_when_compared() -> None:
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     defs = schema["$defs"]
-    canonical = validate_program(small_program(), source="p.json")
+    canonical = validate_program(
+        with_change(small_program(), "schedule_end", "2027-06-30"), source="p.json"
+    )
     activity = next(a for a in canonical["activities"] if a["min_faculty_rules"])
     expected = {
         "top": (schema, canonical),

@@ -124,3 +124,41 @@ def test_cli_export_fails_when_nothing_was_imported(
     result = CliRunner().invoke(cli_app, ["export", "-"])
     assert result.exit_code == 2
     assert "no program" in result.stderr
+
+
+def test_import_reports_a_note_when_activity_with_qualification_says_not_releasable(
+    session: Session,
+) -> None:
+    summary = import_program(session, small_program(), source="p.json", actor=None)
+    session.commit()
+    assert summary.notes == (
+        "activities[0].releasable: an activity with a qualification is always releasable; "
+        "read as true",
+    )
+    exported = export_program(session)
+    assert exported is not None
+    clinic = next(a for a in exported["activities"] if a["id"] == "clinic")
+    assert clinic["releasable"] is True
+    audit = session.scalars(select(AuditRecord)).one()
+    assert audit.details["notes"] == list(summary.notes)
+
+
+def test_export_keeps_schedule_end_when_file_states_it(session: Session) -> None:
+    doc = small_program()
+    doc["schedule_end"] = "2027-06-30"
+    import_program(session, doc, source="p.json", actor=None)
+    session.commit()
+    exported = export_program(session)
+    assert exported is not None
+    assert exported["schedule_end"] == "2027-06-30"
+    assert list(exported)[:4] == ["format", "version", "program", "schedule_end"]
+    assert exported == validate_program(doc, source="p.json")
+
+
+def test_export_leaves_schedule_end_out_when_file_has_none(session: Session) -> None:
+    text = dump_program(validate_program(small_program(), source="p.json"))
+    import_program(session, json.loads(text), source="p.json", actor=None)
+    session.commit()
+    exported = export_program(session)
+    assert exported is not None and "schedule_end" not in exported
+    assert dump_program(exported) == text
