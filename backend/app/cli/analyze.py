@@ -91,6 +91,12 @@ def _print_report(summary: dict[str, Any], report: dict[str, Any]) -> None:
         f"Contingency {summary['start']} .. {summary['end']}  (report {summary['report_id']}"
         f"{'' if summary['created'] else ', unchanged input: stored report'})"
     )
+    unscheduled = report.get("unscheduled")
+    if unscheduled:
+        out.print(
+            f"  [yellow]Unscheduled[/yellow] {unscheduled['start']} .. {unscheduled['end']}:"
+            " after the end of the published schedule, not analysed"
+        )
     out.print(f"  N-1 {verdict[summary['n1_pass']]}   N-2 {verdict[summary['n2_pass']]}")
     out.print(
         f"  {summary['gap_slots']} unfilled slot(s); {summary['critical_faculty']} critical"

@@ -106,6 +106,13 @@ def _print_health(summary: dict[str, Any], result: dict[str, Any]) -> None:
         f"{horizon['analysed']['end']} (ended half-days left out); {used}",
         highlight=False,
     )
+    if horizon.get("unscheduled"):
+        gone = horizon["unscheduled"]
+        out.print(
+            f"  Unscheduled        {gone['start']} .. {gone['end']}: after the end of the"
+            " published schedule, not judged",
+            highlight=False,
+        )
     cont = result["contingency"]
     if "n1_pass" in cont:
         out.print(

@@ -52,12 +52,16 @@ def snapshot_to_json(
     """
     lo, hi = start or date.min, end or date.max
     p = snapshot.program
+    # A slice must keep the whole schedule's end, which its own assignments may not show.
+    sliced = start is not None or end is not None
+    schedule_end = p.schedule_end or (snapshot.schedule_end if sliced else None)
     return {
         "program": {
             "name": p.name,
             "timezone": p.timezone,
             "main_site": p.main_site,
             "academic_year_start": list(p.academic_year_start),
+            "schedule_end": schedule_end.isoformat() if schedule_end else None,
         },
         "people": [_person_to_json(x) for x in snapshot.people],
         "activities": [_activity_to_json(a) for a in snapshot.activities],
@@ -108,6 +112,7 @@ def snapshot_from_json(data: Mapping[str, Any]) -> ScheduleSnapshot:
             timezone=p["timezone"],
             main_site=p["main_site"],
             academic_year_start=(int(month), int(day)),
+            schedule_end=date.fromisoformat(p["schedule_end"]) if p.get("schedule_end") else None,
         ),
         people=tuple(_person_from_json(x) for x in data["people"]),
         activities=tuple(_activity_from_json(a) for a in data["activities"]),

@@ -51,6 +51,7 @@ class ReportOutcome:
             "created": self.created,
             "start": self.report["window"]["start"],
             "end": self.report["window"]["end"],
+            "unscheduled": self.report.get("unscheduled"),
             "n1_pass": self.result.n1_pass,
             "n2_pass": self.result.n2_pass,
             "gap_slots": counts["gap_slots"],
@@ -100,11 +101,15 @@ def _stored_json(
     result: ContingencyResult,
     cross_training: Sequence[CrossTrainingOption],
     timings: Mapping[str, float],
+    unscheduled: tuple[date, date] | None = None,
 ) -> dict[str, Any]:
     """The report as stored: ids only, every name field None (see ``with_current_names``)."""
     return with_current_names(
         {
             "window": {"start": start.isoformat(), "end": end.isoformat()},
+            "unscheduled": None
+            if unscheduled is None
+            else {"start": unscheduled[0].isoformat(), "end": unscheduled[1].isoformat()},
             "fingerprint": fingerprint,
             **result.to_json(),
             "cross_training": [o.to_json() for o in cross_training],
@@ -139,6 +144,7 @@ def store_report(
     cross_training_s: float = 0.0,
     now: datetime | None = None,
     alert_cooldown: timedelta | None = None,
+    unscheduled: tuple[date, date] | None = None,
 ) -> ReportOutcome:
     """Store the report of ``start``..``end`` unless one with this input exists; reconcile alerts.
 
@@ -152,6 +158,8 @@ def store_report(
         cross_training: the recommended grants (``CROSS_TRAINING_RECOMMENDATIONS`` of them).
         names: current names by person id, for the returned report and alert messages.
         now, alert_cooldown: passed to the alerts (tests pass them).
+        unscheduled: the part of the window after the published schedule's end (not
+            analysed: no gaps or findings there).
     """
     row = _find_report(session, fingerprint, start, end)
     created = False
@@ -167,7 +175,9 @@ def store_report(
             critical_count=len(result.critical_faculty),
             fatal_pair_count=len(result.fatal_pairs),
             duration_s=duration_s,
-            report=_stored_json(start, end, fingerprint, result, cross_training, timings),
+            report=_stored_json(
+                start, end, fingerprint, result, cross_training, timings, unscheduled
+            ),
         )
         try:
             with session.begin_nested():

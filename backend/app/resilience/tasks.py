@@ -22,6 +22,7 @@ from app.core.celery_app import TASK_MAX_RETRIES, TASK_RETRY_BACKOFF_MAX_S, cele
 from app.core.config import get_settings
 from app.core.db import session_scope
 from app.core.errors import TransientError
+from app.domain.coverage import unscheduled_range
 from app.domain.snapshot import load_snapshot
 from app.domain.snapshot_json import snapshot_from_json, snapshot_to_json
 from app.models.base import utcnow
@@ -146,7 +147,13 @@ def run_contingency_analysis(
         for a, b in chunks
     ]
     names = {p.id: p.name for p in snapshot.people}
-    callback = merge_contingency_chunks.s(first.isoformat(), last.isoformat(), names)
+    unscheduled = unscheduled_range(snapshot, first, last)
+    callback = merge_contingency_chunks.s(
+        first.isoformat(),
+        last.isoformat(),
+        names,
+        None if unscheduled is None else [d.isoformat() for d in unscheduled],
+    )
     raise self.replace(chord(header, callback))
 
 
@@ -181,6 +188,7 @@ def merge_contingency_chunks(
     start: str,
     end: str,
     names: dict[str, str],
+    unscheduled: list[str] | None = None,
 ) -> dict[str, Any]:
     """Merge the chunk analyses of a chord, store the report and reconcile alerts (idempotent).
 
@@ -206,6 +214,9 @@ def merge_contingency_chunks(
             names=names,
             duration_s=merge_s,
             cross_training_s=cross_training_s,
+            unscheduled=None
+            if unscheduled is None
+            else (date.fromisoformat(unscheduled[0]), date.fromisoformat(unscheduled[1])),
         )
     publish_contingency_metrics(outcome)
     return outcome.summary()

@@ -63,3 +63,24 @@ def test_demo_program_round_trips_when_loaded_from_database(session: Session) ->
     assert snapshot_from_json(_through_json(data)) == snapshot  # type: ignore[arg-type]
     first = data["assignments"][0]
     assert len(first) == 5 and first[2] in {Half.AM.value, Half.PM.value}
+
+
+def test_slice_keeps_whole_schedules_end_when_its_own_assignments_stop_earlier() -> None:
+    from app.domain.schedule import Assignment, HalfDay, ProgramInfo, ScheduleSnapshot
+
+    snapshot = random_snapshot(random.Random(5), days=3)
+    last = START + timedelta(days=20)
+    person, activity = snapshot.people[0].id, snapshot.activities[0].id
+    late = Assignment(person, HalfDay(last, Half.PM), activity)
+    whole = ScheduleSnapshot(
+        program=ProgramInfo(),
+        people=snapshot.people,
+        activities=snapshot.activities,
+        assignments=(*snapshot.assignments, late),
+    )
+    part = snapshot_from_json(_through_json(snapshot_to_json(whole, START, START)))  # type: ignore[arg-type]
+    # Day 5 has no assignment in the slice, yet it is before the schedule's end: it is judged.
+    assert part.schedule_end == last
+    assert build_site_half_days(part, START + timedelta(days=5), START + timedelta(days=5)) == (
+        build_site_half_days(whole, START + timedelta(days=5), START + timedelta(days=5))
+    )

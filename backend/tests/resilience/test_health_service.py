@@ -282,3 +282,30 @@ def test_health_redelivered_task_is_a_no_op(session: Session) -> None:
     session.commit()
     session.refresh(alert)
     assert alert.occurrences == 2
+
+
+def test_health_days_after_the_schedule_end_are_unscheduled_not_gaps(session: Session) -> None:
+    # The published schedule ends on day 3 (its last assignment); day 10 needs a faculty member.
+    _load(session, _program(["F1", "F2"], [("F1", 3, "AM"), ("F2", 3, "AM")], [_rule_on(10)]))
+    record = _check(session)
+    assert record.defense_level == "GREEN"
+    assert record.n1_status == "pass"
+    assert record.result["horizon"]["unscheduled"] == {"start": _day(4), "end": _day(13)}
+    # Stated in the program file, the schedule runs to day 12: day 10 is a gap again.
+    doc = _program(["F1", "F2"], [("F1", 3, "AM"), ("F2", 3, "AM")], [_rule_on(10)])
+    doc["schedule_end"] = _day(12)
+    _load(session, doc)
+    record = _check(session)
+    assert record.defense_level == "ORANGE"
+    assert record.result["horizon"]["unscheduled"] == {"start": _day(13), "end": _day(13)}
+
+
+def test_contingency_report_marks_days_after_schedule_end_unscheduled(session: Session) -> None:
+    _load(session, _program(["F1"], [("F1", 3, "AM")], [{"min_faculty": 1}]))
+    far = run_contingency_report(session, start=date(2030, 1, 1), days_ahead=30)
+    assert far.result.n1_pass and far.summary()["gap_slots"] == 0
+    assert far.report["unscheduled"] == {"start": "2030-01-01", "end": "2030-01-30"}
+    near = run_contingency_report(session, start=TODAY, days_ahead=10)
+    # Days 0-3 are judged (only day 3 AM has its faculty member); days 4-9 are not.
+    assert near.report["unscheduled"] == {"start": _day(4), "end": _day(9)}
+    assert near.summary()["gap_slots"] == 7  # 0 AM/PM, 1 AM/PM, 2 AM/PM, 3 PM

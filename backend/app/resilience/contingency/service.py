@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.core.config import Settings
 from app.core.errors import InputError, NotFound
-from app.domain.coverage import SiteHalfDay, build_site_half_days
+from app.domain.coverage import SiteHalfDay, build_site_half_days, unscheduled_range
 from app.domain.schedule import Absence, Half
 from app.domain.snapshot import load_snapshot
 from app.resilience.contingency.chunks import analyze_in_chunks
@@ -70,6 +70,7 @@ def run_contingency_report(
         names={p.id: p.name for p in snapshot.people},
         duration_s=duration,
         cross_training_s=_time.perf_counter() - t1,
+        unscheduled=unscheduled_range(snapshot, start, end),
     )
 
 

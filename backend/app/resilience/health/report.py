@@ -64,6 +64,8 @@ class HealthReport:
     faculty_total: int
     faculty_present: int
     faculty_on_duty: int
+    unscheduled: tuple[date, date] | None = None
+    """The analysed days after the end of the published schedule (not judged)."""
 
     @property
     def coverage_rate(self) -> float:
@@ -104,6 +106,12 @@ class HealthReport:
                 "contingency": None
                 if c is None
                 else {"start": c.window_start.isoformat(), "end": c.window_end.isoformat()},
+                "unscheduled": None
+                if self.unscheduled is None
+                else {
+                    "start": self.unscheduled[0].isoformat(),
+                    "end": self.unscheduled[1].isoformat(),
+                },
                 "report": self.later.source,
                 "later_gaps": len(self.later.gaps),
                 "later_n1_half_days": len(self.later.n1_halfdays),
@@ -156,6 +164,7 @@ def assess_health(
     later: LaterFindings | None = None,
     policy: VerdictPolicy | None = None,
     analysed_end: date | None = None,
+    unscheduled: tuple[date, date] | None = None,
 ) -> HealthReport:
     """Assess the analysed problems, and what the daily report adds beyond them.
 
@@ -167,6 +176,7 @@ def assess_health(
         contingency: the N-1/N-2 summary of the contingency window (None: not analysed).
         later: gaps and findings of the daily report beyond the analysed windows.
         analysed_end: the last date of ``problems``' windows (default ``window_end``).
+        unscheduled: the analysed days after the published schedule's end, for the record.
     """
     later = later or LaterFindings()
     in_window = [p for p in problems if p.halfday.date <= window_end]
@@ -200,4 +210,5 @@ def assess_health(
         faculty_total=faculty_total,
         faculty_present=faculty_present,
         faculty_on_duty=on_duty,
+        unscheduled=unscheduled,
     )

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from app.core import metrics
 from app.core.config import Settings, get_settings
 from app.domain.clock import HalfDayClock
-from app.domain.coverage import SiteHalfDay, build_site_half_days
+from app.domain.coverage import SiteHalfDay, build_site_half_days, unscheduled_range
 from app.domain.fingerprint import site_half_day_digest, window_fingerprint
 from app.domain.presence import Presence
 from app.domain.schedule import ScheduleSnapshot, half_days
@@ -198,6 +198,7 @@ def run_health_check(
         later=later,
         policy=policy.verdict,
         analysed_end=analysed_end,
+        unscheduled=unscheduled_range(snapshot, start, analysed_end),
     )
     duration = _time.perf_counter() - t0
     record = HealthCheckRecord(
