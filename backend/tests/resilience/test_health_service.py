@@ -182,8 +182,10 @@ def test_health_n1_status_fail_always_has_a_reason(session: Session) -> None:
     _load(session, _program(["F1"], [("F1", 13, "AM")], [_rule_on(12, "PM")]))
     record = _check(session)
     assert record.n1_status == "fail"
-    assert record.defense_level != "GREEN"
-    assert _reasons(record)
+    assert record.defense_level == "ORANGE"
+    assert _reasons(record) == [
+        "ORANGE: gap later in the horizon: inpatient at main on 2026-12-13 PM"
+    ]
 
 
 def test_health_uses_a_fresh_daily_report_beyond_its_own_windows(session: Session) -> None:
