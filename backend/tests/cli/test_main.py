@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -12,8 +13,12 @@ from typer.testing import CliRunner
 
 from app.cli.main import app as cli_app
 from app.demo.generator import generate_demo_program
+from app.domain.coverage import build_site_half_days
+from app.domain.snapshot import load_snapshot
 from app.models.resilience import ContingencyReport, HealthCheckRecord
+from app.models.schedule import Absence
 from app.programs.service import import_program
+from tests.resilience.reference import reference_analysis
 
 START = date(2026, 11, 30)
 
@@ -27,20 +32,78 @@ def demo_db(configured_database: Engine) -> Engine:
     return configured_database
 
 
-def test_analyze_health_json_stores_record_when_run(demo_db: Engine) -> None:
+# 09:00 in New York on Tuesday 1 December 2026: the health check's clock in these tests.
+HEALTH_NOW = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
+
+
+def _inpatient_program() -> dict[str, Any]:
+    """F1 alone holds the patient-safety inpatient service on Friday 4 December AM (three
+    unqualified faculty do admin beside it); F2 works on 21 December, so the published schedule
+    covers the health check's 14 days. Expected by hand (model section 4): utilization 1/4
+    (GREEN), one N-1 failure within 14 days: ORANGE."""
+    faculty = [
+        {"id": f, "name": f"Dr. {f}", "kind": "faculty", "faculty_role": "core",
+         "qualifications": quals, "weekly_cap": None, "active_from": None, "active_to": None}
+        for f, quals in [("F1", ["inpatient_attending"]), ("F2", ["inpatient_attending"]),
+                         ("H1", []), ("H2", []), ("H3", [])]
+    ]  # fmt: skip
+    work = [("F1", "2026-12-04", "inpatient"), ("F2", "2026-12-21", "inpatient")]
+    work += [(h, "2026-12-04", "admin") for h in ("H1", "H2", "H3")]
+    return {
+        "format": "residency-scheduler/program",
+        "version": 1,
+        "program": {"name": "CLI test", "timezone": "America/New_York", "main_site": "main",
+                    "academic_year_start": "07-01"},
+        "sites": [{"id": "main", "name": "Main hospital"}],
+        "qualifications": [{"id": "inpatient_attending", "name": "Inpatient attending"}],
+        "people": faculty,
+        "activities": [
+            {"id": "inpatient", "name": "Inpatient", "category": "patient_safety", "site": "main",
+             "qualification": "inpatient_attending", "min_faculty": 0, "min_faculty_rules": [
+                 {"min_faculty": 1, "start": "2026-12-04", "end": "2026-12-04", "half": "AM"}]},
+            {"id": "admin", "name": "Admin", "category": "administration", "site": "main"},
+        ],
+        "holidays": [],
+        "assignments": [
+            {"person_id": p, "date": d, "half": "AM", "activity_id": a, "role": "primary"}
+            for p, d, a in work
+        ],
+        "absences": [],
+    }  # fmt: skip
+
+
+@pytest.fixture
+def inpatient_db(configured_database: Engine, monkeypatch: pytest.MonkeyPatch) -> Engine:
+    with Session(configured_database) as session:
+        import_program(session, _inpatient_program(), source="test", actor="test")
+        session.commit()
+    monkeypatch.setattr("app.resilience.health.service.utcnow", lambda: HEALTH_NOW)
+    return configured_database
+
+
+def test_analyze_health_json_stores_record_when_run(inpatient_db: Engine) -> None:
     result = CliRunner().invoke(cli_app, ["analyze", "health", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data["summary"]["defense_level"] in {"GREEN", "YELLOW", "ORANGE", "RED", "BLACK"}
-    with Session(demo_db) as session:
-        record = session.get(HealthCheckRecord, data["summary"]["record_id"])
+    summary = data["summary"]
+    assert (summary["window_start"], summary["window_end"]) == ("2026-12-01", "2026-12-07")
+    assert (summary["defense_level"], summary["utilization_level"]) == ("ORANGE", "GREEN")
+    assert (summary["utilization"], summary["n1_status"]) == (0.25, "fail")
+    assert data["result"]["defense"]["reasons"] == [
+        "ORANGE: N-1 failure within 14 days: 2026-12-04 AM"
+    ]
+    with Session(inpatient_db) as session:
+        record = session.get(HealthCheckRecord, summary["record_id"])
         assert record is not None and record.result == data["result"]
 
 
-def test_analyze_health_prints_readable_summary(demo_db: Engine) -> None:
+def test_analyze_health_prints_readable_summary(inpatient_db: Engine) -> None:
     result = CliRunner().invoke(cli_app, ["analyze", "health"])
     assert result.exit_code == 0, result.output
-    assert "Defense level" in result.stdout and "Utilization" in result.stdout
+    lines = [" ".join(line.split()) for line in result.stdout.splitlines()]
+    assert "Defense level ORANGE" in lines
+    assert "Utilization 25.0% GREEN (1 faculty slots / 4 on hand)" in lines
+    assert "- ORANGE: N-1 failure within 14 days: 2026-12-04 AM" in lines
 
 
 def test_analyze_contingency_json_lists_findings_with_half_days(demo_db: Engine) -> None:
@@ -48,10 +111,18 @@ def test_analyze_contingency_json_lists_findings_with_half_days(demo_db: Engine)
     first = CliRunner().invoke(cli_app, args)
     assert first.exit_code == 0, first.output
     report = json.loads(first.stdout)["report"]
+    with Session(demo_db) as session:
+        snapshot = load_snapshot(session)
+    problems = build_site_half_days(snapshot, START, START + timedelta(days=20))
+    expected = {person for person, _ in reference_analysis(problems).n1}
+    assert expected, "the demo program should have critical faculty in these three weeks"
+    assert {c["person_id"] for c in report["critical_faculty"]} == expected
     for c in report["critical_faculty"]:
-        assert c["name"] and c["person_id"]
+        assert c["name"] == snapshot.people_by_id[c["person_id"]].name
+        assert c["exposures"]
         for e in c["exposures"]:
-            assert date.fromisoformat(e["date"]) >= START and e["half"] in {"AM", "PM"}
+            assert START <= date.fromisoformat(e["date"]) <= date(2026, 12, 20)
+            assert e["half"] in {"AM", "PM"}
     second = CliRunner().invoke(cli_app, args)
     assert json.loads(second.stdout)["summary"]["created"] is False
     with Session(demo_db) as session:
@@ -74,6 +145,7 @@ def test_what_if_absence_names_unknown_person_with_exit_3(demo_db: Engine) -> No
 def test_what_if_absence_changes_nothing_in_database(demo_db: Engine) -> None:
     with Session(demo_db) as session:
         before = session.scalar(select(func.count()).select_from(ContingencyReport))
+        absences = session.scalar(select(func.count()).select_from(Absence))
     args = [
         "what-if",
         "absence",
@@ -91,6 +163,7 @@ def test_what_if_absence_changes_nothing_in_database(demo_db: Engine) -> None:
     assert set(data) >= {"gaps_added", "n1_added", "n2_added"}
     with Session(demo_db) as session:
         assert session.scalar(select(func.count()).select_from(ContingencyReport)) == before
+        assert session.scalar(select(func.count()).select_from(Absence)) == absences
 
 
 def test_analyze_contingency_starts_on_programs_today_when_zones_disagree(

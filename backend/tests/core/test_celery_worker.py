@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
 from celery import Celery
 
-from app.core.celery_app import celery_app, existing_task_modules
 from tests.support.celery_fixtures import (  # noqa: F401  (fixtures used by name)
+    APP_TASK_NAMES,
     BROKER_DB,
     RESULTS_DB,
     CeleryWorkerProcess,
@@ -26,15 +24,11 @@ def test_worker_answers_ping_and_lists_app_tasks_when_broker_is_redis(
     celery_worker_proc: CeleryWorkerProcess,  # noqa: F811
     celery_client: Celery,  # noqa: F811
 ) -> None:
-    for module in existing_task_modules():
-        importlib.import_module(module)
-    expected = {name for name in celery_app.tasks if not name.startswith("celery.")}
-
     inspect = celery_client.control.inspect([celery_worker_proc.nodename], timeout=10)
     registered = inspect.registered() or {}
 
     assert celery_client.control.ping([celery_worker_proc.nodename], timeout=5)
-    assert set(registered.get(celery_worker_proc.nodename, [])) == expected
+    assert set(registered.get(celery_worker_proc.nodename, [])) == APP_TASK_NAMES
 
 
 def test_task_result_round_trips_when_broker_is_redis(

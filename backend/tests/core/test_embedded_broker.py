@@ -6,25 +6,18 @@ fanout broadcasts; these tests show the filesystem transport's control folder ca
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from app.core.celery_app import celery_app, existing_task_modules
 from tests.support.celery_fixtures import (
+    APP_TASK_NAMES,
     CeleryWorkerProcess,
     embedded_env,
     start_worker,
     worker_env,
 )
-
-
-def _app_task_names() -> set[str]:
-    for module in existing_task_modules():
-        importlib.import_module(module)
-    return {name for name in celery_app.tasks if not name.startswith("celery.")}
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +51,7 @@ def test_inspect_registered_lists_app_tasks_when_worker_uses_filesystem_broker(
     replies = worker.client().control.inspect([worker.nodename], timeout=10).registered() or {}
 
     assert set(replies) == {worker.nodename}
-    assert set(replies[worker.nodename]) == _app_task_names()
+    assert set(replies[worker.nodename]) == APP_TASK_NAMES
 
 
 def test_task_result_round_trips_when_worker_uses_filesystem_broker(

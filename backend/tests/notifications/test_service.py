@@ -96,6 +96,35 @@ def test_raise_alert_stays_quiet_when_cooldown_elapsed_while_acknowledged(
     assert _alert(session, first.alert_id).status == "acknowledged"
 
 
+def test_raise_alert_stays_quiet_when_level_dips_and_returns_to_the_notified_one(
+    session: Session,
+) -> None:
+    # Notified at warning; a dip to info and a return to warning is no rise over the notice.
+    first = raise_alert(session, "warning", "Clinic short", KEY, now=T0, cooldown=DAY)
+    dip = raise_alert(
+        session, "info", "Clinic short", KEY, now=T0 + timedelta(hours=1), cooldown=DAY
+    )
+    back = raise_alert(
+        session, "warning", "Clinic short", KEY, now=T0 + timedelta(hours=2), cooldown=DAY
+    )
+    _acknowledge(session, first.alert_id)
+    dip_acked = raise_alert(
+        session, "info", "Clinic short", KEY, now=T0 + timedelta(hours=3), cooldown=DAY
+    )
+    back_acked = raise_alert(
+        session, "warning", "Clinic short", KEY, now=T0 + timedelta(hours=4), cooldown=DAY
+    )
+    session.commit()
+
+    assert [o.should_notify for o in (dip, back, dip_acked, back_acked)] == [False] * 4
+    alert = _alert(session, first.alert_id)
+    assert (alert.status, alert.level, alert.notified_level) == (
+        "acknowledged",
+        "warning",
+        "warning",
+    )
+
+
 def test_resolve_alert_true_once_then_false_and_raise_opens_new_alert(session: Session) -> None:
     first = raise_alert(session, "warning", "Clinic short", KEY, now=T0, cooldown=DAY)
 

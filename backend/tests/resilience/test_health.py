@@ -253,3 +253,42 @@ def test_defense_reasons_name_every_rule_that_fired_with_counts() -> None:
         "YELLOW: utilization of the next 7 days",
         "YELLOW: N-1 failure later in the horizon: 2026-12-31 AM",
     )
+
+
+def test_defense_half_day_ends_at_its_clock_end_not_a_minute_later() -> None:
+    # This morning ends at 12:00 New York (17:00 UTC): at 11:59 its findings count, at 12:00
+    # they count for nothing (an ended half-day, model section 4).
+    this_am = HalfDay(TODAY, Half.AM)
+    urgent_gap = _gap(TODAY, Half.AM, Category.PATIENT_SAFETY)
+
+    def level(now: datetime, **kw):  # type: ignore[no-untyped-def]
+        args = {"gaps": [], "n1_halfdays": [], "n2_halfdays": [], **kw}
+        return defense_level(now=now, clock=CLOCK, utilization_level=Level.GREEN, **args).level
+
+    before_noon = datetime(2026, 12, 1, 16, 59, tzinfo=UTC)
+    noon = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)
+    assert level(before_noon, gaps=[urgent_gap]) is Level.BLACK
+    assert level(noon, gaps=[urgent_gap]) is Level.GREEN
+    assert level(before_noon, n1_halfdays=[this_am]) is Level.ORANGE
+    assert level(noon, n1_halfdays=[this_am]) is Level.GREEN
+    assert level(before_noon, n2_halfdays=[this_am]) is Level.YELLOW
+    assert level(noon, n2_halfdays=[this_am]) is Level.GREEN
+
+
+def test_defense_urgent_gap_starting_in_exactly_48_hours_is_red() -> None:
+    # 2026-12-03 AM starts at 08:00 New York (13:00 UTC). "Within 48 hours" is strict: from
+    # 08:00 on 12-01 it is exactly 48 h away (RED), from 08:01 it is 47 h 59 min away (BLACK).
+    gap = _gap(TODAY + timedelta(days=2), Half.AM, Category.PATIENT_SAFETY)
+
+    def level(now: datetime) -> Level:
+        return defense_level(
+            now=now,
+            clock=CLOCK,
+            utilization_level=Level.GREEN,
+            gaps=[gap],
+            n1_halfdays=[],
+            n2_halfdays=[],
+        ).level
+
+    assert level(datetime(2026, 12, 1, 13, 0, tzinfo=UTC)) is Level.RED
+    assert level(datetime(2026, 12, 1, 13, 1, tzinfo=UTC)) is Level.BLACK

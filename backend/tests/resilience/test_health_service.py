@@ -182,8 +182,10 @@ def test_health_n1_status_fail_always_has_a_reason(session: Session) -> None:
     _load(session, _program(["F1"], [("F1", 13, "AM")], [_rule_on(12, "PM")]))
     record = _check(session)
     assert record.n1_status == "fail"
-    assert record.defense_level != "GREEN"
-    assert _reasons(record)
+    assert record.defense_level == "ORANGE"
+    assert _reasons(record) == [
+        "ORANGE: gap later in the horizon: inpatient at main on 2026-12-13 PM"
+    ]
 
 
 def test_health_uses_a_fresh_daily_report_beyond_its_own_windows(session: Session) -> None:
@@ -204,6 +206,17 @@ def test_health_uses_a_fresh_daily_report_beyond_its_own_windows(session: Sessio
     assert used["id"] == report.report_id and used["status"] == "used"
 
 
+def test_health_uses_yesterdays_daily_report_while_it_has_days_to_come(session: Session) -> None:
+    # Beat runs the daily report at 02:00 UTC, still yesterday in New York: it starts yesterday.
+    _load(session, _program(["F1"], [("F1", 25, "AM"), ("F1", 30, "AM")], [_rule_on(25)]))
+    report = run_contingency_report(session, start=TODAY - timedelta(days=1), days_ahead=40)
+    session.commit()
+    record = _check(session)
+    assert record.defense_level == "YELLOW"  # F1 alone on day 25: an N-1 failure later
+    used = record.result["horizon"]["report"]
+    assert (used["id"], used["status"]) == (report.report_id, "used")
+
+
 def test_health_ignores_a_stale_daily_report_and_says_so(session: Session) -> None:
     _load(session, _program(["F1", "F2"], [("F1", 20, "AM"), ("F1", 30, "AM")], [_rule_on(20)]))
     run_contingency_report(session, start=TODAY, days_ahead=40)
@@ -219,6 +232,11 @@ def test_health_ignores_a_stale_daily_report_and_says_so(session: Session) -> No
     record = _check(session)
     assert record.defense_level == "GREEN"
     assert record.result["horizon"]["report"]["status"].startswith("stale")
+    # The next daily report describes the new schedule: the newest report is the one used.
+    newer = run_contingency_report(session, start=TODAY, days_ahead=40)
+    session.commit()
+    used = _check(session).result["horizon"]["report"]
+    assert (used["id"], used["status"]) == (newer.report_id, "used")
 
 
 def test_health_ended_half_day_counts_for_nothing(session: Session) -> None:
@@ -229,6 +247,9 @@ def test_health_ended_half_day_counts_for_nothing(session: Session) -> None:
     ended = _check(session, AFTER_LUNCH)
     assert ended.defense_level == "GREEN"
     assert ended.n1_status == "pass"
+    # It has ended at its clock end, 12:00 in New York, already.
+    at_noon = _check(session, datetime(2026, 12, 1, 17, 0, tzinfo=UTC))
+    assert (at_noon.defense_level, at_noon.n1_status) == ("GREEN", "pass")
     # The same half-day made a gap by an absence: still nothing once it has ended.
     _absent(session, "F1", 0, "AM")
     assert _check(session, NOW).defense_level == "BLACK"

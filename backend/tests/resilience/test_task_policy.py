@@ -40,3 +40,4 @@ def test_failure_reason_labels_are_bounded() -> None:
     assert {tasks._failure_reason(e) for e in samples} <= set(FAILURE_REASONS)
     assert tasks._failure_reason(samples[0]) == "database"
     assert tasks._failure_reason(samples[1]) == "broker"
+    assert tasks._failure_reason(samples[2]) == "error"

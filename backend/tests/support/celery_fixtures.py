@@ -39,6 +39,16 @@ from app.core.celery_app import QUEUE_NAMES, make_celery_app
 from app.core.config import BACKEND_DIR, Settings
 from tests.support.services import ensure_redis, redis_server_binary_available, start_redis_server
 
+# The application's tasks, written by hand: what a worker must list as registered.
+APP_TASK_NAMES = frozenset(
+    {
+        "app.resilience.tasks.periodic_health_check",
+        "app.resilience.tasks.run_contingency_analysis",
+        "app.resilience.tasks.analyze_contingency_chunk",
+        "app.resilience.tasks.merge_contingency_chunks",
+    }
+)
+
 BROKER_DB = 14
 RESULTS_DB = 15
 WORKER_START_TIMEOUT_S = 60.0
