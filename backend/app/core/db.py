@@ -30,6 +30,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.close()
+            # The sqlite3 module starts transactions on its own, late, and lets a SAVEPOINT
+            # commit at once; take that over so that savepoints nest in the caller's
+            # transaction as on PostgreSQL (SQLAlchemy's documented pysqlite recipe).
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.demo.generator import generate_demo_program
@@ -124,6 +125,14 @@ def test_store_report_reuses_other_runs_row_when_it_wins_the_race(
 
     monkeypatch.setattr(reports, "_find_report", find_then_lose_race)
 
+    if engine.dialect.name == "sqlite":
+        # SQLite has one writer at a time: a transaction that read before the other run's
+        # commit may not write after it. It fails with a transient "database is locked", which
+        # the task retries (RETRY_POLICY); the retry finds the other run's report.
+        with pytest.raises(OperationalError, match="locked"):
+            run_contingency_report(demo_session, start=START, days_ahead=7)
+        demo_session.rollback()
+        assert demo_session.scalar(select(func.count()).select_from(ContingencyReport)) == 1
     outcome = run_contingency_report(demo_session, start=START, days_ahead=7)
     demo_session.commit()
 

@@ -63,15 +63,7 @@ class _Rules:
         level = worst(lv for lv, _, _ in self._fired.values())
         ordered = sorted(self._fired.items(), key=lambda item: -item[1][0].rank)
         reasons = tuple(
-            f"{lv.value}: {rule}"
-            + (
-                ""
-                if not where
-                else f": {where}"
-                if count == 1
-                else f": {where} and {count - 1} more"
-            )
-            for rule, (lv, count, where) in ordered
+            f"{lv.value}: {rule}{_where(where, count)}" for rule, (lv, count, where) in ordered
         )
         return DefenseAssessment(level, reasons)
 
