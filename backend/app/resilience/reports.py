@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import time as _time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -19,11 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.core import metrics
-from app.domain.coverage import build_site_half_days
+from app.domain.coverage import SiteHalfDay
 from app.domain.fingerprint import site_half_day_digest, window_fingerprint
-from app.domain.snapshot import load_snapshot
 from app.models.base import utcnow
-from app.models.person import Person as PersonRow
 from app.models.resilience import ContingencyReport
 from app.notifications.service import open_alert_keys, raise_alert, resolve_alert
 from app.resilience.contingency.crosstrain import CrossTrainingOption
@@ -82,16 +80,6 @@ def with_current_names(report: Mapping[str, Any], names: Mapping[str, str]) -> d
     for o in out.get("cross_training", []):
         o["name"] = names.get(o["person_id"])
     return out
-
-
-def current_names(session: Session) -> dict[str, str]:
-    """Every person's current name by id."""
-    return {pid: name for pid, name in session.execute(select(PersonRow.id, PersonRow.name))}
-
-
-def read_report(session: Session, row: ContingencyReport) -> dict[str, Any]:
-    """A stored report's JSON with the people's current names."""
-    return with_current_names(row.report, current_names(session))
 
 
 def _stored_json(
@@ -256,8 +244,12 @@ def publish_contingency_metrics(outcome: ReportOutcome) -> None:
     metrics.last_success.labels(task="run_contingency_analysis").set(_time.time())
 
 
-def report_is_stale(session: Session, report: ContingencyReport) -> bool:
-    """True when the schedule of the report's window has changed since it was made."""
-    snapshot = load_snapshot(session, start=report.start, end=report.end)
-    problems = build_site_half_days(snapshot, report.start, report.end)
-    return window_fingerprint(site_half_day_digest(p) for p in problems) != report.fingerprint
+def describes(report: ContingencyReport, problems: Iterable[SiteHalfDay]) -> bool:
+    """True when ``report`` was made from exactly these coverage problems in its window.
+
+    Args:
+        problems: the coverage problems of the schedule now, covering at least the report's
+            window (problems outside it are ignored), in time order.
+    """
+    mine = (p for p in problems if report.start <= p.halfday.date <= report.end)
+    return window_fingerprint(site_half_day_digest(p) for p in mine) == report.fingerprint

@@ -18,7 +18,7 @@ from app.domain.snapshot import load_snapshot
 from app.domain.snapshot_json import snapshot_to_json
 from app.models.resilience import ContingencyReport, HealthCheckRecord
 from app.programs.service import import_program
-from app.resilience.contingency.chunks import analyze_window, chunk_dates
+from app.resilience.contingency.chunks import analyze_in_chunks, chunk_dates
 from app.resilience.contingency.core import ContingencyResult
 from app.resilience.contingency.crosstrain import cross_training_candidates
 from app.resilience.reports import with_current_names
@@ -27,6 +27,12 @@ from tests.support.celery_fixtures import CeleryWorkerProcess, StartWorker
 pytestmark = pytest.mark.redis
 
 START = date(2026, 11, 30)
+
+
+def _chunked(snapshot, start, end, *, chunk_days):  # type: ignore[no-untyped-def]
+    """The chunked in-process analysis of ``start``..``end`` with its fingerprint."""
+    problems = build_site_half_days(snapshot, start, end)
+    return analyze_in_chunks(problems, snapshot, start, end, chunk_days)
 
 
 def _url(engine: Engine) -> str:
@@ -87,7 +93,7 @@ def test_contingency_chord_on_two_workers_equals_single_process(
         assert row is not None
         snapshot = load_snapshot(session)
         end = START + timedelta(days=48)
-        expected, fingerprint = analyze_window(snapshot, START, end, chunk_days=49)
+        expected, fingerprint = _chunked(snapshot, START, end, chunk_days=49)
         assert (row.start, row.end) == (START, end)
         assert row.fingerprint == fingerprint
         names = {p.id: p.name for p in snapshot.people}
@@ -129,7 +135,7 @@ def test_chunk_and_merge_tasks_read_no_schedule_when_given_parents_snapshot(
     end = START + timedelta(days=48)
     with Session(demo_engine) as session:
         snapshot = load_snapshot(session, start=START, end=end)
-    expected, fingerprint = analyze_window(snapshot, START, end, chunk_days=49)
+    expected, fingerprint = _chunked(snapshot, START, end, chunk_days=49)
     problems = build_site_half_days(snapshot, START, end)
     options = cross_training_candidates(problems, expected, limit=5)
     names = {p.id: p.name for p in snapshot.people}

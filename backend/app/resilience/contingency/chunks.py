@@ -123,19 +123,6 @@ def chunk_dates(start: date, end: date, chunk_days: int) -> list[tuple[date, dat
     return out
 
 
-def analyze_window(
-    snapshot: ScheduleSnapshot,
-    start: date,
-    end: date,
-    *,
-    chunk_days: int = 7,
-    progress: Callable[[int, int], None] | None = None,
-) -> tuple[ContingencyResult, str]:
-    """Analyse ``start``..``end`` chunk by chunk (for progress), merged; with its fingerprint."""
-    problems = build_site_half_days(snapshot, start, end)
-    return analyze_in_chunks(problems, snapshot, start, end, chunk_days, progress)
-
-
 def analyze_in_chunks(
     problems: Sequence[SiteHalfDay],
     snapshot: ScheduleSnapshot,
@@ -144,6 +131,11 @@ def analyze_in_chunks(
     chunk_days: int = 7,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[ContingencyResult, str]:
+    """Analyse ``problems`` (of ``start``..``end``) chunk by chunk, for progress, and merge.
+
+    Returns:
+        The merged result and its input fingerprint (the same however it is chunked).
+    """
     chunks = chunk_dates(start, end, chunk_days)
     parts: list[ChunkAnalysis] = []
     for i, (a, b) in enumerate(chunks):

@@ -25,7 +25,6 @@ from app.core import metrics
 from app.core.config import Settings, get_settings
 from app.domain.clock import HalfDayClock
 from app.domain.coverage import SiteHalfDay, build_site_half_days, unscheduled_range
-from app.domain.fingerprint import site_half_day_digest, window_fingerprint
 from app.domain.presence import Presence
 from app.domain.schedule import ScheduleSnapshot, half_days
 from app.domain.snapshot import load_snapshot
@@ -38,6 +37,7 @@ from app.resilience.contingency.result import ContingencyResult
 from app.resilience.health.levels import ALERT_LEVEL_FOR
 from app.resilience.health.report import HealthReport, LaterFindings, assess_health
 from app.resilience.policy import HealthPolicy
+from app.resilience.reports import describes
 
 DEFENSE_ALERT_KEY = "defense-level"
 
@@ -117,8 +117,7 @@ def _later_findings(
         "end": report.end.isoformat(),
         "created_at": report.created_at.isoformat(),
     }
-    mine = (p for p in problems if report.start <= p.halfday.date <= report.end)
-    if window_fingerprint(site_half_day_digest(p) for p in mine) != report.fingerprint:
+    if not describes(report, problems):
         return LaterFindings(source={**source, "status": "stale: not used"})
     result = ContingencyResult.from_json(report.report)
     return LaterFindings(
