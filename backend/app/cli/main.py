@@ -155,7 +155,3 @@ def main(argv: list[str] | None = None) -> None:
     configure_logging()
     command: Callable[..., Any] = typer.main.get_command(app)
     command(args=argv if argv is not None else sys.argv[1:], prog_name="residency-scheduler")
-
-
-if __name__ == "__main__":
-    main()
