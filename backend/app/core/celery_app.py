@@ -14,7 +14,8 @@ message when it is read.
 The beat schedule lists the seed's four periodic tasks but shows only those whose task is
 registered (see ``RegisteredBeatSchedule``): a task that does not exist yet is never sent.
 
-Metrics: the worker's main process serves Prometheus on ``METRICS_PORT`` (0 turns it off).
+Metrics: the worker's main process serves Prometheus on ``METRICS_HOST:METRICS_PORT`` (loopback
+by default; 0 turns it off).
 Tasks run in prefork children, so prometheus_client runs in multiprocess mode with one folder
 per worker under ``DATA_DIR/prometheus/<main pid>``; a scrape sums (or, for the gauges, takes the
 latest of) the values every child wrote.
@@ -254,8 +255,8 @@ def _prepare_multiprocess_metrics(sender: Any = None, **_: Any) -> None:
         return
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
         return
-    if "prometheus_client" in sys.modules:
-        logger.warning("prometheus_client imported early: child processes' metrics not served")
+    if "app.core.metrics" in sys.modules:
+        logger.warning("app.core.metrics imported early: child processes' metrics not served")
         return
     root = settings.DATA_DIR / "prometheus"
     root.mkdir(parents=True, exist_ok=True)
@@ -266,11 +267,19 @@ def _prepare_multiprocess_metrics(sender: Any = None, **_: Any) -> None:
     folder = root / str(os.getpid())
     folder.mkdir(exist_ok=True)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+    # prometheus_client picks its value class when it is imported, and another package may have
+    # imported it already (Flower's `celery flower` command, which Celery's command line loads
+    # before the app): pick again now that the folder is set. The engine's own metrics are
+    # created after this, when the task modules import app.core.metrics.
+    values = sys.modules.get("prometheus_client.values")
+    if values is not None:
+        values.ValueClass = values.get_value_class()
 
 
 def _serve_metrics(sender: Any = None, **_: Any) -> None:
     """Serve Prometheus from the worker's main process on METRICS_PORT."""
-    port = get_settings().METRICS_PORT
+    settings = get_settings()
+    port = settings.METRICS_PORT
     if getattr(sender, "app", None) is not celery_app or port <= 0:
         return
     from prometheus_client import REGISTRY, CollectorRegistry, multiprocess, start_http_server
@@ -280,11 +289,11 @@ def _serve_metrics(sender: Any = None, **_: Any) -> None:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     try:
-        start_http_server(port, registry=registry)
+        start_http_server(port, addr=settings.METRICS_HOST, registry=registry)
     except OSError as exc:
-        logger.error("metrics not served: port %s: %s", port, exc)
+        logger.error("metrics not served: %s:%s: %s", settings.METRICS_HOST, port, exc)
         return
-    logger.info("metrics served on port %s", port)
+    logger.info("metrics served on %s:%s", settings.METRICS_HOST, port)
 
 
 def _forget_inherited_engine(**_: Any) -> None:

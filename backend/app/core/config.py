@@ -86,6 +86,8 @@ class Settings(BaseSettings):
     # Metrics
     METRICS_PORT: int = 9808
     """Port of the worker's Prometheus exposition (0 turns it off)."""
+    METRICS_HOST: str = "127.0.0.1"
+    """Address the exposition binds: loopback unless a container publishes it (0.0.0.0)."""
 
     @model_validator(mode="after")
     def _check_thresholds(self) -> Settings:
