@@ -273,7 +273,7 @@ def _prepare_multiprocess_metrics(sender: Any = None, **_: Any) -> None:
     # created after this, when the task modules import app.core.metrics.
     values = sys.modules.get("prometheus_client.values")
     if values is not None:
-        values.ValueClass = values.get_value_class()
+        values.ValueClass = values.get_value_class()  # type: ignore[attr-defined]
 
 
 def _serve_metrics(sender: Any = None, **_: Any) -> None:
