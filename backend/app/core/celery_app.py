@@ -27,6 +27,7 @@ import importlib
 import importlib.util
 import logging
 import os
+import random
 import shutil
 import sys
 from collections.abc import Iterator, Mapping
@@ -46,10 +47,8 @@ logger = logging.getLogger(__name__)
 TASK_TIME_LIMIT_S = 600
 TASK_SOFT_TIME_LIMIT_S = 540
 RESULT_EXPIRES_S = 3600
-TASK_MAX_RETRIES = 3
-"""Retries of a task that failed on a passing database or broker error (tasks declare it)."""
-TASK_RETRY_BACKOFF_MAX_S = 120
-"""Longest countdown between two retries (exponential backoff with jitter, capped here)."""
+TASK_RETRY_BACKOFF_BASE_S = 2.0
+"""First wait before a retry; it doubles each retry up to ``TASK_RETRY_BACKOFF_MAX_S``."""
 VISIBILITY_TIMEOUT_S = 3600
 """Redis redelivers an unacknowledged task after this long; it must exceed the longest retry
 countdown plus the hard time limit, or a slow or waiting task would run twice."""
@@ -96,6 +95,19 @@ SEED_PERIODIC_TASKS = (
         crontab(hour=6, minute=0),
     ),
 )
+
+
+def retry_countdown_s(retries: int, settings: Settings, rng: random.Random | None = None) -> float:
+    """Seconds to wait before retry number ``retries + 1`` of a task.
+
+    Exponential backoff (2, 4, 8 ... s, capped at ``TASK_RETRY_BACKOFF_MAX_S``) with "equal"
+    jitter: between half the step and the whole step. Unlike Celery's full jitter, which can
+    draw 0 s for every retry, this bounds the window from below too: with the defaults
+    (``TASK_RETRY_MAX`` 8, cap 60 s) the retries span 121 to 242 s, longer than a typical
+    database or Redis failover, and a task that keeps failing fails within about 4 minutes.
+    """
+    step = min(settings.TASK_RETRY_BACKOFF_MAX_S, TASK_RETRY_BACKOFF_BASE_S * 2.0**retries)
+    return step / 2 + (rng or random).uniform(0, step / 2)
 
 
 def existing_task_modules() -> list[str]:
