@@ -47,26 +47,21 @@ PY
 RUN_DIR="$DATA_DIR/run"
 mkdir -p "$RUN_DIR"
 
-echo "==> checking the broker"
-"$PY" - <<'PY' || { echo "error: the broker does not answer (see above)" >&2; exit 1; }
-from app.core.celery_app import celery_app
-from app.core.logging import mask_secrets
-url = celery_app.conf.broker_url
-with celery_app.connection_for_write() as conn:
-    conn.ensure_connection(max_retries=3, interval_start=1, interval_step=1)
-print("    broker ok:", mask_secrets(url))
-PY
-
-echo "==> checking the database"
-"$PY" - <<'PY' || { echo "error: the database does not answer (see above)" >&2; exit 1; }
-from sqlalchemy import text
-from app.core.config import get_settings
-from app.core.db import get_engine
-from app.core.logging import mask_secrets
-with get_engine().connect() as conn:
-    conn.execute(text("SELECT 1"))
-print("    database ok:", mask_secrets(get_settings().database_url))
-PY
+# Each check prints one line: what it reached, or the exception that stopped it (a missing
+# module is named as such, not reported as a broker that does not answer).
+check() {  # check WHAT PROBE-ARGS...
+  local what="$1" out
+  shift
+  echo "==> checking the $what"
+  if out="$("$PY" -m app.core.probe "$@" 2>&1)"; then
+    echo "    $what ok: $out"
+  else
+    echo "error: $what check failed: $out" >&2
+    exit 1
+  fi
+}
+check broker broker --retries 3
+check database database
 
 PIDS=()
 stop() {

@@ -14,7 +14,8 @@ message when it is read.
 The beat schedule lists the seed's four periodic tasks but shows only those whose task is
 registered (see ``RegisteredBeatSchedule``): a task that does not exist yet is never sent.
 
-Metrics: the worker's main process serves Prometheus on ``METRICS_PORT`` (0 turns it off).
+Metrics: the worker's main process serves Prometheus on ``METRICS_HOST:METRICS_PORT`` (loopback
+by default; 0 turns it off).
 Tasks run in prefork children, so prometheus_client runs in multiprocess mode with one folder
 per worker under ``DATA_DIR/prometheus/<main pid>``; a scrape sums (or, for the gauges, takes the
 latest of) the values every child wrote.
@@ -26,6 +27,7 @@ import importlib
 import importlib.util
 import logging
 import os
+import random
 import shutil
 import sys
 from collections.abc import Iterator, Mapping
@@ -45,14 +47,14 @@ logger = logging.getLogger(__name__)
 TASK_TIME_LIMIT_S = 600
 TASK_SOFT_TIME_LIMIT_S = 540
 RESULT_EXPIRES_S = 3600
-TASK_MAX_RETRIES = 3
-"""Retries of a task that failed on a passing database or broker error (tasks declare it)."""
-TASK_RETRY_BACKOFF_MAX_S = 120
-"""Longest countdown between two retries (exponential backoff with jitter, capped here)."""
+TASK_RETRY_BACKOFF_BASE_S = 2.0
+"""First wait before a retry; it doubles each retry up to ``TASK_RETRY_BACKOFF_MAX_S``."""
 VISIBILITY_TIMEOUT_S = 3600
 """Redis redelivers an unacknowledged task after this long; it must exceed the longest retry
 countdown plus the hard time limit, or a slow or waiting task would run twice."""
 BROKER_HEALTH_CHECK_INTERVAL_S = 25
+HEALTH_CHECK_INTERVAL_MIN = 15
+"""Beat sends the health check this often (the seed's "every 15 minutes")."""
 
 QUEUE_NAMES = ("default", "resilience", "notifications")
 TASK_MODULES = ("app.resilience.tasks", "app.notifications.tasks")
@@ -75,7 +77,7 @@ SEED_PERIODIC_TASKS = (
     PeriodicTask(
         "resilience-health-check",
         "app.resilience.tasks.periodic_health_check",
-        crontab(minute="*/15"),
+        crontab(minute=f"*/{HEALTH_CHECK_INTERVAL_MIN}"),
     ),
     PeriodicTask(
         "resilience-contingency-analysis",
@@ -93,6 +95,19 @@ SEED_PERIODIC_TASKS = (
         crontab(hour=6, minute=0),
     ),
 )
+
+
+def retry_countdown_s(retries: int, settings: Settings, rng: random.Random | None = None) -> float:
+    """Seconds to wait before retry number ``retries + 1`` of a task.
+
+    Exponential backoff (2, 4, 8 ... s, capped at ``TASK_RETRY_BACKOFF_MAX_S``) with "equal"
+    jitter: between half the step and the whole step. Unlike Celery's full jitter, which can
+    draw 0 s for every retry, this bounds the window from below too: with the defaults
+    (``TASK_RETRY_MAX`` 8, cap 60 s) the retries span 121 to 242 s, longer than a typical
+    database or Redis failover, and a task that keeps failing fails within about 4 minutes.
+    """
+    step = min(settings.TASK_RETRY_BACKOFF_MAX_S, TASK_RETRY_BACKOFF_BASE_S * 2.0**retries)
+    return step / 2 + (rng or random).uniform(0, step / 2)
 
 
 def existing_task_modules() -> list[str]:
@@ -196,6 +211,8 @@ def make_celery_app(settings: Settings, *, set_as_current: bool = True) -> Celer
         },
         beat_schedule=RegisteredBeatSchedule(celery, SEED_PERIODIC_TASKS),
         beat_schedule_filename=str(settings.DATA_DIR / "celerybeat-schedule"),
+        # Beat's messages get "beat-" task ids: health-check.sh sees beat tick in the records.
+        beat_scheduler="app.core.beat:BeatScheduler",
         # Acknowledge after the task ran, so a worker killed mid-task does not lose it
         # (tasks are idempotent, CONVENTIONS.md rule 2)...
         task_acks_late=True,
@@ -250,8 +267,8 @@ def _prepare_multiprocess_metrics(sender: Any = None, **_: Any) -> None:
         return
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
         return
-    if "prometheus_client" in sys.modules:
-        logger.warning("prometheus_client imported early: child processes' metrics not served")
+    if "app.core.metrics" in sys.modules:
+        logger.warning("app.core.metrics imported early: child processes' metrics not served")
         return
     root = settings.DATA_DIR / "prometheus"
     root.mkdir(parents=True, exist_ok=True)
@@ -262,11 +279,19 @@ def _prepare_multiprocess_metrics(sender: Any = None, **_: Any) -> None:
     folder = root / str(os.getpid())
     folder.mkdir(exist_ok=True)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+    # prometheus_client picks its value class when it is imported, and another package may have
+    # imported it already (Flower's `celery flower` command, which Celery's command line loads
+    # before the app): pick again now that the folder is set. The engine's own metrics are
+    # created after this, when the task modules import app.core.metrics.
+    values = sys.modules.get("prometheus_client.values")
+    if values is not None:
+        values.ValueClass = values.get_value_class()  # type: ignore[attr-defined]
 
 
 def _serve_metrics(sender: Any = None, **_: Any) -> None:
     """Serve Prometheus from the worker's main process on METRICS_PORT."""
-    port = get_settings().METRICS_PORT
+    settings = get_settings()
+    port = settings.METRICS_PORT
     if getattr(sender, "app", None) is not celery_app or port <= 0:
         return
     from prometheus_client import REGISTRY, CollectorRegistry, multiprocess, start_http_server
@@ -276,11 +301,11 @@ def _serve_metrics(sender: Any = None, **_: Any) -> None:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     try:
-        start_http_server(port, registry=registry)
+        start_http_server(port, addr=settings.METRICS_HOST, registry=registry)
     except OSError as exc:
-        logger.error("metrics not served: port %s: %s", port, exc)
+        logger.error("metrics not served: %s:%s: %s", settings.METRICS_HOST, port, exc)
         return
-    logger.info("metrics served on port %s", port)
+    logger.info("metrics served on %s:%s", settings.METRICS_HOST, port)
 
 
 def _forget_inherited_engine(**_: Any) -> None:

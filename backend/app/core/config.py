@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     CELERY_MAX_TASKS_PER_CHILD: int = Field(default=1000, ge=1)
     CELERY_LOG_LEVEL: str = "info"
     CELERY_QUEUES: str = "default,resilience,notifications"
+    TASK_RETRY_MAX: int = Field(default=8, ge=0)
+    """Retries of a task that failed on a passing database or broker error."""
+    TASK_RETRY_BACKOFF_MAX_S: float = Field(default=60, gt=0)
+    """Longest wait between two retries (exponential backoff from 2 s, with jitter)."""
 
     # Program clock (RESILIENCE_MODEL.md section 0)
     PROGRAM_TIMEZONE: str = "America/New_York"
@@ -86,6 +90,8 @@ class Settings(BaseSettings):
     # Metrics
     METRICS_PORT: int = 9808
     """Port of the worker's Prometheus exposition (0 turns it off)."""
+    METRICS_HOST: str = "127.0.0.1"
+    """Address the exposition binds: loopback unless a container publishes it (0.0.0.0)."""
 
     @model_validator(mode="after")
     def _check_thresholds(self) -> Settings:

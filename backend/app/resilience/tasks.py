@@ -18,7 +18,7 @@ from kombu.exceptions import OperationalError as BrokerOperationalError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from app.core import metrics
-from app.core.celery_app import TASK_MAX_RETRIES, TASK_RETRY_BACKOFF_MAX_S, celery_app
+from app.core.celery_app import celery_app, retry_countdown_s
 from app.core.config import get_settings
 from app.core.db import session_scope
 from app.core.errors import TransientError
@@ -56,12 +56,31 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 """Errors worth a retry: the database or broker was away for a moment."""
 
+
+class ResilienceTask(Task):  # type: ignore[misc]
+    """Base of the resilience tasks: retries wait ``retry_countdown_s`` (backoff, jitter)."""
+
+    def retry(self, *args: Any, countdown: float | None = None, **kwargs: Any) -> Any:
+        # autoretry_for calls retry() without a countdown (retry_backoff is off): the
+        # engine's bounded backoff replaces Celery's full jitter, which may wait 0 s each time.
+        if countdown is None and kwargs.get("eta") is None:
+            countdown = retry_countdown_s(self.request.retries, get_settings())
+        return super().retry(*args, countdown=countdown, **kwargs)
+
+
+class HealthCheckTask(ResilienceTask):
+    """The health check: one failure counted per task that finally fails, not per attempt."""
+
+    def on_failure(self, exc: BaseException, *args: Any, **kwargs: Any) -> None:
+        metrics.health_check_failures.labels(reason=_failure_reason(exc)).inc()
+        super().on_failure(exc, *args, **kwargs)
+
+
 RETRY_POLICY: dict[str, Any] = {
+    "base": ResilienceTask,
     "autoretry_for": TRANSIENT_ERRORS,
-    "max_retries": TASK_MAX_RETRIES,
-    "retry_backoff": True,
-    "retry_backoff_max": TASK_RETRY_BACKOFF_MAX_S,
-    "retry_jitter": True,
+    "max_retries": get_settings().TASK_RETRY_MAX,
+    "retry_backoff": False,
 }
 
 
@@ -77,7 +96,9 @@ def _failure_reason(exc: BaseException) -> str:
 
 
 @celery_app.task(  # type: ignore[untyped-decorator]
-    name="app.resilience.tasks.periodic_health_check", bind=True, **RETRY_POLICY
+    name="app.resilience.tasks.periodic_health_check",
+    bind=True,
+    **(RETRY_POLICY | {"base": HealthCheckTask}),
 )
 def periodic_health_check(self: Task) -> dict[str, Any]:
     """Check utilization, gaps, N-1/N-2 and the defense level of the coming days.
@@ -86,12 +107,8 @@ def periodic_health_check(self: Task) -> dict[str, Any]:
     defense level is YELLOW or worse. Returns the record's summary. A redelivered message (the
     same task id) finds its record and changes nothing: no second record, no alert bump.
     """
-    try:
-        with session_scope() as session:
-            outcome = run_health_check(session, task_id=self.request.id)
-    except BaseException as exc:
-        metrics.health_check_failures.labels(reason=_failure_reason(exc)).inc()
-        raise
+    with session_scope() as session:
+        outcome = run_health_check(session, task_id=self.request.id)
     publish_health_metrics(outcome)
     summary = outcome.summary()
     logger.info(

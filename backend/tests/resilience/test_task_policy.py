@@ -1,26 +1,68 @@
-"""The resilience tasks' retry policy and names (no broker needed)."""
+"""The resilience tasks' retry policy and names, and the failure count of a real worker."""
 
 from __future__ import annotations
 
+import random
+import re
+import time
+import urllib.request
+
+import pytest
 import redis.exceptions
 from sqlalchemy.exc import OperationalError
 
-from app.core.celery_app import TASK_MAX_RETRIES, celery_app
+from app.core.celery_app import celery_app, retry_countdown_s
+from app.core.config import Settings, get_settings
 from app.resilience import tasks
+from tests.support.celery_fixtures import StartWorker
+from tests.support.services import free_port
+
+TASKS = (
+    tasks.periodic_health_check,
+    tasks.run_contingency_analysis,
+    tasks.analyze_contingency_chunk,
+    tasks.merge_contingency_chunks,
+)
+FAILOVER_S = 60
+"""A database or Redis failover the retries must outlast."""
+RETRY_WINDOW_MAX_S = 300
+"""...while a failing task still fails within a few minutes."""
 
 
-def test_tasks_retry_transient_errors_at_most_three_times() -> None:
-    for task in (
-        tasks.periodic_health_check,
-        tasks.run_contingency_analysis,
-        tasks.analyze_contingency_chunk,
-        tasks.merge_contingency_chunks,
-    ):
-        assert task.max_retries == TASK_MAX_RETRIES == 3
-        assert task.retry_backoff and task.retry_jitter
+def test_tasks_retry_transient_errors_up_to_configured_maximum() -> None:
+    settings = get_settings()
+    for task in TASKS:
+        assert task.max_retries == settings.TASK_RETRY_MAX == 8
         assert OperationalError in task.autoretry_for
         assert redis.exceptions.ConnectionError in task.autoretry_for
         assert ValueError not in task.autoretry_for  # a bug is not retried
+
+
+def test_retry_window_outlasts_failover_and_stays_bounded_by_default() -> None:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    rng = random.Random(8)
+    windows = [
+        sum(retry_countdown_s(n, settings, rng) for n in range(settings.TASK_RETRY_MAX))
+        for _ in range(500)
+    ]
+
+    assert min(windows) >= FAILOVER_S
+    assert max(windows) <= RETRY_WINDOW_MAX_S
+    assert len({round(w, 3) for w in windows}) > 100  # jittered: workers do not retry in step
+    assert all(
+        retry_countdown_s(n, settings, rng) <= settings.TASK_RETRY_BACKOFF_MAX_S
+        for n in range(20)
+        for _ in range(20)
+    )
+
+
+def test_retry_settings_come_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TASK_RETRY_MAX", "2")
+    monkeypatch.setenv("TASK_RETRY_BACKOFF_MAX_S", "5")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+
+    assert settings.TASK_RETRY_MAX == 2
+    assert all(retry_countdown_s(n, settings) <= 5 for n in range(10))
 
 
 def test_tasks_route_to_resilience_queue() -> None:
@@ -41,3 +83,39 @@ def test_failure_reason_labels_are_bounded() -> None:
     assert tasks._failure_reason(samples[0]) == "database"
     assert tasks._failure_reason(samples[1]) == "broker"
     assert tasks._failure_reason(samples[2]) == "error"
+
+
+@pytest.mark.redis
+def test_failure_counted_once_when_health_check_fails_after_retries(
+    start_celery_worker: StartWorker,
+) -> None:
+    port = free_port()
+    worker = start_celery_worker(
+        "postgresql+psycopg://nobody@127.0.0.1:1/none",  # refuses every connection
+        extra_env={
+            "METRICS_PORT": str(port),
+            "TASK_RETRY_MAX": "2",
+            "TASK_RETRY_BACKOFF_MAX_S": "1",
+        },
+    )
+
+    result = worker.client().send_task(tasks.periodic_health_check.name, queue="resilience")
+    with pytest.raises(Exception, match="OperationalError"):  # rebuilt from JSON by the client
+        result.get(timeout=90, propagate=True)
+    # The failure is stored before on_failure runs: wait for the count, then a little more.
+    deadline = time.monotonic() + 10
+    while (count := _failures(port)) is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1)
+
+    assert worker.log().count("Retry in") == 2
+    assert count == _failures(port) == 1.0
+
+
+def _failures(port: int) -> float | None:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    found = re.search(
+        r'^resilience_health_check_failures_total\{reason="database"\} (\S+)$', text, re.M
+    )
+    return float(found.group(1)) if found else None

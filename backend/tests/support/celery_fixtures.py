@@ -165,18 +165,28 @@ class CeleryWorkerProcess:
 
 
 def start_worker(
-    env: dict[str, str], log_path: Path, queues: tuple[str, ...] = QUEUE_NAMES
+    env: dict[str, str],
+    log_path: Path,
+    queues: tuple[str, ...] = QUEUE_NAMES,
+    *,
+    python: str = sys.executable,
+    cwd: Path = BACKEND_DIR,
 ) -> CeleryWorkerProcess:
-    """Start the seed's worker command with ``env`` and wait until it answers a ping."""
+    """Start the seed's worker command with ``env`` and wait until it answers a ping.
+
+    Args:
+        python: the interpreter (another virtual environment's, say) that runs the worker.
+        cwd: its working folder; away from ``backend/`` it imports ``app`` as installed.
+    """
     nodename = f"test-{uuid.uuid4().hex[:8]}@localhost"
-    argv = [sys.executable, "-m", "celery", "-A", "app.core.celery_app", "worker"]
+    argv = [python, "-m", "celery", "-A", "app.core.celery_app", "worker"]
     argv += ["-Q", ",".join(queues), "-P", "prefork", "-c", "1", "-n", nodename, "-l", "info"]
     argv += ["--without-heartbeat", "--without-gossip", "--without-mingle"]
     with log_path.open("wb") as log:
         # Its own session, so a hung worker and its children can be killed as a group.
         process = subprocess.Popen(
             argv,
-            cwd=BACKEND_DIR,
+            cwd=cwd,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -1,0 +1,137 @@
+"""One-line checks for the operational scripts: ``python -m app.core.probe CHECK``.
+
+Each check prints one line (what it found, or the exception that stopped it, never a
+traceback) and exits 0 when all is well, 1 when not:
+
+* ``database``: the configured database answers ``SELECT 1``.
+* ``schema``: the database's Alembic revision is the code's head (``residency-scheduler
+  migrate`` fixes it).
+* ``broker [--retries N]``: the broker accepts a connection. An import error (a transport whose
+  dependency is missing) is reported as such, not as a broker that does not answer.
+* ``beat``: beat is ticking: the newest health-check record that beat sent (task id
+  ``beat-...``) finished less than two health-check intervals (2 x 15 min) ago.
+
+``scripts/start-celery.sh`` and ``scripts/health-check.sh`` run them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from app.core.logging import mask_secrets
+
+BEAT_STALE_INTERVALS = 2
+"""Beat is taken as down when it has sent no health check for two of its intervals."""
+
+
+class ProbeFailed(Exception):
+    """The check ran and found a problem (its message is the line printed)."""
+
+
+def _describe(exc: BaseException) -> str:
+    text = mask_secrets(str(exc).strip().splitlines()[0] if str(exc).strip() else "")
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def check_database() -> str:
+    from sqlalchemy import text
+
+    from app.core.config import get_settings
+    from app.core.db import get_engine
+
+    with get_engine().connect() as conn:
+        conn.execute(text("SELECT 1"))
+    return mask_secrets(get_settings().database_url)
+
+
+def check_schema() -> str:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from app.core.db import get_engine
+    from app.core.migrate import alembic_config
+
+    heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
+    with get_engine().connect() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    if current != heads:
+        shown = ", ".join(sorted(current)) or "none (not migrated)"
+        raise ProbeFailed(
+            f"schema out of date: database at {shown}, code at {', '.join(sorted(heads))}"
+            " (run `residency-scheduler migrate`)"
+        )
+    return f"schema at head {', '.join(sorted(heads))}"
+
+
+def check_broker(retries: int) -> str:
+    try:
+        from app.core.celery_app import celery_app
+
+        with celery_app.connection_for_write() as conn:
+            # Loading the transport is where a missing dependency shows up.
+            conn.transport  # noqa: B018
+    except ImportError as exc:
+        raise ProbeFailed(f"cannot load the broker transport: {_describe(exc)}") from exc
+    url = mask_secrets(celery_app.conf.broker_url)
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=retries, interval_start=1, interval_step=1)
+    except Exception as exc:
+        raise ProbeFailed(f"the broker at {url} does not answer: {_describe(exc)}") from exc
+    return url
+
+
+def check_beat(now: datetime | None = None) -> str:
+    from sqlalchemy import select
+
+    from app.core.beat import BEAT_TASK_ID_PREFIX
+    from app.core.celery_app import HEALTH_CHECK_INTERVAL_MIN
+    from app.core.db import session_scope
+    from app.models.resilience import HealthCheckRecord
+
+    with session_scope() as session:
+        finished = session.scalar(
+            select(HealthCheckRecord.finished_at)
+            .where(HealthCheckRecord.task_id.like(f"{BEAT_TASK_ID_PREFIX}%"))
+            .order_by(HealthCheckRecord.finished_at.desc())
+            .limit(1)
+        )
+    if finished is None:
+        raise ProbeFailed("no health check sent by beat recorded yet")
+    if finished.tzinfo is None:  # SQLite returns naive UTC
+        finished = finished.replace(tzinfo=UTC)
+    stale_min = BEAT_STALE_INTERVALS * HEALTH_CHECK_INTERVAL_MIN
+    age_min = ((now or datetime.now(UTC)) - finished).total_seconds() / 60
+    line = f"last health check from beat finished {age_min:.0f} min ago"
+    if age_min >= stale_min:
+        raise ProbeFailed(f"{line} (stale after {stale_min} min)")
+    return line
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m app.core.probe")
+    parser.add_argument("check", choices=["database", "schema", "broker", "beat"])
+    parser.add_argument("--retries", type=int, default=1, help="broker connection retries")
+    args = parser.parse_args(argv)
+    checks: dict[str, Callable[[], str]] = {
+        "database": check_database,
+        "schema": check_schema,
+        "broker": lambda: check_broker(args.retries),
+        "beat": check_beat,
+    }
+    try:
+        print(checks[args.check]())
+    except ProbeFailed as exc:
+        print(exc)
+        return 1
+    except Exception as exc:  # the one line an operator needs, not a traceback
+        print(_describe(exc))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""scripts/health-check.sh in local mode, against a real worker, Redis and database.
+
+Beat is judged by the newest health check it sent (task id ``beat-...``), whatever started
+it; a database whose schema is behind the code's migrations makes the whole unhealthy.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from alembic import command
+from celery.beat import ScheduleEntry
+
+from app.core.beat import BEAT_TASK_ID_PREFIX, BeatScheduler
+from app.core.celery_app import SEED_PERIODIC_TASKS
+from app.core.config import BACKEND_DIR
+from app.core.migrate import alembic_config, upgrade_database
+from tests.support.celery_fixtures import CeleryWorkerProcess, StartWorker
+
+pytestmark = pytest.mark.redis
+
+HEALTH_CHECK = "app.resilience.tasks.periodic_health_check"
+
+
+def _health_check_sh(worker: CeleryWorkerProcess) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BACKEND_DIR.parent / "scripts" / "health-check.sh"), "--verbose"],
+        env=worker.env | {"PYTHON": sys.executable},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _line(output: str, name: str) -> str:
+    return next(line for line in output.splitlines() if name in line)
+
+
+@pytest.fixture
+def migrated_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'checked.db'}"
+    upgrade_database(url)
+    return url
+
+
+def _send_as_beat(worker: CeleryWorkerProcess, tmp_path: Path) -> str:
+    """Send the health check through beat's scheduler, as beat does; its task id."""
+    client = worker.client()
+    scheduler = BeatScheduler(
+        app=client, schedule_filename=str(tmp_path / "beat-schedule"), lazy=True
+    )
+    seed = next(p for p in SEED_PERIODIC_TASKS if p.task == HEALTH_CHECK)
+    entry = ScheduleEntry(app=client, name=seed.entry, **seed.beat_entry())
+    result = scheduler.apply_async(entry, advance=False)
+    result.get(timeout=90)
+    return str(result.id)
+
+
+def test_beat_ok_when_beat_sent_health_check_recently(
+    start_celery_worker: StartWorker, migrated_url: str, tmp_path: Path
+) -> None:
+    worker = start_celery_worker(migrated_url)
+    task_id = _send_as_beat(worker, tmp_path)
+
+    done = _health_check_sh(worker)
+
+    assert task_id.startswith(BEAT_TASK_ID_PREFIX)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert _line(done.stdout, "Celery beat").startswith("[OK  ]")
+    assert done.stdout.rstrip().endswith("HEALTHY")
+
+
+def test_beat_down_when_only_non_beat_health_checks_are_recorded(
+    start_celery_worker: StartWorker, migrated_url: str
+) -> None:
+    worker = start_celery_worker(migrated_url)
+    worker.client().send_task(HEALTH_CHECK, queue="resilience").get(timeout=90)
+
+    done = _health_check_sh(worker)
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "no health check sent by beat" in _line(done.stdout, "Celery beat")
+    assert done.stdout.rstrip().endswith("DEGRADED")
+
+
+def test_unhealthy_when_schema_is_behind_migrations(
+    start_celery_worker: StartWorker, migrated_url: str, tmp_path: Path
+) -> None:
+    worker = start_celery_worker(migrated_url)
+    _send_as_beat(worker, tmp_path)
+    command.downgrade(alembic_config(migrated_url), "0001")
+
+    done = _health_check_sh(worker)
+
+    assert done.returncode == 2, done.stdout + done.stderr
+    schema = _line(done.stdout, "Schema")
+    assert schema.startswith("[FAIL]") and "schema out of date" in schema
+    assert _line(done.stdout, "Celery worker").startswith("[OK  ]")
+    assert done.stdout.rstrip().endswith("UNHEALTHY")
+
+
+def test_seed_beat_command_uses_tagging_scheduler(
+    celery_redis_url: str, tmp_path: Path, start_celery_worker: StartWorker
+) -> None:
+    # The seed's own command, no -S and no PID file: beat's banner names the scheduler.
+    worker = start_celery_worker()
+    log = tmp_path / "beat.log"
+    with log.open("wb") as out:
+        beat = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "app.core.celery_app", "beat", "-l", "info"],
+            cwd=BACKEND_DIR,
+            env=worker.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while "Starting..." not in log.read_text() and time.monotonic() < deadline:
+            assert beat.poll() is None, log.read_text()
+            time.sleep(0.2)
+    finally:
+        beat.terminate()
+        beat.wait(timeout=20)
+
+    assert "app.core.beat.BeatScheduler" in log.read_text()
