@@ -83,7 +83,10 @@ def main() -> None:
         if options
         else "none"
     )
-    print(f"cross_training_candidates: {what_if_s:.2f} s; best option: {best}")
+    print(
+        f"cross_training_candidates: {what_if_s:.2f} s; best option: {best}; "
+        f"ratio to the cold analysis: {what_if_s / cold:.1f}"
+    )
 
     sample = random.Random(args.seed + 1).sample(problems, min(args.sample, len(problems)))
     mine = analyze_contingency(sample)

@@ -16,6 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from app.domain.matching import fill_in_sacrifice_order, filled_slots
 from app.domain.presence import Presence
 from app.domain.schedule import (
     Activity,
@@ -235,56 +236,6 @@ def _build_site_half_days(
     return out
 
 
-def fill_in_sacrifice_order(
-    problem: SiteHalfDay, exclude: frozenset[str] = frozenset()
-) -> dict[str, str]:
-    """A maximum matching of pool members to slots, filled in sacrifice order.
-
-    Activities are taken most protected first (category protection, then activity id); each
-    of an activity's slots is added by an augmenting path from that slot, so slots filled
-    earlier stay filled. The sets of slots that can be filled together form a (transversal)
-    matroid, so this greedy order still fills a maximum number of slots; it only decides
-    which slots stay empty: the least protected ones, whatever the qualification ids are
-    called (RESILIENCE_MODEL.md section 2).
-
-    Args:
-        problem: the half-day at a site.
-        exclude: person ids taken out of the pool (a loss to test).
-
-    Returns:
-        person id -> activity id of the slot it fills, for every matched pool member.
-    """
-    holders: dict[str, list[str]] = defaultdict(list)
-    for m in problem.pool:
-        if m.person_id not in exclude:
-            for q in m.qualifications:
-                holders[q].append(m.person_id)
-    for people in holders.values():
-        people.sort()  # deterministic, whatever the order of a frozenset
-    qualification = {d.activity_id: d.qualification for d in problem.demands}
-    filling: dict[str, str] = {}  # person -> activity
-
-    def augment(activity: str, seen: set[str]) -> bool:
-        # An alternating path: a member qualified for ``activity`` who is free, or whose own
-        # slot can move to another member.
-        for person in holders.get(qualification[activity], ()):
-            if person in seen:
-                continue
-            seen.add(person)
-            current = filling.get(person)
-            if current is None or augment(current, seen):
-                filling[person] = activity
-                return True
-        return False
-
-    for d in sorted(problem.demands, key=lambda d: (d.category.protection, d.activity_id)):
-        for _ in range(d.demand):
-            # No path now means none later for this activity: the matching did not change.
-            if not augment(d.activity_id, set()):
-                break
-    return filling
-
-
 def unscheduled_range(
     snapshot: ScheduleSnapshot, start: date, end: date
 ) -> tuple[date, date] | None:
@@ -319,9 +270,7 @@ def gaps_of(problem: SiteHalfDay, exclude: frozenset[str] = frozenset()) -> list
     The number of unfilled slots is that of every maximum matching; which activities they
     belong to follows ``fill_in_sacrifice_order``.
     """
-    filled: dict[str, int] = defaultdict(int)
-    for act in fill_in_sacrifice_order(problem, exclude).values():
-        filled[act] += 1
+    filled = filled_slots(problem, exclude)
     return [
         Gap(
             problem.halfday,
@@ -337,4 +286,4 @@ def gaps_of(problem: SiteHalfDay, exclude: frozenset[str] = frozenset()) -> list
 
 
 def is_covered(problem: SiteHalfDay, exclude: frozenset[str] = frozenset()) -> bool:
-    return len(fill_in_sacrifice_order(problem, exclude)) == problem.total_demand
+    return sum(filled_slots(problem, exclude).values()) == problem.total_demand

@@ -7,10 +7,12 @@ they are read as plain column tuples with a Core select rather than as ORM objec
 from __future__ import annotations
 
 from datetime import date
+from operator import itemgetter
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.core.gcpause import paused_gc
 from app.domain.schedule import (
     ABSENCE_TYPES,
     Absence,
@@ -52,14 +54,15 @@ def load_snapshot(
         Its ``program.schedule_end`` is the stated one, else the last date with an assignment
         in the whole table (whatever the window), else None.
     """
-    return ScheduleSnapshot(
-        program=_program_info(session),
-        people=_people(session),
-        activities=_activities(session),
-        assignments=_assignments(session, start, end),
-        absences=_absences(session, start, end),
-        holidays=frozenset(session.scalars(select(Holiday.date))),
-    )
+    with paused_gc():  # tens of thousands of small frozen objects, no reference cycles
+        return ScheduleSnapshot(
+            program=_program_info(session),
+            people=_people(session),
+            activities=_activities(session),
+            assignments=_assignments(session, start, end),
+            absences=_absences(session, start, end),
+            holidays=frozenset(session.scalars(select(Holiday.date))),
+        )
 
 
 def _program_info(session: Session) -> ProgramInfo:
@@ -149,7 +152,7 @@ def _assignments(session: Session, start: date | None, end: date | None) -> tupl
     halfdays: dict[tuple[date, str], HalfDay] = {}  # shared: one object per half-day
     out = []
     # Sorted here, not by the database, so that both backends give the same order.
-    rows = sorted(session.execute(query).all(), key=lambda r: (r[1], r[2], r[0]))
+    rows = sorted(session.execute(query).all(), key=itemgetter(1, 2, 0))
     for person_id, day, half, activity_id, role in rows:
         key = (day, half)
         halfday = halfdays.get(key)

@@ -9,10 +9,12 @@ shares nothing with the product's augmenting paths.
 from __future__ import annotations
 
 import random
+from collections import Counter
 from datetime import date
 from functools import cache
 
 from app.domain.coverage import ActivityDemand, PoolMember, SiteHalfDay, gaps_of, is_covered
+from app.domain.matching import fill_in_sacrifice_order, filled_slots
 from app.domain.schedule import Category, Half, HalfDay
 
 AM = HalfDay(date(2026, 12, 2), Half.AM)
@@ -88,3 +90,17 @@ def test_gaps_of_is_the_same_when_qualifications_are_renamed_on_random_cases() -
         before = [(g.activity_id, g.missing) for g in gaps_of(problem)]
         after = [(g.activity_id, g.missing) for g in gaps_of(renamed)]
         assert sorted(before) == sorted(after)
+
+
+def test_filled_slots_counts_what_the_sacrifice_order_fills_when_members_are_lost() -> None:
+    rng = random.Random(7)
+    for _ in range(400):
+        problem = random_problem(rng)
+        ids = [m.person_id for m in problem.pool]
+        lost = frozenset(rng.sample(ids, rng.randint(0, len(ids))))
+        counted = Counter(fill_in_sacrifice_order(problem, lost).values())
+        assert filled_slots(problem, lost) == counted, (problem, lost)
+        rank = exhaustive_rank(
+            list(problem.demands), [m for m in problem.pool if m.person_id not in lost]
+        )
+        assert sum(filled_slots(problem, lost).values()) == rank

@@ -9,30 +9,21 @@ failure no set has surplus 0; without a fatal pair no set of surplus 1 is met by
 after the grant a new fatal pair would need a set of surplus 1 met by two members, which
 (surpluses having not fallen) it already had.
 
-On covered half-days the comparison is done on types (see ``contingency_shape``): the grant
+The comparison is done on types (see ``contingency_shape`` and ``grant_delta``): the grant
 moves one member from type ``m`` to ``m | q``; everyone else keeps their type, so counting
-changed findings needs no enumeration of people or pairs.
+changed findings and unfilled slots needs no enumeration of people or pairs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
-from app.domain.coverage import SiteHalfDay, gaps_of
-from app.resilience.contingency.core import (
-    ContingencyResult,
-    HalfDayAtSite,
-    MaskCache,
-    ProblemShape,
-    analyze_problem,
-    problem_shape,
-)
-from app.resilience.contingency.shape import HALL_MAX_QUALS, ShapeOutcome, analyse_shape
-
-Delta = tuple[int, int, int, int, int]
-"""N-1 removed, N-2 removed, N-1 added, N-2 added, gap slots filled."""
+from app.domain.coverage import SiteHalfDay
+from app.resilience.contingency.core import ContingencyResult, HalfDayAtSite, MaskCache
+from app.resilience.contingency.grant_delta import Delta, GrantSite
+from app.resilience.contingency.shape import HALL_MAX_QUALS
 
 
 @dataclass(frozen=True)
@@ -82,98 +73,6 @@ class CrossTrainingOption:
         }
 
 
-class _HalfDay:
-    """One site-half-day with a gap or finding, prepared for many grants."""
-
-    def __init__(self, problem: SiteHalfDay, hall_max_quals: int, cache: MaskCache) -> None:
-        self.problem = problem
-        self.hall_max_quals = hall_max_quals
-        self.shape: ProblemShape = problem_shape(problem, cache)
-        self.bit = {q: 1 << i for i, q in enumerate(self.shape.quals)}
-        self.mask_of = {pid: m for m, ids in self.shape.members_of.items() for pid in ids}
-        self.counts = dict(self.shape.types)
-        self.outcome: ShapeOutcome = analyse_shape(
-            self.shape.demands, self.shape.types, hall_max_quals
-        )
-        self._missing: int | None = None
-        self._n1 = {m for m, _ in self.outcome.n1}
-        self._n2 = {(a, b) for a, b, _ in self.outcome.n2}
-        # Members of one type are interchangeable: a grant's effect depends on the type only.
-        self._by_type: dict[tuple[int, str], Delta] = {}
-
-    def missing(self) -> int:
-        if self._missing is None:
-            self._missing = sum(g.missing for g in gaps_of(self.problem))
-        return self._missing
-
-    def delta(self, person_id: str, qual: str) -> Delta:
-        """Exact change in findings if ``person_id`` (in this pool) gained ``qual``."""
-        if not self.outcome.covered:
-            return self._delta_uncovered(person_id, qual)
-        old = self.mask_of.get(person_id, 0)
-        key = (old, qual)
-        if key not in self._by_type:
-            self._by_type[key] = self._delta_covered(old, old | self.bit[qual])
-        return self._by_type[key]
-
-    def _delta_covered(self, old: int, new: int) -> Delta:
-        counts = dict(self.counts)
-        if old:
-            counts[old] -= 1
-            if not counts[old]:
-                del counts[old]
-        counts[new] = counts.get(new, 0) + 1
-        after = analyse_shape(
-            self.shape.demands, tuple(sorted(counts.items())), self.hall_max_quals
-        )
-        # Everyone but the grantee keeps their type: ``others[t]`` of them have type t.
-        others = dict(self.counts)
-        if old:
-            others[old] -= 1
-        n1_before = self._n1
-        n1_after = {m for m, _ in after.n1}
-        n1_removed = sum(others.get(t, 0) for t in n1_before - n1_after)
-        n1_added = sum(others.get(t, 0) for t in n1_after - n1_before)
-        n1_removed += old in n1_before and new not in n1_after
-        n1_added += old not in n1_before and new in n1_after
-
-        def pairs_of(types: tuple[int, int]) -> int:
-            a, b = types
-            return (
-                others.get(a, 0)
-                * (others.get(b, 0) if a != b else others.get(a, 0) - 1)
-                // (1 if a != b else 2)
-            )
-
-        p_before = self._n2
-        p_after = {(a, b) for a, b, _ in after.n2}
-        n2_removed = sum(pairs_of(p) for p in p_before - p_after)
-        n2_added = sum(pairs_of(p) for p in p_after - p_before)
-        for partner in others.keys() | {new}:
-            fatal_before = bool(old) and _ordered(old, partner) in p_before
-            fatal_after = _ordered(new, partner) in p_after
-            if fatal_before != fatal_after:
-                if fatal_before:
-                    n2_removed += others.get(partner, 0)
-                else:
-                    n2_added += others.get(partner, 0)
-        return (n1_removed, n2_removed, int(n1_added), n2_added, 0)
-
-    def _delta_uncovered(self, person_id: str, qual: str) -> Delta:
-        pool = tuple(
-            replace(m, qualifications=m.qualifications | {qual}) if m.person_id == person_id else m
-            for m in self.problem.pool
-        )
-        granted = replace(self.problem, pool=pool)
-        found = analyze_problem(granted, self.hall_max_quals)
-        missing_after = 0 if found.covered else sum(g.missing for g in gaps_of(granted))
-        return (0, 0, len(found.n1), len(found.n2), self.missing() - missing_after)
-
-
-def _ordered(a: int, b: int) -> tuple[int, int]:
-    return (a, b) if a <= b else (b, a)
-
-
 @dataclass(frozen=True)
 class GrantEffect:
     """What granting ``qualification`` to ``person_id`` changes in one set of site-half-days.
@@ -221,6 +120,8 @@ def grant_effects(
     problems: Sequence[SiteHalfDay],
     result: ContingencyResult,
     hall_max_quals: int = HALL_MAX_QUALS,
+    *,
+    candidates_only: bool = False,
 ) -> tuple[GrantEffect, ...]:
     """The effect of every grant that is a candidate here or changes something here.
 
@@ -228,6 +129,8 @@ def grant_effects(
         problems: site-half-days (e.g. one date chunk of the horizon).
         result: ``analyze_contingency(problems)``.
         hall_max_quals: see ``analyze_problem``.
+        candidates_only: only the candidates' effects; enough when ``problems`` are the whole
+            horizon (``rank_grants`` ranks candidates only), not for one chunk of it.
 
     Returns:
         One effect per (person, qualification) that could matter, sorted by both; a grant
@@ -243,7 +146,7 @@ def grant_effects(
         short.setdefault(e.where, set()).update(e.qualifications)
 
     cache = MaskCache()
-    hot = {w: _HalfDay(by_where[w], hall_max_quals, cache) for w in sorted(short)}
+    hot = {w: GrantSite(by_where[w], hall_max_quals, cache) for w in sorted(short)}
     # Where each person could use each qualification: in its pool, demanded, not yet held.
     reach: dict[tuple[str, str], list[HalfDayAtSite]] = {}
     candidates: set[tuple[str, str]] = set()
@@ -256,7 +159,7 @@ def grant_effects(
                         candidates.add((member.person_id, q))
 
     effects: list[GrantEffect] = []
-    for person_id, qual in sorted(reach):
+    for person_id, qual in sorted(candidates if candidates_only else reach):
         total = [0, 0, 0, 0, 0]
         changed: list[HalfDayAtSite] = []
         for where in reach[(person_id, qual)]:
@@ -337,4 +240,5 @@ def cross_training_candidates(
     Returns:
         As ``rank_grants``.
     """
-    return rank_grants([grant_effects(problems, result, hall_max_quals)], limit)
+    effects = grant_effects(problems, result, hall_max_quals, candidates_only=True)
+    return rank_grants([effects], limit)

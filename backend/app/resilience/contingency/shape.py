@@ -216,6 +216,12 @@ def _by_flow(demands: tuple[int, ...], types: Types) -> ShapeOutcome:
     return ShapeOutcome(True, tuple(n1), tuple(n2))
 
 
+@lru_cache(maxsize=65536)
+def shape_deficit(demands: tuple[int, ...], types: Types) -> int:
+    """Slots every maximum matching of the shape leaves unfilled (0 when covered)."""
+    return _FlowState(demands, types).holes()
+
+
 class _FlowState:
     """A maximum flow of type members to qualification slots, kept as counts."""
 

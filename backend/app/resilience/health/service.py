@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from app.core import metrics
 from app.core.config import Settings, get_settings
+from app.core.gcpause import paused_gc
 from app.domain.clock import HalfDayClock
 from app.domain.coverage import SiteHalfDay, build_site_half_days, unscheduled_range
 from app.domain.presence import Presence
@@ -170,9 +171,10 @@ def run_health_check(
         load_start, load_end = min(start, report_row.start), max(analysed_end, report_row.end)
     snapshot = load_snapshot(session, start=load_start, end=load_end)
     loaded = build_site_half_days(snapshot, load_start, load_end)
-    later = _later_findings(
-        report_row, loaded, gaps_after=analysed_end, findings_after=contingency_end
-    )
+    with paused_gc():  # the report's findings as frozen objects, over a large heap
+        later = _later_findings(
+            report_row, loaded, gaps_after=analysed_end, findings_after=contingency_end
+        )
     # Ended half-days count for nothing: they are not analysed at all, so no gap, finding or
     # N-1 status comes from them.
     live = [
