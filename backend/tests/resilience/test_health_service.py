@@ -330,3 +330,13 @@ def test_contingency_report_marks_days_after_schedule_end_unscheduled(session: S
     # Days 0-3 are judged (only day 3 AM has its faculty member); days 4-9 are not.
     assert near.report["unscheduled"] == {"start": _day(4), "end": _day(9)}
     assert near.summary()["gap_slots"] == 7  # 0 AM/PM, 1 AM/PM, 2 AM/PM, 3 PM
+
+
+def test_health_skips_a_report_reaching_beyond_the_daily_horizon(session: Session) -> None:
+    _load(session, _program(["F1"], [("F1", 25, "AM"), ("F1", 200, "AM")], [_rule_on(20)]))
+    daily = run_contingency_report(session, start=TODAY, days_ahead=90)  # ends on day 89
+    run_contingency_report(session, start=TODAY, days_ahead=91)  # newer, ends on day 90: not daily
+    session.commit()
+    record = _check(session)
+    assert record.result["horizon"]["report"]["id"] == daily.report_id
+    assert record.defense_level == "ORANGE"  # the gap on day 20, from the daily report

@@ -92,11 +92,19 @@ def record_summary(record: HealthCheckRecord) -> dict[str, Any]:
     }
 
 
-def _latest_report(session: Session, today: date) -> ContingencyReport | None:
-    """The newest daily report that still has days to come."""
+def _latest_report(session: Session, today: date, horizon_days: int) -> ContingencyReport | None:
+    """The newest daily report that still has days to come.
+
+    A report reaching further than the daily horizon (``CONTINGENCY_DAYS`` from today: a
+    one-off year run from the command line) is not the daily report: checking it every 15
+    minutes would cost the health check a rebuild of its whole window.
+    """
     return session.scalars(
         select(ContingencyReport)
-        .where(ContingencyReport.end >= today)
+        .where(
+            ContingencyReport.end >= today,
+            ContingencyReport.end < today + timedelta(days=horizon_days),
+        )
         .order_by(ContingencyReport.created_at.desc(), ContingencyReport.id.desc())
         .limit(1)
     ).first()
@@ -163,7 +171,7 @@ def run_health_check(
     end = start + timedelta(days=policy.utilization_days - 1)
     contingency_end = start + timedelta(days=policy.contingency_days - 1)
     analysed_end = start + timedelta(days=policy.analysed_days - 1)
-    report_row = _latest_report(session, start)
+    report_row = _latest_report(session, start, settings.CONTINGENCY_DAYS)
     # One read for the windows and, when there is a report, its whole window (to check that
     # it is not stale): every finding weighed comes from the same state of the schedule.
     load_start, load_end = start, analysed_end
