@@ -37,9 +37,7 @@ def _with_redis_db(url: str, db: int) -> str:
 class Settings(BaseSettings):
     """Settings of the engine, worker, beat and command line."""
 
-    model_config = SettingsConfigDict(
-        env_file=ENV_FILE, env_file_encoding="utf-8", extra="ignore"
-    )
+    model_config = SettingsConfigDict(env_file=ENV_FILE, env_file_encoding="utf-8", extra="ignore")
 
     ENVIRONMENT: Literal["development", "test", "production"] = "development"
     LOG_LEVEL: str = "INFO"

@@ -10,15 +10,22 @@ from __future__ import annotations
 
 import re
 import shlex
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from app.cli.main import app as cli_app
 from app.core.config import BACKEND_DIR, get_settings
 from app.core.db import reset_engine
+from app.demo.generator import generate_demo_program
+from app.programs.service import import_program
+from tests.support.celery_fixtures import CeleryWorkerProcess
 
 README = BACKEND_DIR.parent / "README.md"
 _BLOCK = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
@@ -84,3 +91,30 @@ def test_readme_command_lines_run_against_the_demo_program(demo_data_dir: Path) 
             assert result.exit_code == 0, f"{shown}: exit {result.exit_code}\n{result.output}"
             assert "deprecated" not in result.stderr, shown
             given = result.stdout
+
+
+@pytest.fixture
+def celery_database_url(engine: Engine) -> str:
+    """The worker of ``celery_worker_proc`` reads the demo program from ``engine``."""
+    with Session(engine) as session:
+        import_program(session, generate_demo_program(seed=1, weeks=4), source="demo", actor=None)
+        session.commit()
+    return engine.url.render_as_string(hide_password=False)
+
+
+def test_readme_python_health_check_example_runs_on_a_worker(
+    celery_worker_proc: CeleryWorkerProcess,
+) -> None:
+    """The README's (and the seed's) first Python example, as written, on a real worker.
+
+    The second one (``run_contingency_analysis.apply_async(countdown=60)``) is left out: it
+    waits a minute by design; tests/resilience/test_tasks.py sends the same task.
+    """
+    example = readme_blocks("python")[0]
+    assert "periodic_health_check.apply_async()" in example
+    done = subprocess.run(
+        [sys.executable, "-c", example], cwd=BACKEND_DIR, env=celery_worker_proc.env,
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "'defense_level':" in done.stdout
