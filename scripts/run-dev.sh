@@ -2,10 +2,13 @@
 # make run: the engine on this machine, from a fresh clone, with nothing but Python 3.11+.
 #
 # 1. creates backend/.venv and installs the backend (again only when requirements change);
-# 2. when REDIS_URL is set neither in the environment nor in backend/.env, runs embedded:
-#    SQLite database, kombu's filesystem broker and SQLite results, all under backend/var;
-#    otherwise uses the settings as given (Redis, and DATABASE_URL if set);
-# 3. migrates the database and loads the demo program when it holds no one yet;
+# 2. when no broker is configured (REDIS_URL, CELERY_BROKER_URL or EMBEDDED_BROKER, neither in
+#    the environment nor in backend/.env), writes EMBEDDED_BROKER=true to backend/.env and says
+#    so: SQLite database, kombu's filesystem broker and SQLite results, all under backend/var,
+#    found by every tool started later (CLI, celery inspect, health-check.sh) without setting
+#    anything; otherwise uses the settings as given (Redis, and DATABASE_URL if set);
+# 3. migrates the database (`residency-scheduler migrate`) and loads the demo program only when
+#    the database holds no one yet, so a second `make run` keeps the data entered;
 # 4. starts a Celery worker (queues default, resilience, notifications) and beat, prints where
 #    everything is, and on Ctrl-C stops both and waits for them.
 set -euo pipefail
@@ -18,8 +21,10 @@ PY="$VENV/bin/python"
 "$ROOT/scripts/ensure-venv.sh" runtime
 cd "$BACKEND"
 
-if [[ -z "${REDIS_URL:-}" ]] && ! grep -qsE '^[[:space:]]*REDIS_URL[[:space:]]*=' .env; then
-  export EMBEDDED_BROKER="${EMBEDDED_BROKER:-true}"
+if "$PY" -c 'import sys; from app.core.config import remember_embedded_broker as r; sys.exit(not r())'
+then
+  echo "==> no REDIS_URL configured: wrote EMBEDDED_BROKER=true to backend/.env (embedded broker"
+  echo "    for every tool; set REDIS_URL there to use Redis instead)"
 fi
 
 # Where things are, as the settings see them (passwords masked).
@@ -36,6 +41,7 @@ for name, value in {
     "SHOWN_METRICS_PORT": s.METRICS_PORT,
     "SHOWN_QUEUES": ",".join(s.queues),
     "SHOWN_LOG_LEVEL": s.CELERY_LOG_LEVEL,
+    "SHOWN_EMBEDDED": str(s.EMBEDDED_BROKER and not s.CELERY_BROKER_URL).lower(),
 }.items():
     print(f"{name}={shlex.quote(str(value))}")
 PY
@@ -45,7 +51,7 @@ RUN_DIR="$DATA_DIR/run"
 mkdir -p "$LOG_DIR" "$RUN_DIR"
 
 echo "==> migrating the database"
-"$PY" -c 'from app.core.migrate import upgrade_database; upgrade_database()'
+"$VENV/bin/residency-scheduler" migrate
 
 PEOPLE="$("$PY" - <<'PY'
 from sqlalchemy import text
@@ -82,7 +88,7 @@ PIDS+=($!)
 PIDS+=($!)
 
 MODE="Redis broker"
-[[ "${EMBEDDED_BROKER:-false}" == "true" ]] && MODE="embedded (no servers)"
+[[ "$SHOWN_EMBEDDED" == "true" ]] && MODE="embedded (no servers)"
 METRICS="http://localhost:$SHOWN_METRICS_PORT/metrics"
 [[ "$SHOWN_METRICS_PORT" == "0" ]] && METRICS="off (METRICS_PORT=0)"
 cat <<INFO
@@ -95,8 +101,8 @@ Residency Scheduler is running — $MODE
   beat       pid ${PIDS[1]}, schedule $DATA_DIR/celerybeat-schedule, log $LOG_DIR/beat.log
   metrics    $METRICS
   command line (in another terminal):
-    cd backend && ${EMBEDDED_BROKER:+EMBEDDED_BROKER=$EMBEDDED_BROKER }.venv/bin/residency-scheduler analyze health
-    cd backend && ${EMBEDDED_BROKER:+EMBEDDED_BROKER=$EMBEDDED_BROKER }.venv/bin/celery -A app.core.celery_app inspect ping
+    cd backend && .venv/bin/residency-scheduler analyze health
+    cd backend && .venv/bin/celery -A app.core.celery_app inspect ping
 Press Ctrl-C to stop.
 INFO
 

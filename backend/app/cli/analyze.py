@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 import typer
@@ -11,11 +11,20 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from app.cli.options import (
+    DATE_METAVAR,
+    FromOption,
+    HalfOption,
+    JsonOption,
+    PersonOption,
+    ToOption,
+    parse_day,
+    required,
+)
 from app.cli.output import reported_errors
 from app.core.config import get_settings
 from app.core.db import session_scope
 from app.core.errors import InputError
-from app.domain.schedule import Half
 from app.models.base import utcnow
 from app.resilience.contingency.service import (
     contingency_window,
@@ -26,14 +35,11 @@ from app.resilience.reports import publish_contingency_metrics
 
 out = Console()
 err = Console(stderr=True)  # progress bars, so that stdout stays clean for --json
-what_if_app = typer.Typer(help="Ask what a change would do, without changing anything.")
-
-
-def _parse_date(value: str, option: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"{option}: expected a date YYYY-MM-DD, got {value!r}") from None
+what_if_app = typer.Typer(
+    help="Ask what a change would do, without changing anything.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 
 
 def _where(e: dict[str, Any]) -> str:
@@ -46,13 +52,20 @@ def analyze_contingency_cmd(
         typer.Option("--days-ahead", min=1, help="Days to analyse (default: CONTINGENCY_DAYS)."),
     ] = None,
     start: Annotated[
-        str | None, typer.Option(help="First date (default: today in the program's time zone).")
+        str | None,
+        typer.Option(
+            metavar=DATE_METAVAR,
+            help="First day of the window (default: today in the program's time zone).",
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print every finding as JSON.")] = False,
 ) -> None:
-    """Exact N-1/N-2 contingency analysis, stored as a report (same input: same report)."""
+    """Exact N-1/N-2 contingency analysis, stored as a report (same input: same report).
+
+    The window is --days-ahead days from --start.
+    """
     with reported_errors():
-        first_day = _parse_date(start, "--start") if start else None
+        first_day = parse_day(start, "--start") if start else None
         with session_scope() as session:
             first, last = contingency_window(
                 session, get_settings(), days_ahead=days_ahead, start=first_day, now=utcnow()
@@ -101,7 +114,7 @@ def _print_report(summary: dict[str, Any], report: dict[str, Any]) -> None:
     out.print(
         f"  {summary['gap_slots']} unfilled slot(s); {summary['critical_faculty']} critical"
         f" faculty in {summary['n1_findings']} half-day findings; {summary['fatal_pairs']}"
-        f" fatal pairs in {summary['n2_findings']}"
+        f" fatal pairs in {summary['n2_findings']} half-day findings"
     )
     if report["gaps"]:
         table = Table(title="Gaps (already uncovered)")
@@ -151,16 +164,20 @@ def _print_report(summary: dict[str, Any], report: dict[str, Any]) -> None:
 
 @what_if_app.command("absence")
 def what_if_absence_cmd(
-    person: Annotated[str, typer.Option("--person", help="Person id.")],
-    from_: Annotated[str, typer.Option("--from", help="First day YYYY-MM-DD.")],
-    to: Annotated[str, typer.Option("--to", help="Last day YYYY-MM-DD.")],
-    half: Annotated[Half | None, typer.Option("--half", help="Only AM or PM.")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    person: PersonOption = None,
+    from_: FromOption = None,
+    to: ToOption = None,
+    half: HalfOption = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """The gaps and N-1/N-2 findings a proposed absence would add (nothing is stored)."""
+    """The gaps and N-1/N-2 findings an absence of --person from --from to --to would add.
+
+    --person, --from and --to are required; nothing is stored.
+    """
     with reported_errors():
-        first = _parse_date(from_, "--from")
-        last = _parse_date(to, "--to")
+        person = required(person, "--person")
+        first = parse_day(required(from_, "--from"), "--from")
+        last = parse_day(required(to, "--to"), "--to")
         if last - first > timedelta(days=366):
             raise InputError("--from/--to: at most a year at a time")
         with session_scope() as session:

@@ -15,8 +15,8 @@ from rich.console import Console
 from app.cli.output import reported_errors
 from app.core.db import session_scope
 from app.core.errors import InputError
-from app.core.migrate import upgrade_database
 from app.demo.generator import generate_demo_program
+from app.models.program import PROGRAM_ROW_ID, Program
 from app.programs.document import dump_program, validate_program
 from app.programs.service import import_program
 
@@ -64,12 +64,24 @@ def demo_data_cmd(
         int, typer.Option(help="Qualifications (named ones, then special_NN).")
     ] = 8,
     output: Annotated[
-        Path | None, typer.Option(help="Write the program file here instead of loading it.")
+        Path | None,
+        typer.Option(metavar="FILE", help="Write the program file here instead of loading it."),
     ] = None,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace", help="Replace the program the database holds (its absences included)."
+        ),
+    ] = False,
 ) -> None:
-    """Generate a realistic demo program and load it into the database (or write a file)."""
+    """Generate a realistic demo program and load it into the database (or write a file).
+
+    A database that already holds a program is left alone unless --replace is given.
+    """
     console = Console()
     with reported_errors():
+        if output is None and not replace:
+            _refuse_to_replace()
         document = generate_demo_program(
             seed=seed,
             faculty=faculty,
@@ -89,8 +101,19 @@ def demo_data_cmd(
     console.print(summarize_demo(document), highlight=False)
 
 
+def _refuse_to_replace() -> None:
+    with session_scope() as session:
+        stored = session.get(Program, PROGRAM_ROW_ID)
+        name = stored.name if stored is not None else None
+    if name is not None:
+        raise InputError(
+            f"the database already holds the program {name!r}: demo-data"
+            " would replace it and every absence entered; add --replace to do so, or --output"
+            " FILE to write the demo program to a file"
+        )
+
+
 def _load(document: dict[str, Any]) -> None:
-    upgrade_database()
     with session_scope() as session:
         summary = import_program(session, document, source=DEMO_SOURCE, actor=None)
     verb = "loaded into the database" if summary.changed else "already in the database"

@@ -1,6 +1,8 @@
 """``residency-scheduler``: thin commands over the services.
 
-Exit codes come from ``app.core.errors.EXIT_CODES`` (2 for bad input).
+Exit codes come from ``app.core.errors.EXIT_CODES``: 0 success, 1 engine error, 2 bad input,
+3 not found, 4 not allowed, 75 database or broker unavailable, 78 schema not up to date.
+Help is plain click text (``rich_markup_mode=None``): flags show no ``<bool>`` type.
 """
 
 from __future__ import annotations
@@ -24,8 +26,11 @@ app = typer.Typer(
     help="Resilience engine of a residency program's schedule.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,
 )
-analyze_app = typer.Typer(help="Run an analysis now, in this process.", no_args_is_help=True)
+analyze_app = typer.Typer(
+    help="Run an analysis now, in this process.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(analyze_app, name="analyze")
 app.add_typer(what_if_app, name="what-if")
 analyze_app.command("contingency")(analyze_contingency_cmd)
@@ -37,6 +42,9 @@ app.command("demo-data", help="Load a realistic demo program (or write it with -
 )
 
 out = Console()
+
+REASONS_SHOWN = 8
+"""Reasons of the defense level printed by ``analyze health`` (``--json`` has them all)."""
 
 LEVEL_STYLE = {"GREEN": "green", "YELLOW": "yellow", "ORANGE": "dark_orange", "RED": "red"}
 
@@ -144,8 +152,10 @@ def _print_health(summary: dict[str, Any], result: dict[str, Any]) -> None:
     reasons = result["defense"]["reasons"]
     if reasons:
         out.print("  Why:")
-        for reason in reasons[:8]:
+        for reason in reasons[:REASONS_SHOWN]:
             out.print(f"    - {reason}", highlight=False)
+        if len(reasons) > REASONS_SHOWN:
+            out.print(f"    ... and {len(reasons) - REASONS_SHOWN} more (use --json for all)")
 
 
 def main(argv: list[str] | None = None) -> None:

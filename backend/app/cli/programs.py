@@ -1,16 +1,16 @@
 """Command-line commands for program files and absences (registered in ``app.cli.main``).
 
-``import FILE``, ``export FILE`` (``-`` for standard output) and ``absences add|remove|list|
-import-csv``. Each command opens one transaction; an error prints its message on standard
-error and exits with the code ``app.core.errors.exit_code_for`` gives (2 for bad input), with
-nothing changed.
+``import FILE`` (``-`` for standard input), ``export FILE`` (``-`` for standard output) and
+``absences add|remove|list|import-csv``. Each command opens one transaction; an error prints
+its message on standard error and exits with the code ``app.core.errors.exit_code_for`` gives
+(2 for bad input, 3 for an unknown person or absence), with nothing changed. None of them
+migrates the database: a schema that is not up to date is reported (exit 78).
 """
 
 from __future__ import annotations
 
 import getpass
 import sys
-from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -19,27 +19,37 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from app.cli.options import (
+    DATE_METAVAR,
+    FromOption,
+    HalfOption,
+    PersonOption,
+    ToOption,
+    deprecated,
+    parse_day,
+    required,
+)
 from app.cli.output import reported_errors, stderr
 from app.core.db import session_scope
 from app.core.errors import InputError
-from app.core.migrate import upgrade_database
-from app.domain.schedule import ABSENCE_TYPES, Half
+from app.domain.schedule import ABSENCE_TYPES
 from app.programs.absences import (
+    CSV_COLUMNS,
     AbsenceEntry,
     add_absence,
     import_absences_csv,
     list_absences,
     remove_absence,
 )
-from app.programs.document import dump_program, load_program_file
+from app.programs.document import dump_program, load_program_file, parse_program_text
 from app.programs.service import export_program, import_program
-
-DATE_FORMATS = ["%Y-%m-%d"]
 
 # soft_wrap: messages name files and places; rich must not break them at 80 columns.
 _out = Console(soft_wrap=True, highlight=False, markup=False)
 
-absences_app = typer.Typer(help="Enter, remove and list absences (leave).", no_args_is_help=True)
+absences_app = typer.Typer(
+    help="Enter, remove and list absences (leave).", no_args_is_help=True, rich_markup_mode=None
+)
 
 
 def _actor() -> str:
@@ -50,28 +60,32 @@ def _actor() -> str:
         return "cli"
 
 
-def _day(value: datetime | None) -> date | None:
-    return value.date() if value else None
-
-
 def import_cmd(
-    file: Annotated[Path, typer.Argument(help="Program file (JSON) to import.")],
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="Program file (JSON) to import; - for stdin.")
+    ],
 ) -> None:
     """Replace the program's schedule data with FILE, or change nothing if FILE is bad."""
     with reported_errors():
-        document = load_program_file(file)
-        upgrade_database()
+        if str(file) == "-":
+            name = "stdin"
+            document = parse_program_text(sys.stdin.read(), name)
+        else:
+            name = file.name
+            document = load_program_file(file)
         with session_scope() as session:
-            summary = import_program(session, document, source=file.name, actor=_actor())
+            summary = import_program(session, document, source=name, actor=_actor())
         counts = ", ".join(f"{n} {key}" for key, n in summary.counts.items())
         verb = "imported" if summary.changed else "unchanged (same data already stored)"
-        _out.print(f"{file.name}: {verb}: {counts}")
+        _out.print(f"{name}: {verb}: {counts}")
         for note in summary.notes:
-            _out.print(f"{file.name}: note: {note}")
+            _out.print(f"{name}: note: {note}")
 
 
 def export_cmd(
-    file: Annotated[Path, typer.Argument(help="Where to write the program file; - for stdout.")],
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="Where to write the program file; - for stdout.")
+    ],
 ) -> None:
     """Write the program's schedule data as a program file."""
     with reported_errors():
@@ -90,39 +104,67 @@ def export_cmd(
         stderr.print(f"wrote {escape(str(file))}")
 
 
-@absences_app.command("add")
+@absences_app.command("add", context_settings={"allow_extra_args": True})
 def absences_add(
-    person_id: Annotated[str, typer.Argument(help="Id of the person away.")],
-    start: Annotated[datetime, typer.Argument(formats=DATE_FORMATS, help="First day.")],
-    end: Annotated[datetime, typer.Argument(formats=DATE_FORMATS, help="Last day.")],
+    ctx: typer.Context,
+    person: PersonOption = None,
+    from_: FromOption = None,
+    to: ToOption = None,
+    half: HalfOption = None,
     absence_type: Annotated[
         str, typer.Option("--type", help=f"One of: {', '.join(ABSENCE_TYPES)}.")
     ] = "vacation",
-    half: Annotated[Half | None, typer.Option(help="Only this half of each day.")] = None,
     blocking: Annotated[
-        bool | None, typer.Option("--blocking/--non-blocking", help="Override the type default.")
+        bool | None,
+        typer.Option(
+            "--blocking/--non-blocking",
+            help="Whether the person is unavailable (default: what the type says).",
+        ),
     ] = None,
-    reason: Annotated[str | None, typer.Option(help="Private note.")] = None,
-    absence_id: Annotated[str | None, typer.Option("--id", help="Id (default: new).")] = None,
+    reason: Annotated[
+        str | None, typer.Option(help="Private note (shown only by list --reasons).")
+    ] = None,
+    absence_id: Annotated[
+        str | None, typer.Option("--id", help="Id of the new absence (default: the next A#####).")
+    ] = None,
 ) -> None:
-    """Add an absence from START to END inclusive."""
-    entry = AbsenceEntry(
-        id=absence_id,
-        person_id=person_id,
-        start=start.date(),
-        end=end.date(),
-        type=absence_type,
-        half=half,
-        blocking=blocking,
-        reason=reason,
-    )
-    with reported_errors(), session_scope() as session:
-        row = add_absence(session, entry, actor=_actor())
-        _out.print(f"added absence {row.id}")
+    """Add an absence of --person from --from to --to inclusive (--person, --from, --to required).
+
+    The same person, days, half and type already recorded: nothing is written (exit 0).
+    """
+    legacy = ctx.args  # the deprecated positional spelling PERSON START END
+    with reported_errors():
+        if legacy:
+            if len(legacy) != 3 or (person, from_, to) != (None, None, None):
+                raise InputError(
+                    "use --person ID --from YYYY-MM-DD --to YYYY-MM-DD (no positional arguments)"
+                )
+            deprecated(
+                "absences add PERSON START END", "absences add --person ID --from DATE --to DATE"
+            )
+            person, from_, to = legacy
+        entry = AbsenceEntry(
+            id=absence_id,
+            person_id=required(person, "--person"),
+            start=parse_day(required(from_, "--from"), "--from"),
+            end=parse_day(required(to, "--to"), "--to"),
+            type=absence_type,
+            half=half,
+            blocking=blocking,
+            reason=reason,
+        )
+        with session_scope() as session:
+            added = add_absence(session, entry, actor=_actor())
+        if added.created:
+            _out.print(f"added absence {added.row.id}")
+        else:
+            _out.print(f"already recorded as absence {added.row.id}: nothing written")
 
 
 @absences_app.command("remove")
-def absences_remove(absence_id: Annotated[str, typer.Argument(help="Absence id.")]) -> None:
+def absences_remove(
+    absence_id: Annotated[str, typer.Argument(metavar="ID", help="Absence id, e.g. A00042.")],
+) -> None:
     """Remove an absence."""
     with reported_errors(), session_scope() as session:
         remove_absence(session, absence_id, actor=_actor())
@@ -131,14 +173,28 @@ def absences_remove(absence_id: Annotated[str, typer.Argument(help="Absence id."
 
 @absences_app.command("list")
 def absences_list(
-    person: Annotated[str | None, typer.Option(help="Only this person.")] = None,
-    start: Annotated[datetime | None, typer.Option(formats=DATE_FORMATS)] = None,
-    end: Annotated[datetime | None, typer.Option(formats=DATE_FORMATS)] = None,
+    person: PersonOption = None,
+    from_: FromOption = None,
+    to: ToOption = None,
     reasons: Annotated[bool, typer.Option(help="Show the private reasons.")] = False,
+    start: Annotated[
+        str | None, typer.Option(hidden=True, help="Deprecated spelling of --from.")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option(hidden=True, help="Deprecated spelling of --to.")
+    ] = None,
 ) -> None:
-    """List absences, optionally of one person or overlapping START..END."""
-    with reported_errors(), session_scope() as session:
-        rows = list_absences(session, person_id=person, start=_day(start), end=_day(end))
+    """List absences, optionally of one --person or overlapping --from..--to."""
+    with reported_errors():
+        if start is not None or end is not None:
+            if (from_, to) != (None, None):
+                raise InputError("use --from/--to (not with the old --start/--end)")
+            deprecated("absences list --start/--end", "--from/--to")
+            from_, to = start, end
+        first = parse_day(from_, "--from") if from_ is not None else None
+        last = parse_day(to, "--to") if to is not None else None
+        with session_scope() as session:
+            rows = list_absences(session, person_id=person, start=first, end=last)
     table = Table("id", "person", "start", "end", "half", "type", "blocking")
     if reasons:
         table.add_column("reason")
@@ -153,9 +209,20 @@ def absences_list(
 
 @absences_app.command("import-csv")
 def absences_import_csv(
-    file: Annotated[Path, typer.Argument(help="CSV: id,person_id,start,end,half,type,...")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FILE",
+            help=f"CSV file whose header is {','.join(CSV_COLUMNS)} (id, half, blocking and"
+            f" reason may be left out or empty; dates {DATE_METAVAR}).",
+        ),
+    ],
 ) -> None:
-    """Add or replace the absences of a CSV file, all or nothing."""
+    """Add or replace the absences of a CSV file, all or nothing.
+
+    A row with an id sets that absence; a row without one is added unless the same person,
+    days, half and type are already recorded.
+    """
     with reported_errors(), session_scope() as session:
         summary = import_absences_csv(session, file, actor=_actor())
     _out.print(

@@ -7,6 +7,8 @@ lists each one with its default.
 
 from __future__ import annotations
 
+import os
+import re
 from datetime import time
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +22,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 """The ``backend/`` folder: the default home of ``.env`` and of the embedded data folder."""
 
+ENV_FILE = BACKEND_DIR / ".env"
+"""The settings file every tool (CLI, worker, beat, scripts) reads after the environment."""
+
+_BROKER_SETTINGS = ("REDIS_URL", "CELERY_BROKER_URL", "EMBEDDED_BROKER")
+
 
 def _with_redis_db(url: str, db: int) -> str:
     """Return ``url`` pointing at Redis database ``db`` (the path part of a redis:// URL)."""
@@ -30,9 +37,7 @@ def _with_redis_db(url: str, db: int) -> str:
 class Settings(BaseSettings):
     """Settings of the engine, worker, beat and command line."""
 
-    model_config = SettingsConfigDict(
-        env_file=BACKEND_DIR / ".env", env_file_encoding="utf-8", extra="ignore"
-    )
+    model_config = SettingsConfigDict(env_file=ENV_FILE, env_file_encoding="utf-8", extra="ignore")
 
     ENVIRONMENT: Literal["development", "test", "production"] = "development"
     LOG_LEVEL: str = "INFO"
@@ -150,3 +155,33 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings (cached; tests call ``get_settings.cache_clear()``)."""
     return Settings()
+
+
+def remember_embedded_broker(env_file: Path = ENV_FILE) -> bool:
+    """Write ``EMBEDDED_BROKER=true`` to ``env_file`` when no broker is configured anywhere.
+
+    ``make run`` calls this, so that every other tool started later (the CLI, ``celery
+    inspect``, ``scripts/health-check.sh``) finds the same embedded broker without the user
+    setting anything. Nothing is written when the environment sets ``REDIS_URL`` or
+    ``CELERY_BROKER_URL``, or sets ``EMBEDDED_BROKER`` to false, or when ``env_file`` already
+    has a line for any of the three.
+
+    Returns:
+        Whether the line was written.
+    """
+    if any(os.environ.get(name) for name in _BROKER_SETTINGS[:2]):
+        return False
+    if os.environ.get("EMBEDDED_BROKER", "true").strip().lower() not in ("true", "1", "yes"):
+        return False
+    text = env_file.read_text(encoding="utf-8") if env_file.exists() else ""
+    names = "|".join(_BROKER_SETTINGS)
+    if re.search(rf"^\s*(?:export\s+)?(?:{names})\s*=", text, re.MULTILINE):
+        return False
+    lead = "" if not text or text.endswith("\n") else "\n"
+    env_file.write_text(
+        f"{text}{lead}# Written by `make run`: no REDIS_URL configured, so every tool uses the\n"
+        "# embedded broker (kombu's filesystem transport) under DATA_DIR.\n"
+        "EMBEDDED_BROKER=true\n",
+        encoding="utf-8",
+    )
+    return True

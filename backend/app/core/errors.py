@@ -4,6 +4,7 @@
 
     SchedulerError                 exit 1, HTTP 500
     ├── ConfigurationError         exit 1, HTTP 500
+    │   └── SchemaOutOfDate        exit 78, HTTP 503 (run `residency-scheduler migrate`)
     ├── InputError                 exit 2, HTTP 422  (bad file, bad argument)
     │   └── ValidationFailed       exit 2, HTTP 422  (a document with located problems)
     ├── NotFound                   exit 3, HTTP 404
@@ -11,12 +12,18 @@
     └── TransientError             exit 75, HTTP 503 (retry later: database or broker away)
 
 The two mappings live in ``EXIT_CODES`` and ``HTTP_STATUS``: the CLI and the API look codes up
-there and nowhere else.
+there and nowhere else. ``translate_error`` is the one place where errors of the libraries
+underneath (SQLAlchemy, psycopg, kombu, redis) become errors of this tree: a database or broker
+that cannot be reached is a ``TransientError``, a missing table or column a ``SchemaOutOfDate``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the pure core imports this module: SQLAlchemy only where it is needed
+    from sqlalchemy.exc import DBAPIError
 
 
 class SchedulerError(Exception):
@@ -25,6 +32,14 @@ class SchedulerError(Exception):
 
 class ConfigurationError(SchedulerError):
     """A setting is missing or unsafe."""
+
+
+class SchemaOutOfDate(ConfigurationError):
+    """The database's tables are older than the code (or absent): it needs migrating."""
+
+    def __init__(self, detail: str | None = None) -> None:
+        message = "the database schema is not up to date: run `residency-scheduler migrate`"
+        super().__init__(f"{message} ({detail})" if detail else message)
 
 
 class InputError(SchedulerError):
@@ -75,6 +90,7 @@ class TransientError(SchedulerError):
 EXIT_CODES: dict[type[SchedulerError], int] = {
     SchedulerError: 1,
     ConfigurationError: 1,
+    SchemaOutOfDate: 78,
     InputError: 2,
     ValidationFailed: 2,
     NotFound: 3,
@@ -85,6 +101,7 @@ EXIT_CODES: dict[type[SchedulerError], int] = {
 HTTP_STATUS: dict[type[SchedulerError], int] = {
     SchedulerError: 500,
     ConfigurationError: 500,
+    SchemaOutOfDate: 503,
     InputError: 422,
     ValidationFailed: 422,
     NotFound: 404,
@@ -99,3 +116,93 @@ def exit_code_for(error: SchedulerError) -> int:
         if cls in EXIT_CODES:
             return EXIT_CODES[cls]
     return 1
+
+
+# PostgreSQL's SQLSTATE codes for "undefined table" and "undefined column".
+_PG_UNDEFINED = {"42P01", "42703"}
+_SQLITE_UNDEFINED = ("no such table", "no such column")
+
+
+def translate_error(error: BaseException, *, database_url: str) -> SchedulerError | None:
+    """The engine error ``error`` stands for, or None when it is not one we know (a bug).
+
+    Args:
+        error: an exception from below: SQLAlchemy, psycopg, kombu or redis.
+        database_url: the configured database, named (without user or password) in messages.
+
+    Returns:
+        ``error`` itself for engine errors; a ``TransientError`` for a database or broker that
+        cannot be reached; a ``SchemaOutOfDate`` for a missing table or column; else None.
+    """
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(error, SchedulerError):
+        return error
+    if isinstance(error, DBAPIError):
+        return _translate_database_error(error, database_url)
+    if _is_psycopg_connection_error(error):
+        return TransientError(_unreachable(database_url, error))
+    if _is_broker_connection_error(error):
+        return TransientError(f"the broker is unavailable ({_first_line(error)}); try again")
+    return None
+
+
+def _translate_database_error(error: DBAPIError, url: str) -> SchedulerError | None:
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    orig = error.orig
+    reason = _first_line(orig if orig is not None else error)
+    if getattr(orig, "sqlstate", None) in _PG_UNDEFINED or (reason.startswith(_SQLITE_UNDEFINED)):
+        return SchemaOutOfDate(reason)
+    if isinstance(error, OperationalError | InterfaceError) and (
+        error.statement is None or error.connection_invalidated
+    ):
+        return TransientError(_unreachable(url, orig if orig is not None else error))
+    if isinstance(error, OperationalError) and "database is locked" in reason:
+        return TransientError(f"the database is busy ({reason}); try again")
+    return None
+
+
+def _unreachable(url: str, error: BaseException) -> str:
+    reason = _first_line(error)
+    # psycopg: 'connection failed: connection to server at "h", port 1 failed: <why>'
+    reason = reason.rsplit(" failed: ", 1)[-1].removeprefix("FATAL:").strip()
+    return f"cannot reach the database {_describe(url)}: {reason}; try again when it is up"
+
+
+def _describe(url: str) -> str:
+    """The database of ``url`` by host, port and name: never its user or password."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return "(unparsable DATABASE_URL)"
+    if parsed.get_backend_name() == "sqlite":
+        return f"file {parsed.database}"
+    where = f"{parsed.host or 'localhost'}" + (f":{parsed.port}" if parsed.port else "")
+    return f"{parsed.database or '(no name)'} on {where}"
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0].strip() if text else type(error).__name__
+
+
+def _is_psycopg_connection_error(error: BaseException) -> bool:
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a requirement
+        return False
+    return isinstance(error, psycopg.OperationalError | psycopg.InterfaceError)
+
+
+def _is_broker_connection_error(error: BaseException) -> bool:
+    from kombu.exceptions import OperationalError as KombuOperationalError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    return isinstance(
+        error, KombuOperationalError | RedisConnectionError | RedisTimeoutError | ConnectionError
+    )

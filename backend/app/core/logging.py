@@ -79,4 +79,8 @@ def configure_logging(level: str | None = None, stream: TextIO | None = None) ->
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
     handler.addFilter(SecretMaskingFilter())
     root.addHandler(handler)
-    root.setLevel((level or get_settings().LOG_LEVEL).upper())
+    root_level = (level or get_settings().LOG_LEVEL).upper()
+    root.setLevel(root_level)
+    # Alembic says "Context impl SQLiteImpl", "Will assume transactional DDL" at INFO on every
+    # migration: noise in a command's output. Its INFO lines show only under DEBUG.
+    logging.getLogger("alembic").setLevel("DEBUG" if root_level == "DEBUG" else "WARNING")

@@ -1,4 +1,4 @@
-"""Bring a database's tables up to date (``alembic upgrade head``, from Python)."""
+"""Bring a database's tables up to date (``alembic upgrade head``, from Python), or ask."""
 
 from __future__ import annotations
 
@@ -6,6 +6,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from app.core.config import BACKEND_DIR, get_settings
@@ -33,3 +36,14 @@ def upgrade_database(url: str | None = None) -> None:
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(config, "head")
+
+
+def schema_is_current(engine: Engine) -> bool:
+    """Whether ``engine``'s database is at the latest revision (False: never migrated, or older).
+
+    One query on ``alembic_version``; connection errors propagate to the caller.
+    """
+    heads = set(ScriptDirectory(str(BACKEND_DIR / "alembic")).get_heads())
+    with engine.connect() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    return current == heads

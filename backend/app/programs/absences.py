@@ -1,9 +1,10 @@
 """Entering leave, a coordinator's most common act: add, remove, list, import from CSV.
 
 Each call validates everything before it writes, in the caller's transaction, so a bad
-absence or a bad CSV row changes nothing. A CSV import is idempotent: a row with an ``id``
-sets that absence (adding or replacing it); a row without one is added unless an absence with
-the same person, dates, half and type already exists.
+absence or a bad CSV row changes nothing. Adding is idempotent: an absence is added unless
+one with the same person, dates, half and type already exists (for a CSV row without an
+``id``; a row with an ``id`` sets that absence, adding or replacing it). A person id that does
+not exist is ``NotFound`` when named on its own (add, list) and a located problem in a CSV.
 """
 
 from __future__ import annotations
@@ -44,19 +45,36 @@ class AbsenceEntry:
 
 
 @dataclass(frozen=True)
+class AbsenceAdded:
+    """What ``add_absence`` did: ``row`` is new (``created``) or the one already recorded."""
+
+    row: Absence
+    created: bool
+
+
+@dataclass(frozen=True)
 class CsvImportSummary:
     added: int
     replaced: int
     unchanged: int
 
 
-def add_absence(session: Session, entry: AbsenceEntry, *, actor: str | None) -> Absence:
-    """Store a new absence and return it.
+def add_absence(session: Session, entry: AbsenceEntry, *, actor: str | None) -> AbsenceAdded:
+    """Store a new absence, unless the same person, dates, half and type are already recorded.
+
+    An entry without an id that matches a stored absence writes nothing (no audit record
+    either) and returns that absence with ``created`` False.
 
     Raises:
-        ValidationFailed: unknown person or type, end before start, or an id already used.
+        NotFound: there is no person with the entry's id.
+        ValidationFailed: unknown type, end before start, or an id already used.
     """
+    _require_person(session, entry.person_id)
     problems = _check(session, entry, "")
+    if not problems and entry.id is None:
+        for row in session.scalars(select(Absence).where(Absence.person_id == entry.person_id)):
+            if _identity(row) == _identity(entry):
+                return AbsenceAdded(row=row, created=False)
     if entry.id is not None and session.get(Absence, entry.id) is not None:
         problems.append(Problem("id", f"an absence with id {entry.id!r} already exists"))
     if problems:
@@ -65,7 +83,7 @@ def add_absence(session: Session, entry: AbsenceEntry, *, actor: str | None) -> 
     row = _store(session, replace(entry, id=absence_id))
     record_audit(session, "absence.add", actor, _audit_details(row))
     session.flush()
-    return row
+    return AbsenceAdded(row=row, created=True)
 
 
 def remove_absence(session: Session, absence_id: str, *, actor: str | None) -> None:
@@ -89,9 +107,14 @@ def list_absences(
     start: date | None = None,
     end: date | None = None,
 ) -> list[Absence]:
-    """Absences of ``person_id`` (None: everyone) overlapping ``start``..``end``, by start."""
+    """Absences of ``person_id`` (None: everyone) overlapping ``start``..``end``, by start.
+
+    Raises:
+        NotFound: ``person_id`` is given and there is no such person.
+    """
     query = select(Absence)
     if person_id is not None:
+        _require_person(session, person_id)
         query = query.where(Absence.person_id == person_id)
     if start is not None:
         query = query.where(Absence.end >= start)
@@ -169,6 +192,8 @@ def _read_csv(session: Session, path: Path) -> list[AbsenceEntry]:
                         )
                     first_line_of.setdefault(entry.id, line)
                 entries.append(entry)
+    except FileNotFoundError:
+        raise InputError(f"{path}: cannot read: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read: {exc}") from exc
     except csv.Error as exc:
@@ -213,6 +238,11 @@ def _parse_row(row: dict[str, str | None], at: str, problems: list[Problem]) -> 
         blocking=None if not blocking_text else blocking_text in _TRUE,
         reason=text("reason") or None,
     )
+
+
+def _require_person(session: Session, person_id: str) -> None:
+    if session.get(Person, person_id) is None:
+        raise NotFound(f"no person with id {person_id!r}")
 
 
 def _check(session: Session, entry: AbsenceEntry, at: str) -> list[Problem]:

@@ -57,6 +57,8 @@ def load_program_file(path: Path) -> Any:
     """Read and parse a program file (not yet validated)."""
     try:
         text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"{path}: cannot read: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read: {exc}") from exc
     return parse_program_text(text, path.name)

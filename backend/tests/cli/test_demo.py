@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 from pathlib import Path
 
 import typer
@@ -12,6 +13,8 @@ from typer.testing import CliRunner
 
 from app.cli.demo import demo_data_cmd
 from app.demo.generator import generate_demo_program
+from app.models.schedule import Absence
+from app.programs.absences import AbsenceEntry, add_absence
 from app.programs.document import validate_program
 from app.programs.service import export_program
 
@@ -54,6 +57,32 @@ def test_demo_data_cmd_imports_the_program_when_no_output_is_given(
         stored = export_program(session)
     assert stored == validate_program(generate_demo_program(seed=1, weeks=4), source="demo")
     assert stored is not None and f"assignments: {len(stored['assignments'])}" in result.output
-    again = CliRunner().invoke(_cli(), ["demo-data", "--seed", "1", "--weeks", "4"])
+    again = CliRunner().invoke(_cli(), ["demo-data", "--seed", "1", "--weeks", "4", "--replace"])
     assert again.exit_code == 0, again.output
     assert "already in the database" in again.output
+
+
+def test_demo_data_cmd_refuses_to_replace_a_program_when_replace_is_not_given(
+    configured_database: Engine,
+) -> None:
+    first = CliRunner().invoke(_cli(), ["demo-data", "--seed", "1", "--weeks", "4"])
+    assert first.exit_code == 0, first.output
+    with Session(configured_database) as session:
+        entered = add_absence(session, _vacation("F001"), actor=None).row.id
+        session.commit()
+
+    again = CliRunner().invoke(_cli(), ["demo-data", "--seed", "2", "--weeks", "4"])
+
+    assert again.exit_code == 2
+    assert "already holds the program" in again.stderr and "--replace" in again.stderr
+    with Session(configured_database) as session:
+        assert session.get(Absence, entered) is not None
+    replaced = CliRunner().invoke(_cli(), ["demo-data", "--seed", "2", "--weeks", "4", "--replace"])
+    assert replaced.exit_code == 0, replaced.output
+    with Session(configured_database) as session:
+        assert session.get(Absence, entered) is None
+
+
+def _vacation(person_id: str) -> AbsenceEntry:
+    day = date.today() + timedelta(days=3)
+    return AbsenceEntry(person_id=person_id, start=day, end=day, type="vacation", id="CLI1")

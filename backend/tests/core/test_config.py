@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from app.core.config import BACKEND_DIR, Settings
+from app.core.config import BACKEND_DIR, Settings, remember_embedded_broker
 
 CELERY_VARIABLES = (
     "REDIS_URL",
@@ -162,3 +162,43 @@ def test_clock_settings_load_as_times_when_valid(monkeypatch: pytest.MonkeyPatch
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert (settings.AM_START.hour, settings.AM_START.minute) == (7, 30)
     assert (settings.PM_END.hour, settings.PM_END.minute) == (18, 15)
+
+
+def test_remember_embedded_broker_writes_env_file_when_no_broker_is_configured(
+    tmp_path: Path,
+) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("LOG_LEVEL=INFO", encoding="utf-8")
+
+    assert remember_embedded_broker(env_file)
+    assert not remember_embedded_broker(env_file)  # second run: already there
+
+    assert env_file.read_text(encoding="utf-8").splitlines()[0] == "LOG_LEVEL=INFO"
+    assert env_file.read_text(encoding="utf-8").count("EMBEDDED_BROKER=true") == 1
+    later = Settings(_env_file=env_file)  # type: ignore[call-arg]  # what any other tool reads
+    assert later.EMBEDDED_BROKER and later.broker_url == "filesystem://localhost/"
+    assert later.result_backend.startswith("db+sqlite:///")
+
+
+@pytest.mark.parametrize(
+    ("environment", "env_file_text"),
+    [
+        ({"REDIS_URL": "redis://redis:6379/0"}, ""),
+        ({"CELERY_BROKER_URL": "redis://redis:6379/0"}, ""),
+        ({"EMBEDDED_BROKER": "false"}, ""),
+        ({}, "REDIS_URL=redis://localhost:6379/0\n"),
+        ({}, "export EMBEDDED_BROKER=false\n"),
+    ],
+)
+def test_remember_embedded_broker_writes_nothing_when_a_broker_is_configured(
+    environment: dict[str, str],
+    env_file_text: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    env_file = tmp_path / ".env"
+    env_file.write_text(env_file_text, encoding="utf-8")
+    assert not remember_embedded_broker(env_file)
+    assert env_file.read_text(encoding="utf-8") == env_file_text

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 import typer
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from app.core.errors import NotFound, ValidationFailed
 from app.domain.schedule import Half
+from app.models.audit import AuditRecord
 from app.models.schedule import Absence
 from app.programs.absences import (
     AbsenceEntry,
@@ -42,7 +43,7 @@ def entry(**changes: object) -> AbsenceEntry:
 
 
 def test_add_absence_stores_it_when_valid(program: Session) -> None:
-    row = add_absence(program, entry(half=Half.PM, reason="flu"), actor="c")
+    row = add_absence(program, entry(half=Half.PM, reason="flu"), actor="c").row
     program.commit()
     assert row.id not in {"A1", "A2", "A3"}
     stored = program.get(Absence, row.id)
@@ -52,10 +53,28 @@ def test_add_absence_stores_it_when_valid(program: Session) -> None:
 
 def test_add_absence_names_fields_when_invalid(program: Session) -> None:
     with pytest.raises(ValidationFailed) as info:
-        add_absence(
-            program, entry(person_id="nobody", end=DAY - timedelta(days=1), type="nap"), actor=None
-        )
-    assert [p.where for p in info.value.problems] == ["person_id", "end", "type"]
+        add_absence(program, entry(end=DAY - timedelta(days=1), type="nap"), actor=None)
+    assert [p.where for p in info.value.problems] == ["end", "type"]
+
+
+def test_add_absence_raises_not_found_when_person_is_unknown(program: Session) -> None:
+    with pytest.raises(NotFound, match="no person with id 'nobody'"):
+        add_absence(program, entry(person_id="nobody", type="nap"), actor=None)
+    with pytest.raises(NotFound, match="no person with id 'nobody'"):
+        list_absences(program, person_id="nobody")
+
+
+def test_add_absence_writes_nothing_when_the_same_absence_is_recorded(program: Session) -> None:
+    first = add_absence(program, entry(half=Half.PM), actor="c")
+    program.commit()
+    audits_before = program.scalar(select(func.count()).select_from(AuditRecord))
+    again = add_absence(program, entry(half=Half.PM, reason="other words"), actor="c")
+    program.commit()
+    assert (first.created, again.created, again.row.id) == (True, False, first.row.id)
+    assert program.scalar(select(func.count()).select_from(AuditRecord)) == audits_before
+    other_half = add_absence(program, entry(half=Half.AM), actor="c")
+    other_type = add_absence(program, entry(half=Half.PM, type="vacation"), actor="c")
+    assert other_half.created and other_type.created
 
 
 def test_add_absence_refuses_when_id_is_taken(program: Session) -> None:
@@ -179,7 +198,9 @@ def test_cli_absences_commands_work_when_used_in_turn(
         session.commit()
     runner = CliRunner(env={"COLUMNS": "200"})  # rich would wrap the table at 80 columns
     added = runner.invoke(
-        cli_app, ["absences", "add", "F2", "2027-03-01", "2027-03-02", "--type", "tdy"]
+        cli_app,
+        ["absences", "add", "--person", "F2", "--from", "2027-03-01", "--to", "2027-03-02"]
+        + ["--type", "tdy"],
     )
     assert added.exit_code == 0, added.output
     new_id = added.stdout.split()[-1]
@@ -190,8 +211,10 @@ def test_cli_absences_commands_work_when_used_in_turn(
     assert "appointment" in runner.invoke(cli_app, ["absences", "list", "--reasons"]).stdout
     assert runner.invoke(cli_app, ["absences", "remove", new_id]).exit_code == 0
     assert runner.invoke(cli_app, ["absences", "remove", new_id]).exit_code == 3
-    bad_person = runner.invoke(cli_app, ["absences", "add", "F9", "2027-03-01", "2027-03-01"])
-    assert bad_person.exit_code == 2 and "person_id: no person" in bad_person.stderr
+    bad_person = runner.invoke(
+        cli_app, ["absences", "add", "--person", "F9", "--from", "2027-03-01", "--to", "2027-03-01"]
+    )
+    assert bad_person.exit_code == 3 and "no person with id 'F9'" in bad_person.stderr
     leave = write_csv(tmp_path / "leave.csv", "person_id,start,end,type", "F1,2027-01-04,x,sick")
     bad_csv = runner.invoke(cli_app, ["absences", "import-csv", str(leave)])
     assert bad_csv.exit_code == 2 and "leave.csv:2:end" in bad_csv.stderr

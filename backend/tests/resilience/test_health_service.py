@@ -140,7 +140,7 @@ def _absent(session: Session, person: str, offset: int, half: str | None = None)
         actor="test",
     )  # fmt: skip
     session.commit()
-    return row.id
+    return row.row.id
 
 
 def _check(session: Session, now: datetime = NOW) -> HealthCheckRecord:

@@ -48,7 +48,7 @@ def _away(session: Session, person_id: str) -> str:
         session, AbsenceEntry(person_id=person_id, start=START, end=START, type="sick"), actor="t"
     )
     session.commit()
-    return absence.id
+    return absence.row.id
 
 
 def test_alerts_follow_current_state_when_schedule_goes_a_b_a(demo_session: Session) -> None:
