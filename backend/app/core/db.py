@@ -3,6 +3,9 @@
 ``session_scope()`` is for tasks and the CLI: the caller owns the transaction, which commits
 when the block ends and rolls back on any error. The API uses its own request-scoped
 dependency (``app.api.deps.SessionDep``).
+
+An analysis reads the schedule with several SELECTs; ``begin_consistent_read`` makes them see
+one state of the database even while an import commits (REPEATABLE READ on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -71,6 +74,38 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def begin_consistent_read(session: Session) -> None:
+    """Make the session's transaction one consistent view of the database.
+
+    Every analysis reads its snapshot (and, for the health check, the latest report) with
+    several SELECTs. Under PostgreSQL's default READ COMMITTED each of them would see what was
+    committed when it started, so an import committed meanwhile would give a snapshot mixing
+    old and new rows. On PostgreSQL the transaction is begun REPEATABLE READ: all its
+    statements see the data as of its first one. SQLite needs nothing: a transaction (WAL
+    mode) reads from one snapshot of the file until it ends.
+
+    Call it before the first statement of the transaction. A transaction that has begun
+    already is left as it is: its owner chose its level (tests that read their own
+    uncommitted rows do).
+    """
+    if session.in_transaction() or session.get_bind().dialect.name != "postgresql":
+        return
+    session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
+@contextmanager
+def committed_view(session: Session) -> Iterator[Session]:
+    """A short session on its own connection that sees what is committed now.
+
+    Under a consistent view (``begin_consistent_read``) rows that another run committed
+    since the view began are invisible; a handler of a lost insert race reads the winner's
+    row through this. Its objects are detached when the block ends (read them, don't change
+    them).
+    """
+    with Session(session.get_bind(), expire_on_commit=False) as other:
+        yield other
 
 
 def reset_engine() -> None:
