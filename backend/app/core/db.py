@@ -10,20 +10,57 @@ one state of the database even while an import commits (REPEATABLE READ on Postg
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.config import get_settings
 
+PRIVATE_FOLDER_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+def make_private_folder(folder: Path) -> None:
+    """Create ``folder`` (and missing parents) readable by its owner only; an existing
+    folder is left as it is (it may be shared on purpose, e.g. /tmp)."""
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
+    for path in reversed(missing):
+        path.mkdir(mode=PRIVATE_FOLDER_MODE, exist_ok=True)
+        os.chmod(path, PRIVATE_FOLDER_MODE)  # mkdir's mode is masked by the umask
+
+
+def make_private_sqlite_file(url: str) -> None:
+    """Before SQLite creates the database file of ``url``, create it empty, owner-only.
+
+    The database holds private absence reasons; SQLite would create it world-readable
+    (0644 under the usual umask). Its ``-wal`` and ``-shm`` files take the same mode. A file
+    that exists is left as it is; in-memory databases need nothing.
+    """
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if path.exists():
+        return
+    make_private_folder(path.parent)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
+    except FileExistsError:
+        return  # another process created it first
+    os.chmod(path, PRIVATE_FILE_MODE)
+
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url``; SQLite gets foreign keys on and a busy timeout."""
+    """An engine for ``url``; SQLite gets foreign keys on and a busy timeout, and a database
+    file it creates is readable by its owner only (``make_private_sqlite_file``)."""
     if url.startswith("sqlite"):
+        make_private_sqlite_file(url)
         kwargs.setdefault("connect_args", {"timeout": 30})
         engine = create_engine(url, **kwargs)
 
@@ -52,7 +89,7 @@ def get_engine() -> Engine:
     """The process-wide engine for the configured database."""
     settings = get_settings()
     if settings.database_url.startswith("sqlite"):
-        settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+        make_private_folder(settings.DATA_DIR)
     return make_engine(settings.database_url)
 
 
