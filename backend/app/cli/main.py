@@ -162,6 +162,10 @@ def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     from app.core.logging import configure_logging
 
-    configure_logging()
+    try:
+        with reported_errors():  # bad settings: one line naming them, never their values
+            configure_logging()
+    except typer.Exit as stop:
+        sys.exit(stop.exit_code)
     command: Callable[..., Any] = typer.main.get_command(app)
     command(args=argv if argv is not None else sys.argv[1:], prog_name="residency-scheduler")

@@ -16,8 +16,10 @@ from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, computed_field, model_validator
+from pydantic import Field, ValidationError, computed_field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.core.errors import ConfigurationError
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 """The ``backend/`` folder: the default home of ``.env`` and of the embedded data folder."""
@@ -151,10 +153,32 @@ class Settings(BaseSettings):
         return [q.strip() for q in self.CELERY_QUEUES.split(",") if q.strip()]
 
 
+def settings_error_message(error: ValidationError) -> str:
+    """What is wrong with the settings: each field and the reason, never a value.
+
+    Pydantic's own message shows each bad input, and for a check across fields the whole
+    input, cut short: the start of a password in ``REDIS_URL`` or ``DATABASE_URL`` could show.
+    """
+    problems = []
+    for item in error.errors(include_url=False, include_input=False, include_context=False):
+        field = ".".join(str(part) for part in item["loc"])
+        reason = item["msg"].removeprefix("Value error, ")
+        problems.append(f"{field}: {reason}" if field else reason)
+    return "bad settings (environment or backend/.env): " + "; ".join(problems)
+
+
 @lru_cache
 def get_settings() -> Settings:
-    """The process-wide settings (cached; tests call ``get_settings.cache_clear()``)."""
-    return Settings()
+    """The process-wide settings (cached; tests call ``get_settings.cache_clear()``).
+
+    Raises:
+        ConfigurationError: a setting is invalid; the message names it and the reason, and
+            shows no value (it may be a secret).
+    """
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigurationError(settings_error_message(exc)) from None
 
 
 def remember_embedded_broker(env_file: Path = ENV_FILE) -> bool:

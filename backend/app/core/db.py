@@ -3,24 +3,64 @@
 ``session_scope()`` is for tasks and the CLI: the caller owns the transaction, which commits
 when the block ends and rolls back on any error. The API uses its own request-scoped
 dependency (``app.api.deps.SessionDep``).
+
+An analysis reads the schedule with several SELECTs; ``begin_consistent_read`` makes them see
+one state of the database even while an import commits (REPEATABLE READ on PostgreSQL).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.config import get_settings
 
+PRIVATE_FOLDER_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+def make_private_folder(folder: Path) -> None:
+    """Create ``folder`` (and missing parents) readable by its owner only; an existing
+    folder is left as it is (it may be shared on purpose, e.g. /tmp)."""
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
+    for path in reversed(missing):
+        path.mkdir(mode=PRIVATE_FOLDER_MODE, exist_ok=True)
+        os.chmod(path, PRIVATE_FOLDER_MODE)  # mkdir's mode is masked by the umask
+
+
+def make_private_sqlite_file(url: str) -> None:
+    """Before SQLite creates the database file of ``url``, create it empty, owner-only.
+
+    The database holds private absence reasons; SQLite would create it world-readable
+    (0644 under the usual umask). Its ``-wal`` and ``-shm`` files take the same mode. A file
+    that exists is left as it is; in-memory databases need nothing.
+    """
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if path.exists():
+        return
+    make_private_folder(path.parent)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
+    except FileExistsError:
+        return  # another process created it first
+    os.chmod(path, PRIVATE_FILE_MODE)
+
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url``; SQLite gets foreign keys on and a busy timeout."""
+    """An engine for ``url``; SQLite gets foreign keys on and a busy timeout, and a database
+    file it creates is readable by its owner only (``make_private_sqlite_file``)."""
     if url.startswith("sqlite"):
+        make_private_sqlite_file(url)
         kwargs.setdefault("connect_args", {"timeout": 30})
         engine = create_engine(url, **kwargs)
 
@@ -49,7 +89,7 @@ def get_engine() -> Engine:
     """The process-wide engine for the configured database."""
     settings = get_settings()
     if settings.database_url.startswith("sqlite"):
-        settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+        make_private_folder(settings.DATA_DIR)
     return make_engine(settings.database_url)
 
 
@@ -71,6 +111,38 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def begin_consistent_read(session: Session) -> None:
+    """Make the session's transaction one consistent view of the database.
+
+    Every analysis reads its snapshot (and, for the health check, the latest report) with
+    several SELECTs. Under PostgreSQL's default READ COMMITTED each of them would see what was
+    committed when it started, so an import committed meanwhile would give a snapshot mixing
+    old and new rows. On PostgreSQL the transaction is begun REPEATABLE READ: all its
+    statements see the data as of its first one. SQLite needs nothing: a transaction (WAL
+    mode) reads from one snapshot of the file until it ends.
+
+    Call it before the first statement of the transaction. A transaction that has begun
+    already is left as it is: its owner chose its level (tests that read their own
+    uncommitted rows do).
+    """
+    if session.in_transaction() or session.get_bind().dialect.name != "postgresql":
+        return
+    session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
+@contextmanager
+def committed_view(session: Session) -> Iterator[Session]:
+    """A short session on its own connection that sees what is committed now.
+
+    Under a consistent view (``begin_consistent_read``) rows that another run committed
+    since the view began are invisible; a handler of a lost insert race reads the winner's
+    row through this. Its objects are detached when the block ends (read them, don't change
+    them).
+    """
+    with Session(session.get_bind(), expire_on_commit=False) as other:
+        yield other
 
 
 def reset_engine() -> None:

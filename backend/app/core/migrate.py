@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -12,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from app.core.config import BACKEND_DIR, get_settings
+from app.core.db import make_private_sqlite_file
 
 ALEMBIC_INI = BACKEND_DIR / "alembic.ini"
 
@@ -29,12 +28,12 @@ def upgrade_database(url: str | None = None) -> None:
     """Migrate ``url`` (default: the configured database) to the latest revision.
 
     Safe to call on every start: an up-to-date database is left as it is. For SQLite the
-    folder of the database file is created first.
+    folder of the database file (0700) and the file (0600) are created first.
     """
     config = alembic_config(url)
     parsed = make_url(config.attributes["url"])
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if parsed.get_backend_name() == "sqlite":
+        make_private_sqlite_file(config.attributes["url"])  # and its folder, owner-only
     command.upgrade(config, "head")
 
 

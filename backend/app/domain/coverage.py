@@ -245,6 +245,8 @@ def unscheduled_range(
     level. None when every day of the window is scheduled (or the window is empty).
     """
     schedule_end = snapshot.schedule_end
+    if schedule_end is not None and schedule_end >= end:
+        return None  # also keeps a schedule ending on date.max from overflowing below
     first = start if schedule_end is None else max(start, schedule_end + timedelta(days=1))
     return (first, end) if first <= end else None
 

@@ -12,6 +12,7 @@ from operator import itemgetter
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.core.db import begin_consistent_read
 from app.core.gcpause import paused_gc
 from app.domain.schedule import (
     ABSENCE_TYPES,
@@ -53,7 +54,13 @@ def load_snapshot(
         The snapshot; an empty one with default program settings when nothing was imported.
         Its ``program.schedule_end`` is the stated one, else the last date with an assignment
         in the whole table (whatever the window), else None.
+
+    Its SELECTs all see one state of the database, even while an import commits
+    (``begin_consistent_read``): call it first in a transaction, or in one begun consistent.
+    Only the absences overlapping the window are read, so a program with many past absences
+    costs a windowed snapshot nothing.
     """
+    begin_consistent_read(session)
     with paused_gc():  # tens of thousands of small frozen objects, no reference cycles
         return ScheduleSnapshot(
             program=_program_info(session),

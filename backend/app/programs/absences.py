@@ -22,7 +22,7 @@ from app.domain.schedule import ABSENCE_TYPES, Half
 from app.models.audit import record_audit
 from app.models.person import Person
 from app.models.schedule import Absence
-from app.programs.fields import ID_PATTERN, parse_date
+from app.programs.fields import ID_PATTERN, parse_date, unstorable
 
 CSV_COLUMNS = ("id", "person_id", "start", "end", "half", "type", "blocking", "reason")
 CSV_REQUIRED = ("person_id", "start", "end", "type")
@@ -75,7 +75,11 @@ def add_absence(session: Session, entry: AbsenceEntry, *, actor: str | None) -> 
         for row in session.scalars(select(Absence).where(Absence.person_id == entry.person_id)):
             if _identity(row) == _identity(entry):
                 return AbsenceAdded(row=row, created=False)
-    if entry.id is not None and session.get(Absence, entry.id) is not None:
+    if (
+        entry.id is not None
+        and ID_PATTERN.fullmatch(entry.id)
+        and session.get(Absence, entry.id) is not None
+    ):
         problems.append(Problem("id", f"an absence with id {entry.id!r} already exists"))
     if problems:
         raise ValidationFailed("absence", problems)
@@ -241,7 +245,9 @@ def _parse_row(row: dict[str, str | None], at: str, problems: list[Problem]) -> 
 
 
 def _require_person(session: Session, person_id: str) -> None:
-    if session.get(Person, person_id) is None:
+    # An id that is not even well formed (a NUL would be a database error on PostgreSQL) is
+    # bad input, reported by _check; only a well-formed unknown id is "not found".
+    if ID_PATTERN.fullmatch(person_id) and session.get(Person, person_id) is None:
         raise NotFound(f"no person with id {person_id!r}")
 
 
@@ -249,7 +255,10 @@ def _check(session: Session, entry: AbsenceEntry, at: str) -> list[Problem]:
     problems = []
     if entry.id is not None and not ID_PATTERN.fullmatch(entry.id):
         problems.append(Problem(f"{at}id", "expected 1-64 of A-Z a-z 0-9 _ . -"))
-    if session.get(Person, entry.person_id) is None:
+    if not ID_PATTERN.fullmatch(entry.person_id):
+        # Not looked up: an id with a NUL would be a database error on PostgreSQL.
+        problems.append(Problem(f"{at}person_id", "expected 1-64 of A-Z a-z 0-9 _ . -"))
+    elif session.get(Person, entry.person_id) is None:
         problems.append(Problem(f"{at}person_id", f"no person with id {entry.person_id!r}"))
     if entry.start > entry.end:
         problems.append(Problem(f"{at}end", "is before start"))
@@ -259,6 +268,8 @@ def _check(session: Session, entry: AbsenceEntry, at: str) -> list[Problem]:
         )
     if entry.reason is not None and len(entry.reason) > 1000:
         problems.append(Problem(f"{at}reason", "longer than 1000 characters"))
+    elif entry.reason is not None and (why := unstorable(entry.reason)) is not None:
+        problems.append(Problem(f"{at}reason", why))
     return problems
 
 

@@ -48,6 +48,10 @@ def parse_program_text(text: str, source: str) -> Any:
         raise ValidationFailed(source, [Problem(where, f"invalid JSON: {exc.msg}")]) from None
     except ValueError as exc:
         raise ValidationFailed(source, [Problem("document", str(exc))]) from None
+    except RecursionError:
+        # The parser recurses once per nested list or object; no program file nests deeply.
+        reason = "invalid JSON: lists or objects nested too deeply"
+        raise ValidationFailed(source, [Problem("document", reason)]) from None
     if duplicates:
         raise ValidationFailed(source, duplicates)
     return value

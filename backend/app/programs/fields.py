@@ -15,8 +15,28 @@ from app.core.errors import Problem
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 MISSING = object()
 """Marks a field absent from its object (as opposed to present and null)."""
+
+
+def unstorable(text: str) -> str | None:
+    """Why ``text`` cannot be stored in both databases, or None when it can.
+
+    A NUL character is accepted by SQLite and refused by PostgreSQL, and a lone surrogate
+    (``"\\ud800"`` in JSON, or undecodable bytes of a command-line argument) is not text
+    at all: both are refused everywhere so that a program file imports the same on either.
+    The reason names the character's position, never the text (it may be private).
+    """
+    found = _UNSTORABLE.search(text)
+    if found is None:
+        return None
+    char, position = found.group(), found.start() + 1
+    if char == "\x00":
+        return f"contains a NUL character (at character {position}), which cannot be stored"
+    return (
+        f"contains a lone surrogate U+{ord(char):04X} (at character {position}), which is not text"
+    )
 
 
 def describe(value: object) -> str:
@@ -94,6 +114,10 @@ class FieldReader:
             return None
         if not isinstance(value, str) or not value or len(value) > max_len:
             self.fail(where, f"expected text of 1-{max_len} characters, found {describe(value)}")
+            return None
+        problem = unstorable(value)
+        if problem is not None:
+            self.fail(where, problem)
             return None
         return value
 

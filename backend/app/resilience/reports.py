@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.core import metrics
+from app.core.db import committed_view
 from app.domain.coverage import SiteHalfDay
 from app.domain.fingerprint import site_half_day_digest, window_fingerprint
 from app.models.base import utcnow
@@ -173,8 +174,12 @@ def store_report(
                 session.flush()
             row, created = new, True
         except IntegrityError:
-            # Another run stored the same input since our lookup: use its report.
+            # Another run stored the same input since our lookup: use its report (read
+            # outside this transaction's consistent view, which began before it existed).
             row = _find_report(session, fingerprint, start, end)
+            if row is None:
+                with committed_view(session) as other:
+                    row = _find_report(other, fingerprint, start, end)
             if row is None:
                 raise
     reconcile_alerts(session, result, names, now=now, cooldown=alert_cooldown)

@@ -135,6 +135,36 @@ def test_analyze_contingency_rejects_bad_start_with_exit_2(demo_db: Engine) -> N
     assert "--start" in result.output
 
 
+@pytest.mark.parametrize(
+    ("start", "days"), [("9999-12-30", "5"), ("2026-12-01", "999999999"), ("0001-01-01", "9999999")]
+)
+def test_analyze_contingency_refuses_window_past_last_date_with_exit_2(
+    demo_db: Engine, start: str, days: str
+) -> None:
+    args = ["analyze", "contingency", "--start", start, "--days-ahead", days, "--json"]
+    result = CliRunner().invoke(cli_app, args)
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "would run past 9999-12-31" in result.output
+    assert f"--start {start}" in result.output and f"--days-ahead {days}" in result.output
+    with Session(demo_db) as session:
+        assert session.scalar(select(func.count()).select_from(ContingencyReport)) == 0
+
+
+def test_analyze_contingency_runs_window_ending_on_last_date(
+    configured_database: Engine,
+) -> None:
+    doc = _inpatient_program()
+    doc["schedule_end"] = "9999-12-31"  # a schedule published to the end of the calendar
+    with Session(configured_database) as session:
+        import_program(session, doc, source="p.json", actor="test")
+        session.commit()
+    args = ["analyze", "contingency", "--start", "9999-12-25", "--days-ahead", "7", "--json"]
+    result = CliRunner().invoke(cli_app, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["summary"]["end"] == "9999-12-31"
+
+
 def test_what_if_absence_names_unknown_person_with_exit_3(demo_db: Engine) -> None:
     args = ["what-if", "absence", "--person", "NOPE", "--from", "2026-12-01", "--to", "2026-12-02"]
     result = CliRunner().invoke(cli_app, args)

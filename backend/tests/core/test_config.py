@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -202,3 +205,38 @@ def test_remember_embedded_broker_writes_nothing_when_a_broker_is_configured(
     env_file.write_text(env_file_text, encoding="utf-8")
     assert not remember_embedded_broker(env_file)
     assert env_file.read_text(encoding="utf-8") == env_file_text
+
+
+@pytest.mark.parametrize(
+    ("bad", "named"),
+    [
+        ({"UTILIZATION_YELLOW": "0.99"}, "UTILIZATION_* thresholds must be positive"),
+        ({"CELERY_WORKER_CONCURRENCY": "many"}, "CELERY_WORKER_CONCURRENCY: Input should be"),
+        ({"EMBEDDED_BROKER": "Qsecret-token"}, "EMBEDDED_BROKER: Input should be"),
+    ],
+)
+def test_cli_names_bad_setting_without_any_secret_when_settings_are_invalid(
+    tmp_path: Path, bad: dict[str, str], named: str
+) -> None:
+    secrets = {
+        "REDIS_URL": "redis://:Qredispass@localhost:6379/0",
+        "DATABASE_URL": "postgresql+psycopg://scheduler:Qdbpass@localhost:5432/x",
+        "CELERY_BROKER_URL": "redis://:Qbrokerpass@localhost:6379/0",
+        "CELERY_RESULT_BACKEND": "redis://:Qresultpass@localhost:6379/1",
+    }
+    env = {**os.environ, **secrets, **bad, "DATA_DIR": str(tmp_path)}
+    run = subprocess.run(
+        [sys.executable, "-m", "app.cli", "analyze", "health"],
+        cwd=BACKEND_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    output = run.stdout + run.stderr
+    assert run.returncode == 1, output
+    assert output.startswith("error: bad settings"), output
+    assert named in output
+    assert "Traceback" not in output
+    # Every secret starts with Q: not even its first character may show.
+    assert ":Q" not in output and "Qsecret" not in output

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, func, select
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
-from app.models.audit import AuditRecord
+from app.core.config import get_settings
+from app.core.db import make_engine, reset_engine, session_scope
+from app.core.migrate import upgrade_database
+from app.models.audit import AuditRecord, record_audit
 from app.models.base import utcnow
 
 
@@ -35,3 +44,51 @@ def test_savepoint_rollback_keeps_outer_work_when_outer_commits(engine: Engine) 
         session.commit()
     with Session(engine) as session:
         assert list(session.scalars(select(AuditRecord.action))) == ["before"]
+
+
+@pytest.fixture
+def usual_umask() -> Iterator[None]:
+    """Files are created as by a login shell (umask 022: world-readable by default)."""
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_embedded_database_is_private_when_engine_creates_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, usual_umask: None
+) -> None:
+    data = tmp_path / "var"
+    monkeypatch.setenv("DATA_DIR", str(data))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    reset_engine()
+    try:
+        upgrade_database()
+        with session_scope() as session:
+            record_audit(session, "test.private", "test", {"reason": "private"})
+        wal = data / "scheduler.db-wal"
+        assert wal.exists()  # the engine's journal mode
+        assert _mode(data) == 0o700
+        assert _mode(data / "scheduler.db") == 0o600
+        assert _mode(wal) == 0o600
+    finally:
+        reset_engine()
+        get_settings.cache_clear()
+
+
+def test_sqlite_file_is_private_when_made_in_new_folders(tmp_path: Path, usual_umask: None) -> None:
+    path = tmp_path / "a" / "b" / "x.db"
+    engine = make_engine(f"sqlite:///{path}")
+    with engine.connect() as conn:
+        conn.execute(text("CREATE TABLE t (x TEXT)"))
+    engine.dispose()
+    assert [_mode(p) for p in (tmp_path / "a", tmp_path / "a" / "b", path)] == [0o700, 0o700, 0o600]
+    # An existing folder or file is left as it is.
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    make_engine(f"sqlite:///{shared / 'y.db'}").dispose()
+    assert _mode(shared) == 0o755 and _mode(shared / "y.db") == 0o600

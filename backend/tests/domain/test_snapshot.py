@@ -9,8 +9,10 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+import app.domain.snapshot as snapshot_module
 from app.domain.coverage import build_site_half_days
 from app.domain.schedule import ScheduleSnapshot
 from app.domain.snapshot import load_snapshot
@@ -120,3 +122,43 @@ def test_load_snapshot_keeps_absence_that_began_before_window_and_it_blocks(
         if p.site == "main" and p.halfday.half.value == "AM"
     }
     assert on_hand == {date(2026, 12, 2): set(), date(2026, 12, 3): set(), last: {"F1"}}
+
+
+def _commit_import_between_reads(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, doc: dict[str, Any]
+) -> list[str]:
+    """Make ``load_snapshot`` commit ``doc`` from a second connection right after it has read
+    the people and before it reads the activities and assignments (a concurrent import)."""
+    done: list[str] = []
+    read_people = snapshot_module._people
+
+    def people_then_import(session: Session) -> Any:
+        people = read_people(session)
+        if not done:
+            with Session(engine) as other:
+                import_program(other, doc, source="new.json", actor=None)
+                other.commit()
+            done.append("imported")
+        return people
+
+    monkeypatch.setattr(snapshot_module, "_people", people_then_import)
+    return done
+
+
+def test_load_snapshot_reads_one_state_when_import_commits_between_its_selects(
+    engine: Engine, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = small_program()
+    import_program(session, old, source="old.json", actor=None)
+    session.commit()
+    new = random_program(random.Random(7))  # other people, activities and assignments
+    done = _commit_import_between_reads(engine, monkeypatch, new)
+
+    loaded = load_snapshot(session)
+    session.commit()
+
+    assert done == ["imported"]
+    assert as_sets(loaded) == as_sets(snapshot_from_document(validate_program(old, source="o")))
+    # The next read sees the import whole.
+    fresh = load_snapshot(session)
+    assert as_sets(fresh) == as_sets(snapshot_from_document(validate_program(new, source="n")))

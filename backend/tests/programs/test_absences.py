@@ -218,3 +218,52 @@ def test_cli_absences_commands_work_when_used_in_turn(
     leave = write_csv(tmp_path / "leave.csv", "person_id,start,end,type", "F1,2027-01-04,x,sick")
     bad_csv = runner.invoke(cli_app, ["absences", "import-csv", str(leave)])
     assert bad_csv.exit_code == 2 and "leave.csv:2:end" in bad_csv.stderr
+
+
+def test_cli_absences_refuse_unstorable_text_with_exit_2_on_both_databases(
+    configured_database: Engine, cli_app: typer.Typer, tmp_path: Path
+) -> None:
+    with Session(configured_database) as session:
+        import_program(session, small_program(), source="p.json", actor=None)
+        session.commit()
+    runner = CliRunner()
+    secret = "private: chemotherapy"
+    nul = runner.invoke(
+        cli_app, ["absences", "add", "F2", "2027-03-01", "2027-03-02", "--reason", secret + "\x00"]
+    )
+    # An argument with bytes that are not UTF-8 reaches Python as lone surrogates.
+    undecodable = runner.invoke(
+        cli_app, ["absences", "add", "F2", "2027-03-01", "2027-03-02", "--reason", "x\udcff"]
+    )
+    bad_person = runner.invoke(cli_app, ["absences", "add", "F\x002", "2027-03-01", "2027-03-02"])
+    bad_id = runner.invoke(
+        cli_app, ["absences", "add", "F2", "2027-03-01", "2027-03-02", "--id", "A\x001"]
+    )
+    leave = tmp_path / "leave.csv"
+    leave.write_text(
+        f"person_id,start,end,type,reason\nF1,2027-01-04,2027-01-05,sick,{secret}\x00\n"
+        "F\x001,2027-01-04,2027-01-05,sick,\n",
+        encoding="utf-8",
+    )
+    csv_result = runner.invoke(cli_app, ["absences", "import-csv", str(leave)])
+    expected = [
+        (nul, "reason: contains a NUL character (at character 22)"),
+        (undecodable, "reason: contains a lone surrogate U+DCFF (at character 2)"),
+        (bad_person, "person_id: expected 1-64 of A-Z a-z 0-9 _ . -"),
+        (bad_id, "id: expected 1-64 of A-Z a-z 0-9 _ . -"),
+        (csv_result, "leave.csv:2:reason: contains a NUL character (at character 22)"),
+        (csv_result, "leave.csv:3:person_id: expected 1-64 of A-Z a-z 0-9 _ . -"),
+    ]
+    for result, message in expected:
+        assert result.exit_code == 2, result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        assert message in result.stderr
+        assert secret not in result.output
+    with Session(configured_database) as session:
+        assert export_program(session) == export_program_after_import(small_program())
+
+
+def export_program_after_import(doc: dict[str, object]) -> object:
+    from app.programs.document import validate_program
+
+    return validate_program(doc, source="p.json")

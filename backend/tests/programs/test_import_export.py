@@ -162,3 +162,43 @@ def test_export_leaves_schedule_end_out_when_file_has_none(session: Session) -> 
     exported = export_program(session)
     assert exported is not None and "schedule_end" not in exported
     assert dump_program(exported) == text
+
+
+def test_cli_import_refuses_unstorable_input_with_exit_2_on_both_databases(
+    configured_database: Engine, cli_app: typer.Typer, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    good = write(tmp_path / "good.json", small_program())
+    assert runner.invoke(cli_app, ["import", str(good)]).exit_code == 0
+    before = runner.invoke(cli_app, ["export", "-"]).stdout
+    secret = "private: chemotherapy"
+    with_reason = small_program()
+    with_reason["absences"][0]["reason"] = secret + "\u0000"
+    nested = tmp_path / "nested.json"
+    nested.write_text('{"format": ' + "[" * 100_000 + "]" * 100_000 + "}", encoding="utf-8")
+    cases = [
+        (nested, "document: invalid JSON: lists or objects nested too deeply"),
+        (
+            write(
+                tmp_path / "surrogate.json",
+                with_change(small_program(), "people.2.name", "Dr. \ud800 Lee"),
+            ),  # fmt: skip
+            "people[2].name: contains a lone surrogate U+D800 (at character 5)",
+        ),
+        (
+            write(tmp_path / "nul.json", with_change(small_program(), "sites.0.name", "Re\x00")),
+            "sites[0].name: contains a NUL character (at character 3)",
+        ),
+        (
+            write(tmp_path / "reason.json", with_reason),
+            "absences[0].reason: contains a NUL character (at character 22)",
+        ),
+    ]
+    for path, message in cases:
+        result = runner.invoke(cli_app, ["import", str(path)])
+        assert result.exit_code == 2, result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        assert message in result.stderr
+        assert "nothing was changed" in result.stderr
+        assert secret not in result.output and "Traceback" not in result.output
+    assert runner.invoke(cli_app, ["export", "-"]).stdout == before

@@ -9,9 +9,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+import app.resilience.health.service as health_service
 from app.models.alert import Alert, AlertStatus
 from app.models.resilience import HealthCheckRecord
 from app.programs.absences import AbsenceEntry, add_absence, remove_absence
@@ -204,6 +207,42 @@ def test_health_uses_a_fresh_daily_report_beyond_its_own_windows(session: Sessio
     assert any("N-1 failure later in the horizon: 2026-12-26 AM" in r for r in _reasons(record))
     used = record.result["horizon"]["report"]
     assert used["id"] == report.report_id and used["status"] == "used"
+
+
+def test_health_reads_report_and_schedule_in_one_state_when_import_commits_meanwhile(
+    engine: Engine, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = _program(["F1"], [("F1", 25, "AM"), ("F1", 30, "AM")], [_rule_on(20), _rule_on(25)])
+    _load(session, old)
+    report = run_contingency_report(session, start=TODAY, days_ahead=40)
+    session.commit()
+    # Between the health check's read of the latest report and its read of the schedule,
+    # a second connection commits an import that adds F2 (the report no longer describes it).
+    new = _program(["F1", "F2"], [("F1", 25, "AM"), ("F2", 20, "AM")], [_rule_on(20)])
+    real_load = health_service.load_snapshot
+
+    def import_then_load(s: Session, **window: Any) -> Any:
+        with Session(engine) as other:
+            import_program(other, new, source="new.json", actor="test")
+            other.commit()
+        return real_load(s, **window)
+
+    monkeypatch.setattr(health_service, "load_snapshot", import_then_load)
+    if engine.dialect.name == "sqlite":
+        # SQLite cannot write from a snapshot that a commit has overtaken: the check stores
+        # nothing and fails as the database being busy (the task retries on the new data).
+        with pytest.raises(OperationalError, match="database is locked"):
+            run_health_check(session, now=NOW)
+        session.rollback()
+        assert session.scalar(select(func.count()).select_from(HealthCheckRecord)) == 0
+        return
+    record = _check(session)
+
+    # All of it as before the import: the report still describes the schedule read.
+    assert record.result["faculty"]["total"] == 1
+    used = record.result["horizon"]["report"]
+    assert (used["id"], used["status"]) == (report.report_id, "used")
+    assert record.defense_level == "ORANGE"
 
 
 def test_health_uses_yesterdays_daily_report_while_it_has_days_to_come(session: Session) -> None:

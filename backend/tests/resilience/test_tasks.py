@@ -165,3 +165,40 @@ def test_chunk_and_merge_tasks_read_no_schedule_when_given_parents_snapshot(
         assert row.fingerprint == fingerprint
         assert ContingencyResult.from_json(with_current_names(row.report, names)) == expected
         assert row.report["cross_training"] == [{**o.to_json(), "name": None} for o in options]
+
+
+def test_merge_reports_parents_state_when_import_commits_before_it(
+    demo_engine: Engine, configured_database: Engine
+) -> None:
+    """An import committed between the parent's load and the merge (it used to crash the merge
+    with a KeyError in cross_training_candidates) changes nothing in the report."""
+    from app.resilience.tasks import analyze_contingency_chunk, merge_contingency_chunks
+
+    end = START + timedelta(days=27)
+    with Session(demo_engine) as session:  # the parent's one load
+        snapshot = load_snapshot(session, start=START, end=end)
+    expected, fingerprint = _chunked(snapshot, START, end, chunk_days=28)
+    names = {p.id: p.name for p in snapshot.people}
+    chunks = [
+        json.loads(json.dumps(analyze_contingency_chunk(
+            a.isoformat(), b.isoformat(), json.loads(json.dumps(snapshot_to_json(snapshot, a, b)))
+        )))
+        for a, b in chunk_dates(START, end, 7)
+    ]  # fmt: skip
+    # Meanwhile another program, with other people and half the faculty, is imported.
+    with Session(demo_engine) as session:
+        other = generate_demo_program(seed=9, faculty=6, weeks=8, start=START)
+        import_program(session, other, source="other", actor="test")
+        session.commit()
+        assert {p.id for p in load_snapshot(session).people} != set(names)
+
+    summary = merge_contingency_chunks(chunks, START.isoformat(), end.isoformat(), names)
+
+    with Session(demo_engine) as session:
+        row = session.get(ContingencyReport, summary["report_id"])
+        assert row is not None
+        assert row.fingerprint == fingerprint
+        assert ContingencyResult.from_json(with_current_names(row.report, names)) == expected
+        problems = build_site_half_days(snapshot, START, end)
+        options = cross_training_candidates(problems, expected, limit=5)
+        assert row.report["cross_training"] == [{**o.to_json(), "name": None} for o in options]

@@ -117,8 +117,11 @@ def chunk_dates(start: date, end: date, chunk_days: int) -> list[tuple[date, dat
     out: list[tuple[date, date]] = []
     cur = start
     while cur <= end:
-        last = min(end, cur + timedelta(days=chunk_days - 1))
+        # Compared as day counts: a window ending on date.max must not overflow.
+        last = end if (end - cur).days < chunk_days else cur + timedelta(days=chunk_days - 1)
         out.append((cur, last))
+        if last == end:
+            break
         cur = last + timedelta(days=1)
     return out
 

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
+from app.core.db import begin_consistent_read
 from app.core.errors import InputError, NotFound
 from app.domain.coverage import SiteHalfDay, build_site_half_days, unscheduled_range
 from app.domain.schedule import Absence, Half
@@ -34,12 +35,32 @@ def contingency_window(
     Args:
         days_ahead: days to analyse (None: ``CONTINGENCY_DAYS``).
         start: the first date (None: today on the program's clock at ``now``).
+
+    It begins the analysis's consistent view (``begin_consistent_read``): the program's clock
+    read here and the snapshot loaded next see the same state.
     """
+    begin_consistent_read(session)
     days = settings.CONTINGENCY_DAYS if days_ahead is None else days_ahead
     if days < 1:
         raise InputError("--days-ahead must be at least 1")
     first = start if start is not None else program_clock(session, settings).today(now)
-    return first, first + timedelta(days=days - 1)
+    return first, window_end(first, days)
+
+
+def window_end(first: date, days: int) -> date:
+    """The last date of ``days`` days from ``first``.
+
+    Raises:
+        InputError: the window would run past the last date there is (9999-12-31).
+    """
+    if days < 1:
+        raise InputError("--days-ahead must be at least 1")
+    if days - 1 > (date.max - first).days:
+        raise InputError(
+            f"--start {first} with --days-ahead {days}: the window would run past"
+            f" {date.max}, the last date there is"
+        )
+    return first + timedelta(days=days - 1)
 
 
 def run_contingency_report(
@@ -50,9 +71,7 @@ def run_contingency_report(
     progress: Callable[[int, int], None] | None = None,
 ) -> ReportOutcome:
     """Analyse ``days_ahead`` days from ``start`` in this process and store the report."""
-    if days_ahead < 1:
-        raise InputError("--days-ahead must be at least 1")
-    end = start + timedelta(days=days_ahead - 1)
+    end = window_end(start, days_ahead)
     snapshot = load_snapshot(session, start=start, end=end)
     t0 = _time.perf_counter()
     problems = build_site_half_days(snapshot, start, end)

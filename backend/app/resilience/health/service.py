@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from app.core import metrics
 from app.core.config import Settings, get_settings
+from app.core.db import begin_consistent_read, committed_view
 from app.core.gcpause import paused_gc
 from app.domain.clock import HalfDayClock
 from app.domain.coverage import SiteHalfDay, build_site_half_days, unscheduled_range
@@ -154,8 +155,15 @@ def run_health_check(
         now: the current instant (tests pass one).
         task_id: the Celery task id; when a record of this task exists already (a redelivered
             message), nothing is run again and that record is returned.
+
+    Everything it reads comes from one state of the database (``begin_consistent_read``), so
+    ``session`` must not have read anything yet in its transaction. On SQLite an import that
+    commits during the check makes the record's write fail ("database is locked": the
+    check's snapshot is out of date); the task retries it on the new data.
     """
     settings = settings or get_settings()
+    # The report row, the program's clock and the schedule: all from one state of the data.
+    begin_consistent_read(session)
     if task_id is not None:
         done = session.scalars(
             select(HealthCheckRecord).where(HealthCheckRecord.task_id == task_id)
@@ -232,9 +240,11 @@ def run_health_check(
         # The same task ran at the same moment elsewhere and stored first: that run counts.
         if task_id is None:
             raise
-        done = session.scalars(
-            select(HealthCheckRecord).where(HealthCheckRecord.task_id == task_id)
-        ).one()
+        # Its record was committed after this check's consistent view began: read it fresh.
+        with committed_view(session) as other:
+            done = other.scalars(
+                select(HealthCheckRecord).where(HealthCheckRecord.task_id == task_id)
+            ).one()
         return HealthCheckOutcome(done.id, record_summary(done), None, done.duration_s)
     _alert_on_defense_level(session, report, now)
     session.flush()
