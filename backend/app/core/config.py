@@ -101,6 +101,11 @@ class Settings(BaseSettings):
     """Days per chunk when the daily analysis is split into a chord across workers."""
     CONTINGENCY_DAYS: int = Field(default=90, ge=1)
     """Days the daily contingency report (and ``analyze contingency``) covers by default."""
+    CONTINGENCY_RERUN_MAX: int = Field(default=3, ge=0)
+    """Times the daily analysis is started again after it (or its merge) finally failed on a
+    database or broker error, its retries spent."""
+    CONTINGENCY_RERUN_DELAY_S: float = Field(default=900, gt=0)
+    """Wait before such a re-run (keep it below BROKER_VISIBILITY_TIMEOUT_S)."""
 
     # Alerts (RESILIENCE_MODEL.md section 8)
     ALERT_COOLDOWN_HOURS: float = Field(default=24, gt=0)

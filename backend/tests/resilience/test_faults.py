@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, make_url, select
 from sqlalchemy.orm import Session
 
 from app.core.config import BACKEND_DIR
@@ -25,7 +25,7 @@ from app.demo.generator import generate_demo_program
 from app.models.resilience import ContingencyReport, HealthCheckRecord
 from app.programs.service import import_program
 from tests.support.celery_fixtures import BROKER_DB, RESULTS_DB, StartWorker
-from tests.support.faults import SLOW_TASKS_DIR, RedisServer
+from tests.support.faults import SLOW_TASKS_DIR, RedisServer, TcpProxy
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -213,8 +213,6 @@ def _silent_database_url(proxy_port: int) -> str:
 def test_cli_and_task_fail_soon_when_database_never_answers(
     tmp_path: Path, start_celery_worker: StartWorker
 ) -> None:
-    from tests.support.faults import TcpProxy
-
     proxy = TcpProxy("127.0.0.1", 5432)
     proxy.set_mode(TcpProxy.SILENT)
     timeout_s = 2
@@ -254,3 +252,55 @@ def test_cli_and_task_fail_soon_when_database_never_answers(
         assert cli_s < 30 * timeout_s
     finally:
         proxy.close()
+
+
+# --- 3. A database outage when the daily analysis starts ----------------------------------------
+
+
+@pytest.fixture
+def proxied_postgres(blank_database_url: str) -> Iterator[tuple[str, str, TcpProxy]]:
+    """A migrated PostgreSQL database with a demo program, and its URL through a proxy."""
+    upgrade_database(blank_database_url)
+    engine = make_engine(blank_database_url)
+    with Session(engine) as session:
+        doc = generate_demo_program(seed=5, faculty=12, weeks=8, start=START)
+        import_program(session, doc, source="demo", actor="test")
+        session.commit()
+    engine.dispose()
+    url = make_url(blank_database_url)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    yield blank_database_url, proxied, proxy
+    proxy.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("blank_database_url", ["postgresql"], indirect=True)
+def test_report_stored_when_database_down_longer_than_retries_at_start(
+    proxied_postgres: tuple[str, str, TcpProxy], start_celery_worker: StartWorker
+) -> None:
+    direct, proxied, proxy = proxied_postgres
+    worker = start_celery_worker(
+        proxied,
+        extra_env={
+            "CONTINGENCY_CHUNK_DAYS": "7",
+            # A retry budget of 1-2 s, far shorter than the outage (the defaults' is 121-242 s).
+            "TASK_RETRY_MAX": "1",
+            "TASK_RETRY_BACKOFF_MAX_S": "1",
+            "CONTINGENCY_RERUN_DELAY_S": "8",
+            "CONTINGENCY_RERUN_MAX": "5",
+            "DATABASE_CONNECT_TIMEOUT_S": "2",
+        },
+    )
+    proxy.set_mode(TcpProxy.CUT)
+    cut_at = time.monotonic()
+    worker.client().send_task(
+        ANALYSIS, kwargs={"days_ahead": 28, "start": START.isoformat()}, queue="resilience"
+    )
+    wait_for(lambda: "Retry in" in worker.log(), "the analysis to fail and retry")
+    time.sleep(max(0.0, cut_at + 20 - time.monotonic()))
+    proxy.set_mode(TcpProxy.FORWARD)
+
+    reports = select(func.count()).where(ContingencyReport.start == START)
+    wait_for(lambda: count(direct, reports) == 1, "the report", timeout_s=90)
+    assert "re-run 1 of 5" in worker.log()
