@@ -162,3 +162,14 @@ def test_clock_settings_load_as_times_when_valid(monkeypatch: pytest.MonkeyPatch
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert (settings.AM_START.hour, settings.AM_START.minute) == (7, 30)
     assert (settings.PM_END.hour, settings.PM_END.minute) == (18, 15)
+
+
+def test_chord_expiry_is_refused_when_shorter_than_a_redelivery() -> None:
+    with pytest.raises(ValidationError, match="RESULT_CHORD_EXPIRES_S"):
+        Settings(  # type: ignore[call-arg]
+            _env_file=None, BROKER_VISIBILITY_TIMEOUT_S=3600, RESULT_CHORD_EXPIRES_S=3600
+        )
+    ok = Settings(  # type: ignore[call-arg]
+        _env_file=None, BROKER_VISIBILITY_TIMEOUT_S=20, RESULT_CHORD_EXPIRES_S=800
+    )
+    assert ok.chord_state_must_outlive_s == 20 + 100 + 600 + 60
