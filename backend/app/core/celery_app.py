@@ -39,20 +39,23 @@ from celery import Celery, signals
 from celery.schedules import crontab
 from kombu.entity import Exchange, Queue
 
-from app.core.config import Settings, get_settings
+from app.core.config import (
+    TASK_SOFT_TIME_LIMIT_S,
+    TASK_TIME_LIMIT_S,
+    Settings,
+    get_settings,
+)
 from app.core.logging import install_secret_filter
 
 logger = logging.getLogger(__name__)
 
-TASK_TIME_LIMIT_S = 600
-TASK_SOFT_TIME_LIMIT_S = 540
 RESULT_EXPIRES_S = 3600
+"""Plain task results (the seed's figure); chord state lives ``RESULT_CHORD_EXPIRES_S``."""
 TASK_RETRY_BACKOFF_BASE_S = 2.0
 """First wait before a retry; it doubles each retry up to ``TASK_RETRY_BACKOFF_MAX_S``."""
-VISIBILITY_TIMEOUT_S = 3600
-"""Redis redelivers an unacknowledged task after this long; it must exceed the longest retry
-countdown plus the hard time limit, or a slow or waiting task would run twice."""
 BROKER_HEALTH_CHECK_INTERVAL_S = 25
+RESTORE_SWEEP_THROTTLE = 10
+"""kombu's: of every 10 restore timer ticks, one scans Redis (BROKER_RESTORE_SWEEP_S apart)."""
 HEALTH_CHECK_INTERVAL_MIN = 15
 """Beat sends the health check this often (the seed's "every 15 minutes")."""
 
@@ -160,7 +163,12 @@ def _broker_transport_options(settings: Settings) -> dict[str, Any]:
             "control_folder": str(folder / "control"),
         }
     return {
-        "visibility_timeout": VISIBILITY_TIMEOUT_S,
+        # Redis redelivers an unacknowledged task after this long. Keep it above the longest
+        # retry countdown plus the hard time limit, or a slow or waiting task runs twice.
+        "visibility_timeout": settings.BROKER_VISIBILITY_TIMEOUT_S,
+        # ...which a worker notices at its restore sweeps: every interval x throttle seconds.
+        "unacked_restore_interval": settings.BROKER_RESTORE_SWEEP_S / RESTORE_SWEEP_THROTTLE,
+        "unacked_restore_throttle": RESTORE_SWEEP_THROTTLE,
         # Notice a dead connection (a restarted Redis, a dropped NAT entry) within seconds.
         "socket_keepalive": True,
         "health_check_interval": BROKER_HEALTH_CHECK_INTERVAL_S,
@@ -198,6 +206,9 @@ def make_celery_app(settings: Settings, *, set_as_current: bool = True) -> Celer
         task_time_limit=TASK_TIME_LIMIT_S,
         task_soft_time_limit=TASK_SOFT_TIME_LIMIT_S,
         result_expires=RESULT_EXPIRES_S,
+        # A chord's finished parts must still be there when a part whose worker died comes
+        # back after the visibility timeout, or the merge never runs (checked in Settings).
+        result_chord_expires=settings.RESULT_CHORD_EXPIRES_S,
         worker_concurrency=settings.CELERY_WORKER_CONCURRENCY,
         worker_max_tasks_per_child=settings.CELERY_MAX_TASKS_PER_CHILD,
         # Long analyses: a child takes one task at a time so others are not stuck behind it.
@@ -218,11 +229,19 @@ def make_celery_app(settings: Settings, *, set_as_current: bool = True) -> Celer
         task_acks_late=True,
         # ...and requeue it when its child process dies (OOM kill, segfault) rather than fail.
         task_reject_on_worker_lost=True,
-        # With late acks, a task cut off by a lost connection will be redelivered: stop it.
-        worker_cancel_long_running_tasks_on_connection_loss=True,
+        # A running task survives a lost broker connection: cancelling it would lose it, as
+        # the worker cannot hand it back while Redis is down and, once reconnected, marks the
+        # cancelled task REVOKED and acknowledges it. Left running, it acknowledges when done
+        # (or, if Redis is still away then, Redis redelivers it after the visibility timeout:
+        # tasks are idempotent).
+        worker_cancel_long_running_tasks_on_connection_loss=False,
         broker_transport_options=_broker_transport_options(settings),
-        # A worker that starts before Redis keeps trying instead of exiting.
+        # A worker that starts before Redis, or loses it, keeps trying instead of exiting
+        # (Celery's default gives up after 100 attempts, about 47 minutes); the waits between
+        # attempts grow to BROKER_RECONNECT_INTERVAL_MAX_S (app.core.consumer).
         broker_connection_retry_on_startup=True,
+        broker_connection_max_retries=None,
+        worker_consumer="app.core.consumer:ReconnectingConsumer",
         # Same keepalive and health check for the result backend's connections.
         redis_socket_keepalive=True,
         redis_backend_health_check_interval=BROKER_HEALTH_CHECK_INTERVAL_S,

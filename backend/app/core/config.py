@@ -29,6 +29,10 @@ ENV_FILE = BACKEND_DIR / ".env"
 
 _BROKER_SETTINGS = ("REDIS_URL", "CELERY_BROKER_URL", "EMBEDDED_BROKER")
 
+TASK_TIME_LIMIT_S = 600
+"""Hard time limit of every task (the seed's); the soft limit is ``TASK_SOFT_TIME_LIMIT_S``."""
+TASK_SOFT_TIME_LIMIT_S = 540
+
 
 def _with_redis_db(url: str, db: int) -> str:
     """Return ``url`` pointing at Redis database ``db`` (the path part of a redis:// URL)."""
@@ -65,6 +69,21 @@ class Settings(BaseSettings):
     """Retries of a task that failed on a passing database or broker error."""
     TASK_RETRY_BACKOFF_MAX_S: float = Field(default=60, gt=0)
     """Longest wait between two retries (exponential backoff from 2 s, with jitter)."""
+    BROKER_VISIBILITY_TIMEOUT_S: int = Field(default=3600, ge=1)
+    """Redis hands an unacknowledged task to another worker after this long (a worker died)."""
+    BROKER_RESTORE_SWEEP_S: float = Field(default=100, gt=0)
+    """How often a worker looks for unacknowledged tasks older than the visibility timeout and
+    requeues them (kombu's default: ``unacked_restore_interval`` 10 s x ``unacked_restore_throttle``
+    10); a worker also looks once each time it connects."""
+    RESULT_CHORD_EXPIRES_S: int = Field(default=86400, ge=1)
+    """How long a chord's state (its finished parts) lives in Redis: longer than any redelivery
+    (checked: see ``chord_state_must_outlive_s``)."""
+    BROKER_RECONNECT_INTERVAL_MAX_S: float = Field(default=30, gt=0)
+    """Longest wait between two attempts of a worker to reconnect to the broker (forever)."""
+    DATABASE_CONNECT_TIMEOUT_S: int = Field(default=10, ge=2)
+    """PostgreSQL: give up a connection attempt after this long (libpq's minimum is 2 s)."""
+    DATABASE_STATEMENT_TIMEOUT_S: float = Field(default=120, ge=0)
+    """PostgreSQL: the server cancels a statement running longer than this (0: never)."""
 
     # Program clock (RESILIENCE_MODEL.md section 0)
     PROGRAM_TIMEZONE: str = "America/New_York"
@@ -89,6 +108,11 @@ class Settings(BaseSettings):
     """Days per chunk when the daily analysis is split into a chord across workers."""
     CONTINGENCY_DAYS: int = Field(default=90, ge=1)
     """Days the daily contingency report (and ``analyze contingency``) covers by default."""
+    CONTINGENCY_RERUN_MAX: int = Field(default=3, ge=0)
+    """Times the daily analysis is started again after it (or its merge) finally failed on a
+    database or broker error, its retries spent."""
+    CONTINGENCY_RERUN_DELAY_S: float = Field(default=900, gt=0)
+    """Wait before such a re-run (keep it below BROKER_VISIBILITY_TIMEOUT_S)."""
 
     # Alerts (RESILIENCE_MODEL.md section 8)
     ALERT_COOLDOWN_HOURS: float = Field(default=24, gt=0)
@@ -112,6 +136,14 @@ class Settings(BaseSettings):
             raise ValueError("UTILIZATION_* thresholds must be positive and increasing")
         if not self.AM_START < self.AM_END <= self.PM_START < self.PM_END:
             raise ValueError("half-day times must satisfy AM_START < AM_END <= PM_START < PM_END")
+        if not self.chord_state_must_outlive_s < self.RESULT_CHORD_EXPIRES_S:
+            raise ValueError(
+                f"RESULT_CHORD_EXPIRES_S ({self.RESULT_CHORD_EXPIRES_S}) must exceed"
+                f" {self.chord_state_must_outlive_s:.0f} s: BROKER_VISIBILITY_TIMEOUT_S"
+                f" + BROKER_RESTORE_SWEEP_S + {TASK_TIME_LIMIT_S} s time limit"
+                " + TASK_RETRY_BACKOFF_MAX_S, or a chord whose worker died mid-chunk"
+                " never merges"
+            )
         try:
             ZoneInfo(self.PROGRAM_TIMEZONE)
         except (ZoneInfoNotFoundError, ValueError):
@@ -119,6 +151,22 @@ class Settings(BaseSettings):
                 f"PROGRAM_TIMEZONE {self.PROGRAM_TIMEZONE!r} is not an IANA time zone"
             ) from None
         return self
+
+    @property
+    def chord_state_must_outlive_s(self) -> float:
+        """Longest time from a chord part's last sign of life to its redelivered run's end.
+
+        A part delivered to a worker that dies stays unacknowledged; Redis hands it out again
+        once it is older than the visibility timeout, at the next restore sweep; it then runs
+        (up to the hard time limit, after its retry countdown at most). Every finished part
+        renews the chord's expiry, so the state must outlive this span.
+        """
+        return (
+            self.BROKER_VISIBILITY_TIMEOUT_S
+            + self.BROKER_RESTORE_SWEEP_S
+            + TASK_TIME_LIMIT_S
+            + self.TASK_RETRY_BACKOFF_MAX_S
+        )
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -56,9 +56,32 @@ def make_private_sqlite_file(url: str) -> None:
     os.chmod(path, PRIVATE_FILE_MODE)
 
 
+def postgres_connect_args() -> dict[str, Any]:
+    """psycopg connection arguments that keep a silent or stuck server from blocking forever.
+
+    ``connect_timeout`` bounds a connection attempt (a server, or a proxy in front of it, that
+    accepts and never answers); ``statement_timeout`` has the server cancel a statement that
+    runs too long (a lock wait, a runaway query); TCP keepalives notice a peer host that
+    vanished (a failover, a dropped NAT entry) on a connection the pool keeps.
+    """
+    settings = get_settings()
+    args: dict[str, Any] = {
+        "connect_timeout": settings.DATABASE_CONNECT_TIMEOUT_S,
+        "keepalives": 1,
+        "keepalives_idle": 30,
+        "keepalives_interval": 10,
+        "keepalives_count": 3,
+    }
+    if settings.DATABASE_STATEMENT_TIMEOUT_S > 0:
+        statement_ms = round(settings.DATABASE_STATEMENT_TIMEOUT_S * 1000)
+        args["options"] = f"-c statement_timeout={statement_ms}"
+    return args
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``; SQLite gets foreign keys on and a busy timeout, and a database
-    file it creates is readable by its owner only (``make_private_sqlite_file``)."""
+    file it creates is readable by its owner only (``make_private_sqlite_file``); PostgreSQL
+    gets the connect and statement timeouts of ``postgres_connect_args``."""
     if url.startswith("sqlite"):
         make_private_sqlite_file(url)
         kwargs.setdefault("connect_args", {"timeout": 30})
@@ -81,6 +104,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    if url.startswith("postgresql"):
+        kwargs["connect_args"] = postgres_connect_args() | kwargs.get("connect_args", {})
     return create_engine(url, **kwargs)
 
 

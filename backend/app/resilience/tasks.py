@@ -76,6 +76,54 @@ class HealthCheckTask(ResilienceTask):
         super().on_failure(exc, *args, **kwargs)
 
 
+class ContingencyTask(ResilienceTask):
+    """The daily analysis and its merge: when one finally fails on a passing error (its retries
+    spent on a database or broker outage), the analysis is started again later, at most
+    ``CONTINGENCY_RERUN_MAX`` times, ``CONTINGENCY_RERUN_DELAY_S`` apart, so that an outage
+    longer than the retry budget does not cost the day's report."""
+
+    def on_failure(
+        self,
+        exc: BaseException,
+        task_id: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        einfo: Any,
+    ) -> None:
+        super().on_failure(exc, task_id, args, kwargs, einfo)
+        if isinstance(exc, TRANSIENT_ERRORS):
+            _rerun_analysis(self.name, args, kwargs)
+
+
+def _rerun_analysis(task_name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """Send the analysis again (same horizon) after a failure of ``task_name``, if allowed."""
+    settings = get_settings()
+    rerun = int(kwargs.get("rerun", 0))
+    if task_name == merge_contingency_chunks.name:
+        first, last = (date.fromisoformat(d) for d in args[1:3])
+        again = {"days_ahead": (last - first).days + 1, "start": first.isoformat()}
+    else:
+        call = dict(zip(("days_ahead", "start"), args, strict=False)) | kwargs
+        again = {"days_ahead": call.get("days_ahead"), "start": call.get("start")}
+    if rerun >= settings.CONTINGENCY_RERUN_MAX:
+        logger.error("contingency analysis %s failed; no re-run left (%s made)", again, rerun)
+        return
+    try:
+        run_contingency_analysis.apply_async(
+            kwargs=again | {"rerun": rerun + 1}, countdown=settings.CONTINGENCY_RERUN_DELAY_S
+        )
+    except Exception:  # the broker may be the thing that is down: say so, do not mask exc
+        logger.exception("contingency analysis %s: re-run not sent", again)
+        return
+    logger.warning(
+        "contingency analysis %s failed; re-run %s of %s in %s s",
+        again,
+        rerun + 1,
+        settings.CONTINGENCY_RERUN_MAX,
+        settings.CONTINGENCY_RERUN_DELAY_S,
+    )
+
+
 RETRY_POLICY: dict[str, Any] = {
     "base": ResilienceTask,
     "autoretry_for": TRANSIENT_ERRORS,
@@ -124,12 +172,15 @@ def periodic_health_check(self: Task) -> dict[str, Any]:
 
 
 @celery_app.task(  # type: ignore[untyped-decorator]
-    name="app.resilience.tasks.run_contingency_analysis", bind=True, **RETRY_POLICY
+    name="app.resilience.tasks.run_contingency_analysis",
+    bind=True,
+    **(RETRY_POLICY | {"base": ContingencyTask}),
 )
 def run_contingency_analysis(
     self: Task,
     days_ahead: int | None = None,
     start: str | None = None,
+    rerun: int = 0,
 ) -> dict[str, Any]:
     """Exact N-1/N-2 analysis of the next ``days_ahead`` days, stored as a report.
 
@@ -138,7 +189,8 @@ def run_contingency_analysis(
     chunks analysed as a Celery chord across the workers: this task loads the schedule once
     and hands each chunk its part as JSON (``snapshot_to_json``), so the report describes one
     state; it is replaced by the chord, so its result is the merged report's summary. Shorter
-    horizons run here in one piece.
+    horizons run here in one piece. ``rerun`` counts the times the analysis was started again
+    after a failure (``ContingencyTask``).
     """
     settings = get_settings()
     with session_scope() as session:
@@ -170,6 +222,7 @@ def run_contingency_analysis(
         last.isoformat(),
         names,
         None if unscheduled is None else [d.isoformat() for d in unscheduled],
+        rerun=rerun,
     )
     raise self.replace(chord(header, callback))
 
@@ -197,7 +250,9 @@ def analyze_contingency_chunk(
 
 
 @celery_app.task(  # type: ignore[untyped-decorator]
-    name="app.resilience.tasks.merge_contingency_chunks", bind=True, **RETRY_POLICY
+    name="app.resilience.tasks.merge_contingency_chunks",
+    bind=True,
+    **(RETRY_POLICY | {"base": ContingencyTask}),
 )
 def merge_contingency_chunks(
     self: Task,
@@ -206,6 +261,7 @@ def merge_contingency_chunks(
     end: str,
     names: dict[str, str],
     unscheduled: list[str] | None = None,
+    rerun: int = 0,
 ) -> dict[str, Any]:
     """Merge the chunk analyses of a chord, store the report and reconcile alerts (idempotent).
 

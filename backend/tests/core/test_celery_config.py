@@ -122,6 +122,17 @@ def test_reliability_settings_hold_when_broker_is_redis() -> None:
     assert options["visibility_timeout"] > longest_countdown_s + conf.task_time_limit
     assert options["socket_keepalive"] and options["health_check_interval"] > 0
     assert conf.redis_socket_keepalive and conf.redis_backend_health_check_interval > 0
+    # Issue #14: keep running tasks over a lost connection, reconnect for ever, and keep a
+    # chord's state longer than a dead worker's chunk takes to come back and run.
+    assert conf.worker_cancel_long_running_tasks_on_connection_loss is False
+    assert conf.broker_connection_max_retries is None
+    assert conf.worker_consumer == "app.core.consumer:ReconnectingConsumer"
+    settings = _settings()
+    sweep_s = options["unacked_restore_interval"] * options["unacked_restore_throttle"]
+    assert sweep_s == settings.BROKER_RESTORE_SWEEP_S == 100
+    assert options["visibility_timeout"] == settings.BROKER_VISIBILITY_TIMEOUT_S
+    redelivered_by_s = options["visibility_timeout"] + sweep_s + conf.task_time_limit
+    assert conf.result_chord_expires > redelivered_by_s + longest_countdown_s
 
 
 def test_embedded_mode_uses_filesystem_folders_under_data_dir(tmp_path: Path) -> None:

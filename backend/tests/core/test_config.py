@@ -240,3 +240,14 @@ def test_cli_names_bad_setting_without_any_secret_when_settings_are_invalid(
     assert "Traceback" not in output
     # Every secret starts with Q: not even its first character may show.
     assert ":Q" not in output and "Qsecret" not in output
+
+
+def test_chord_expiry_is_refused_when_shorter_than_a_redelivery() -> None:
+    with pytest.raises(ValidationError, match="RESULT_CHORD_EXPIRES_S"):
+        Settings(  # type: ignore[call-arg]
+            _env_file=None, BROKER_VISIBILITY_TIMEOUT_S=3600, RESULT_CHORD_EXPIRES_S=3600
+        )
+    ok = Settings(  # type: ignore[call-arg]
+        _env_file=None, BROKER_VISIBILITY_TIMEOUT_S=20, RESULT_CHORD_EXPIRES_S=800
+    )
+    assert ok.chord_state_must_outlive_s == 20 + 100 + 600 + 60

@@ -1,4 +1,5 @@
-"""Transactions behave alike on SQLite and PostgreSQL (the embedded default is not weaker)."""
+"""Transactions behave alike on SQLite and PostgreSQL (the embedded default is not weaker);
+PostgreSQL connections carry the connect and statement timeouts of the settings."""
 
 from __future__ import annotations
 
@@ -9,13 +10,15 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.core.config import get_settings
-from app.core.db import make_engine, reset_engine, session_scope
+from app.core.db import make_engine, postgres_connect_args, reset_engine, session_scope
 from app.core.migrate import upgrade_database
 from app.models.audit import AuditRecord, record_audit
 from app.models.base import utcnow
+from tests.support.services import ensure_postgres
 
 
 def _audit(action: str) -> AuditRecord:
@@ -92,3 +95,29 @@ def test_sqlite_file_is_private_when_made_in_new_folders(tmp_path: Path, usual_u
     shared.mkdir(mode=0o755)
     make_engine(f"sqlite:///{shared / 'y.db'}").dispose()
     assert _mode(shared) == 0o755 and _mode(shared / "y.db") == 0o600
+
+
+@pytest.mark.postgres
+def test_statement_is_cancelled_when_longer_than_statement_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DATABASE_STATEMENT_TIMEOUT_S", "0.5")
+    get_settings.cache_clear()
+    engine = make_engine(ensure_postgres())
+    try:
+        with engine.connect() as conn, pytest.raises(OperationalError, match="statement timeout"):
+            conn.execute(text("SELECT pg_sleep(5)"))
+    finally:
+        engine.dispose()
+        get_settings.cache_clear()
+
+
+def test_postgres_connections_get_timeouts_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_CONNECT_TIMEOUT_S", "3")
+    monkeypatch.setenv("DATABASE_STATEMENT_TIMEOUT_S", "0")
+    get_settings.cache_clear()
+    try:
+        args = postgres_connect_args()
+    finally:
+        get_settings.cache_clear()
+    assert args["connect_timeout"] == 3 and "options" not in args

@@ -119,3 +119,27 @@ def _failures(port: int) -> float | None:
         r'^resilience_health_check_failures_total\{reason="database"\} (\S+)$', text, re.M
     )
     return float(found.group(1)) if found else None
+
+
+def test_analysis_started_again_with_same_horizon_when_merge_finally_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sent: list[dict[str, object]] = []
+    monkeypatch.setattr(tasks.run_contingency_analysis, "apply_async", lambda **kw: sent.append(kw))
+    merge_args = ([], "2026-11-30", "2026-12-27", {}, None)
+    tasks._rerun_analysis(tasks.merge_contingency_chunks.name, merge_args, {"rerun": 1})
+    tasks._rerun_analysis(tasks.run_contingency_analysis.name, (), {"days_ahead": 5})
+    tasks._rerun_analysis(tasks.run_contingency_analysis.name, (), {"rerun": 3})  # spent
+
+    settings = get_settings()
+    assert sent == [
+        {
+            "kwargs": {"days_ahead": 28, "start": "2026-11-30", "rerun": 2},
+            "countdown": settings.CONTINGENCY_RERUN_DELAY_S,
+        },
+        {
+            "kwargs": {"days_ahead": 5, "start": None, "rerun": 1},
+            "countdown": settings.CONTINGENCY_RERUN_DELAY_S,
+        },
+    ]
+    assert settings.CONTINGENCY_RERUN_MAX == 3
