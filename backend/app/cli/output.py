@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from app.core.config import get_settings
-from app.core.errors import exit_code_for, translate_error
+from app.core.errors import SchedulerError, exit_code_for, translate_error
 
 stderr = Console(stderr=True, soft_wrap=True, highlight=False)
 
@@ -25,10 +25,16 @@ def reported_errors() -> Iterator[None]:
     """
     try:
         yield
+    except SchedulerError as exc:
+        _report(exc)
     except Exception as exc:
         error = translate_error(exc, database_url=get_settings().database_url)
         if error is None:
             raise
-        # Escaped: places like ``assignments[17]`` must not be read as rich markup.
-        stderr.print(f"[red]error:[/red] {escape(str(error))}")
-        raise typer.Exit(exit_code_for(error)) from None
+        _report(error)
+
+
+def _report(error: SchedulerError) -> None:
+    # Escaped: places like ``assignments[17]`` must not be read as rich markup.
+    stderr.print(f"[red]error:[/red] {escape(str(error))}")
+    raise typer.Exit(exit_code_for(error)) from None

@@ -153,7 +153,7 @@ class CeleryWorkerProcess:
     def stop(self) -> None:
         """Warm shutdown (SIGTERM), then SIGKILL of its process group if it hangs."""
         for client in self._clients:
-            client.close()
+            close_client(client)
         self._clients.clear()
         if self.process.poll() is None:
             self.process.terminate()
@@ -162,6 +162,21 @@ class CeleryWorkerProcess:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+
+
+def close_client(client: Celery) -> None:
+    """Close a client app with its result backend's Redis connections (``Celery.close`` keeps
+    them, and an unclosed socket fails the run under ``filterwarnings = error``)."""
+    backend = getattr(getattr(client, "_local", None), "backend", None)
+    if backend is not None:
+        consumer = getattr(backend, "result_consumer", None)
+        pubsub = getattr(consumer, "_pubsub", None)
+        if pubsub is not None:
+            pubsub.close()
+        redis_client = getattr(backend, "client", None)
+        if redis_client is not None and hasattr(redis_client, "connection_pool"):
+            redis_client.connection_pool.disconnect()
+    client.close()
 
 
 def start_worker(
