@@ -48,7 +48,8 @@ PY
 )"
 LOG_DIR="$DATA_DIR/log"
 RUN_DIR="$DATA_DIR/run"
-mkdir -p "$LOG_DIR" "$RUN_DIR"
+# Owner-only: the data folder holds the database with private absence reasons.
+(umask 077 && mkdir -p "$LOG_DIR" "$RUN_DIR")
 
 echo "==> migrating the database"
 "$VENV/bin/residency-scheduler" migrate

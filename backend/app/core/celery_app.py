@@ -45,6 +45,7 @@ from app.core.config import (
     Settings,
     get_settings,
 )
+from app.core.db import make_private_folder, make_private_sqlite_file
 from app.core.logging import install_secret_filter
 
 logger = logging.getLogger(__name__)
@@ -153,7 +154,7 @@ def _broker_transport_options(settings: Settings) -> dict[str, Any]:
     if settings.broker_url.startswith("filesystem://"):
         folder = settings.DATA_DIR / "broker"
         for sub in ("queue", "processed", "control"):
-            (folder / sub).mkdir(parents=True, exist_ok=True)
+            make_private_folder(folder / sub)
         return {
             # One folder for writing and reading: producers and consumers share it.
             "data_folder_in": str(folder / "queue"),
@@ -187,7 +188,11 @@ def make_celery_app(settings: Settings, *, set_as_current: bool = True) -> Celer
         set_as_current: make it Celery's current app; clients that tests build pass False.
     """
     if settings.EMBEDDED_BROKER:
-        settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+        # The data folder holds the database with private absence reasons: owner only, and so
+        # are the results database and the broker's message folders.
+        make_private_folder(settings.DATA_DIR)
+        if settings.result_backend.startswith("db+sqlite:///"):
+            make_private_sqlite_file(settings.result_backend.removeprefix("db+"))
     celery = Celery(
         "residency_scheduler",
         broker=settings.broker_url,

@@ -37,12 +37,18 @@ def upgrade_database(url: str | None = None) -> None:
     command.upgrade(config, "head")
 
 
-def schema_is_current(engine: Engine) -> bool:
-    """Whether ``engine``'s database is at the latest revision (False: never migrated, or older).
+def schema_revisions(engine: Engine) -> tuple[set[str], set[str]]:
+    """The database's Alembic revisions and the code's heads (equal: up to date).
 
     One query on ``alembic_version``; connection errors propagate to the caller.
     """
     heads = set(ScriptDirectory(str(BACKEND_DIR / "alembic")).get_heads())
     with engine.connect() as conn:
         current = set(MigrationContext.configure(conn).get_current_heads())
+    return current, heads
+
+
+def schema_is_current(engine: Engine) -> bool:
+    """Whether ``engine``'s database is at the latest revision (False: never migrated, or older)."""
+    current, heads = schema_revisions(engine)
     return current == heads

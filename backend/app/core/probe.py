@@ -48,15 +48,10 @@ def check_database() -> str:
 
 
 def check_schema() -> str:
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
     from app.core.db import get_engine
-    from app.core.migrate import alembic_config
+    from app.core.migrate import schema_revisions
 
-    heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
-    with get_engine().connect() as conn:
-        current = set(MigrationContext.configure(conn).get_current_heads())
+    current, heads = schema_revisions(get_engine())
     if current != heads:
         shown = ", ".join(sorted(current)) or "none (not migrated)"
         raise ProbeFailed(

@@ -223,7 +223,7 @@ def run_contingency_analysis(
         names,
         None if unscheduled is None else [d.isoformat() for d in unscheduled],
         rerun=rerun,
-    )
+    ).on_error(contingency_chord_failed.s(first.isoformat(), last.isoformat(), rerun))
     raise self.replace(chord(header, callback))
 
 
@@ -293,3 +293,20 @@ def merge_contingency_chunks(
         )
     publish_contingency_metrics(outcome)
     return outcome.summary()
+
+
+@celery_app.task(name="app.resilience.tasks.contingency_chord_failed")  # type: ignore[untyped-decorator]
+def contingency_chord_failed(
+    request: Any, exc: BaseException, traceback: Any, start: str, end: str, rerun: int = 0
+) -> None:
+    """Error callback of the daily chord: a chunk failed for good, so start the analysis again.
+
+    Celery calls it in the worker that saw the failure with the failed request, the exception
+    and its traceback. A failure of the merge itself is handled by the merge
+    (``ContingencyTask``); only a failed chunk (Celery's ``ChordError``) is handled here, so a
+    horizon is never started twice for one failure. At most ``CONTINGENCY_RERUN_MAX`` times.
+    """
+    if type(exc).__name__ != "ChordError":
+        return
+    logger.warning("contingency chunk of %s..%s failed: %s", start, end, exc)
+    _rerun_analysis(merge_contingency_chunks.name, (None, start, end), {"rerun": rerun})

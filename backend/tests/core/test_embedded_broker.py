@@ -68,3 +68,26 @@ def test_task_result_round_trips_when_worker_uses_filesystem_broker(
     data_dir = Path(worker.env["DATA_DIR"])
     assert (data_dir / "celery-results.db").is_file()
     assert not list((data_dir / "broker" / "queue").glob("*.default.msg"))
+
+
+def test_embedded_folders_and_results_are_private_when_created(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from app.core.celery_app import make_celery_app
+    from app.core.config import Settings
+
+    data = tmp_path / "new" / "var"
+    old_umask = os.umask(0o022)  # as a login shell: world-readable unless made private
+    try:
+        settings = Settings(_env_file=None, EMBEDDED_BROKER=True, DATA_DIR=data)  # type: ignore[call-arg]
+        make_celery_app(settings, set_as_current=False).close()
+    finally:
+        os.umask(old_umask)
+
+    def mode(path: Path) -> int:
+        return stat.S_IMODE(os.stat(path).st_mode)
+
+    assert mode(data) == 0o700
+    assert mode(data / "broker" / "queue") == 0o700
+    assert mode(data / "celery-results.db") == 0o600

@@ -182,6 +182,38 @@ def test_report_stored_when_worker_killed_during_chunks(
     assert count(demo_database, select(func.count()).where(*where)) == 1
 
 
+# --- 3b. A chunk of the daily chord fails for good ----------------------------------------------
+
+
+def test_report_stored_when_a_chunk_fails_for_good(
+    demo_database: str, redis_server: RedisServer, start_celery_worker: StartWorker, tmp_path: Path
+) -> None:
+    env = on_redis(redis_server) | {
+        "PYTHONPATH": str(SLOW_TASKS_DIR),
+        "TEST_FAIL_CHUNKS": "1",
+        "TEST_FAIL_DIR": str(tmp_path),
+        "CONTINGENCY_CHUNK_DAYS": "7",
+        "CONTINGENCY_RERUN_DELAY_S": "1",
+    }
+    worker = start_celery_worker(demo_database, extra_env=env)
+    start = date(2026, 12, 14)  # a window no other test of this module stores a report for
+    where = (ContingencyReport.start == start,)
+    before = count(demo_database, select(func.count()).where(*where))
+    result = worker.client().send_task(
+        ANALYSIS, kwargs={"days_ahead": 21, "start": start.isoformat()}, queue="resilience"
+    )
+    with pytest.raises(Exception, match="ChordError|RuntimeError|test: this chunk fails"):
+        result.get(timeout=90)
+    # The chord's error callback starts the analysis again; this time every chunk succeeds.
+    wait_for(
+        lambda: count(demo_database, select(func.count()).where(*where)) == before + 1,
+        "the re-run's report",
+        timeout_s=90,
+    )
+    assert "test failing task" in worker.log()
+    assert "re-run 1 of" in worker.log()
+
+
 # --- 5. Redis away for longer than Celery's 100 reconnection attempts ----------------------------
 
 

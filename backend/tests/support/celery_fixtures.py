@@ -46,6 +46,7 @@ APP_TASK_NAMES = frozenset(
         "app.resilience.tasks.run_contingency_analysis",
         "app.resilience.tasks.analyze_contingency_chunk",
         "app.resilience.tasks.merge_contingency_chunks",
+        "app.resilience.tasks.contingency_chord_failed",
     }
 )
 

@@ -28,3 +28,36 @@ if _DELAYS:
             time.sleep(delay)
 
     signals.task_prerun.connect(_sleep_before, weak=False)
+
+# With ``TEST_FAIL_CHUNKS=N`` and ``TEST_FAIL_DIR=folder``, the first N runs of the contingency
+# chunk task (counted across processes by files in that folder) fail with RuntimeError: the
+# task body's ``analyze_chunk`` is swapped just before it runs.
+_FAIL_CHUNKS = int(os.environ.get("TEST_FAIL_CHUNKS", "0") or 0)
+_FAIL_DIR = os.environ.get("TEST_FAIL_DIR", "")
+
+if _FAIL_CHUNKS and _FAIL_DIR:
+    import sys
+    from pathlib import Path
+
+    from celery import signals as _signals
+
+    _CHUNK_TASK = "app.resilience.tasks.analyze_contingency_chunk"
+
+    def _fail_chunk_before(sender: Any = None, **_: Any) -> None:
+        module = sys.modules.get("app.resilience.tasks")
+        if getattr(sender, "name", "") != _CHUNK_TASK or module is None:
+            return
+        original = module.__dict__.setdefault("_test_analyze_chunk", module.analyze_chunk)
+        failed = len(list(Path(_FAIL_DIR).glob("chunk-failed-*")))
+        if failed < _FAIL_CHUNKS:
+            Path(_FAIL_DIR, f"chunk-failed-{failed}").touch()
+            print(f"test failing task: {_CHUNK_TASK} fails", flush=True)
+
+            def _fail(*_args: Any, **_kwargs: Any) -> Any:
+                raise RuntimeError("test: this chunk fails")
+
+            module.analyze_chunk = _fail
+        else:
+            module.analyze_chunk = original
+
+    _signals.task_prerun.connect(_fail_chunk_before, weak=False)
