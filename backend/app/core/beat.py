@@ -15,6 +15,8 @@ from typing import Any
 from celery.beat import PersistentScheduler, ScheduleEntry
 
 BEAT_TASK_ID_PREFIX = "beat-"
+HEALTH_CHECK_ENTRY = "resilience-health-check"
+"""The beat entry of the 15-minute health check (``app.core.celery_app``)."""
 
 
 def beat_task_id() -> str:
@@ -23,7 +25,23 @@ def beat_task_id() -> str:
 
 
 class BeatScheduler(PersistentScheduler):  # type: ignore[misc]
-    """``PersistentScheduler`` whose messages carry a ``beat-`` task id."""
+    """``PersistentScheduler`` whose messages carry a ``beat-`` task id.
+
+    A beat with a new schedule file (a first start) also sends the health check at once, so
+    that a freshly started engine has a verdict, and ``health-check.sh`` evidence that beat
+    ticks, within seconds rather than at the next quarter hour. A beat restarted after an
+    outage needs nothing extra: its overdue entry is due at the first tick anyway.
+    """
+
+    _first_tick_done = False
+
+    def tick(self, *args: Any, **kwargs: Any) -> Any:
+        if not self._first_tick_done:
+            self._first_tick_done = True
+            entry = self.schedule.get(HEALTH_CHECK_ENTRY)
+            if entry is not None and entry.total_run_count == 0:
+                self.apply_entry(entry, producer=self.producer)
+        return super().tick(*args, **kwargs)
 
     def apply_async(
         self,

@@ -187,12 +187,12 @@ def make_celery_app(settings: Settings, *, set_as_current: bool = True) -> Celer
         settings: where the broker, results and data folder are.
         set_as_current: make it Celery's current app; clients that tests build pass False.
     """
-    if settings.EMBEDDED_BROKER:
-        # The data folder holds the database with private absence reasons: owner only, and so
-        # are the results database and the broker's message folders.
-        make_private_folder(settings.DATA_DIR)
-        if settings.result_backend.startswith("db+sqlite:///"):
-            make_private_sqlite_file(settings.result_backend.removeprefix("db+"))
+    # The data folder (beat's schedule file, metrics; in the embedded default the database
+    # with private absence reasons) must exist before beat starts: owner only, and so are the
+    # embedded results database and the broker's message folders.
+    make_private_folder(settings.DATA_DIR)
+    if settings.EMBEDDED_BROKER and settings.result_backend.startswith("db+sqlite:///"):
+        make_private_sqlite_file(settings.result_backend.removeprefix("db+"))
     celery = Celery(
         "residency_scheduler",
         broker=settings.broker_url,

@@ -127,3 +127,29 @@ def test_seed_beat_command_uses_tagging_scheduler(
         beat.wait(timeout=20)
 
     assert "app.core.beat.BeatScheduler" in log.read_text()
+
+
+def test_fresh_beat_sends_a_health_check_at_once(
+    celery_redis_url: str, tmp_path: Path, start_celery_worker: StartWorker
+) -> None:
+    worker = start_celery_worker()
+    env = {**worker.env, "DATA_DIR": str(tmp_path / "beat-data")}  # a new schedule file
+    log = tmp_path / "beat.log"
+    with log.open("wb") as out:
+        beat = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "app.core.celery_app", "beat", "-l", "info"],
+            cwd=BACKEND_DIR,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 45
+        while "periodic_health_check" not in log.read_text() and time.monotonic() < deadline:
+            assert beat.poll() is None, log.read_text()
+            time.sleep(0.2)
+    finally:
+        beat.terminate()
+        beat.wait(timeout=20)
+    # Sent at start-up, not at the next quarter hour (which a 45 s window rarely reaches).
+    assert "Sending due task resilience-health-check" in log.read_text(), log.read_text()
