@@ -10,6 +10,7 @@ migrates the database: a schema that is not up to date is reported (exit 78).
 from __future__ import annotations
 
 import getpass
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -98,7 +99,10 @@ def export_cmd(
             sys.stdout.write(text)
             return
         try:
-            file.write_text(text, encoding="utf-8")
+            # Owner-only, like the database: the file holds private absence reasons.
+            fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(text)
         except OSError as exc:
             raise InputError(f"{file}: cannot write: {exc}") from exc
         stderr.print(f"wrote {escape(str(file))}")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import random
+import stat
 from pathlib import Path
 
 import pytest
@@ -116,6 +118,8 @@ def test_cli_export_writes_same_bytes_when_run_twice(
     again = runner.invoke(cli_app, ["import", str(out)])
     assert again.exit_code == 0 and "unchanged" in again.stdout
     assert runner.invoke(cli_app, ["export", "-"]).stdout == out.read_text(encoding="utf-8")
+    # The file holds private absence reasons: owner-only, like the database.
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
 
 
 def test_cli_export_fails_when_nothing_was_imported(

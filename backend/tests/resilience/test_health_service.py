@@ -379,3 +379,13 @@ def test_health_skips_a_report_reaching_beyond_the_daily_horizon(session: Sessio
     record = _check(session)
     assert record.result["horizon"]["report"]["id"] == daily.report_id
     assert record.defense_level == "ORANGE"  # the gap on day 20, from the daily report
+
+
+def test_health_keeps_the_daily_report_when_a_shorter_run_comes_later(session: Session) -> None:
+    _load(session, _program(["F1"], [("F1", 25, "AM"), ("F1", 200, "AM")], [_rule_on(20)]))
+    daily = run_contingency_report(session, start=TODAY, days_ahead=40)
+    run_contingency_report(session, start=TODAY, days_ahead=3)  # newer, from the command line
+    session.commit()
+    record = _check(session)
+    assert record.result["horizon"]["report"]["id"] == daily.report_id
+    assert record.defense_level == "ORANGE"  # the gap on day 20 is still weighed

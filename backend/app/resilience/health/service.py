@@ -94,11 +94,13 @@ def record_summary(record: HealthCheckRecord) -> dict[str, Any]:
 
 
 def _latest_report(session: Session, today: date, horizon_days: int) -> ContingencyReport | None:
-    """The newest daily report that still has days to come.
+    """The daily report: of the reports with days to come, the one reaching furthest.
 
     A report reaching further than the daily horizon (``CONTINGENCY_DAYS`` from today: a
     one-off year run from the command line) is not the daily report: checking it every 15
-    minutes would cost the health check a rebuild of its whole window.
+    minutes would cost the health check a rebuild of its whole window. A shorter one-off run
+    (``--days-ahead 3``) must not hide the daily report's later findings either, so the
+    report reaching furthest wins, the newest among equals.
     """
     return session.scalars(
         select(ContingencyReport)
@@ -106,7 +108,11 @@ def _latest_report(session: Session, today: date, horizon_days: int) -> Continge
             ContingencyReport.end >= today,
             ContingencyReport.end < today + timedelta(days=horizon_days),
         )
-        .order_by(ContingencyReport.created_at.desc(), ContingencyReport.id.desc())
+        .order_by(
+            ContingencyReport.end.desc(),
+            ContingencyReport.created_at.desc(),
+            ContingencyReport.id.desc(),
+        )
         .limit(1)
     ).first()
 
