@@ -91,7 +91,9 @@ def test_health_check_runs_on_worker_from_runtime_venv(
     engine = make_engine(database_url)
     try:
         with Session(engine) as session:
-            record = session.scalars(select(HealthCheckRecord)).one()
+            record = session.scalars(
+                select(HealthCheckRecord).where(HealthCheckRecord.task_id == result.id)
+            ).one()
     finally:
         engine.dispose()
     assert record.id == summary["record_id"] and record.task_id == result.id
