@@ -33,7 +33,7 @@ from app.resilience.contingency.service import (
 )
 from app.resilience.reports import publish_contingency_metrics
 
-out = Console()
+out = Console(soft_wrap=True)  # piped to a file, a line stays one line
 err = Console(stderr=True)  # progress bars, so that stdout stays clean for --json
 what_if_app = typer.Typer(
     help="Ask what a change would do, without changing anything.",

@@ -78,7 +78,7 @@ def demo_data_cmd(
 
     A database that already holds a program is left alone unless --replace is given.
     """
-    console = Console()
+    console = Console(soft_wrap=True)
     with reported_errors():
         if output is None and not replace:
             _refuse_to_replace()

@@ -41,7 +41,7 @@ app.command("demo-data", help="Load a realistic demo program (or write it with -
     demo_data_cmd
 )
 
-out = Console()
+out = Console(soft_wrap=True)  # piped to a file, a line stays one line
 
 REASONS_SHOWN = 8
 """Reasons of the defense level printed by ``analyze health`` (``--json`` has them all)."""
