@@ -33,7 +33,7 @@ from app.cli.options import (
 from app.cli.output import reported_errors, stderr
 from app.core.db import session_scope
 from app.core.errors import InputError
-from app.domain.schedule import ABSENCE_TYPES
+from app.domain.schedule import ABSENCE_TYPES, absence_blocks
 from app.programs.absences import (
     CSV_COLUMNS,
     AbsenceEntry,
@@ -203,7 +203,7 @@ def absences_list(
     if reasons:
         table.add_column("reason")
     for a in rows:
-        blocking = a.blocking if a.blocking is not None else ABSENCE_TYPES[a.type].blocking
+        blocking = absence_blocks(a.type, a.blocking)
         cells = [a.id, a.person_id, a.start.isoformat(), a.end.isoformat(), a.half or "day",
                  a.type, "yes" if blocking else "no"]  # fmt: skip
         table.add_row(*cells, *([a.reason or ""] if reasons else []))

@@ -46,9 +46,3 @@ def schema_revisions(engine: Engine) -> tuple[set[str], set[str]]:
     with engine.connect() as conn:
         current = set(MigrationContext.configure(conn).get_current_heads())
     return current, heads
-
-
-def schema_is_current(engine: Engine) -> bool:
-    """Whether ``engine``'s database is at the latest revision (False: never migrated, or older)."""
-    current, heads = schema_revisions(engine)
-    return current == heads

@@ -11,12 +11,12 @@ slots left empty (the gaps) are the least protected ones.
 
 from __future__ import annotations
 
-import gc
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from app.domain.matching import fill_in_sacrifice_order, filled_slots
+from app.core.gcpause import paused_gc
+from app.domain.matching import filled_slots
 from app.domain.presence import Presence
 from app.domain.schedule import (
     Activity,
@@ -141,13 +141,8 @@ def build_site_half_days(
         return []
     # Building allocates a few hundred thousand small objects and no reference cycles; pausing
     # the cyclic collector meanwhile saves about a third of the time on a large program.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         return _build_site_half_days(snapshot, start, end, shed)
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _build_site_half_days(
@@ -249,21 +244,6 @@ def unscheduled_range(
         return None  # also keeps a schedule ending on date.max from overflowing below
     first = start if schedule_end is None else max(start, schedule_end + timedelta(days=1))
     return (first, end) if first <= end else None
-
-
-def max_assignment(problem: SiteHalfDay, exclude: frozenset[str] = frozenset()) -> dict[str, str]:
-    """A maximum matching of pool members to qualification slots (sacrifice order).
-
-    Args:
-        problem: the half-day at a site.
-        exclude: person ids taken out of the pool (a loss to test).
-
-    Returns:
-        person id -> qualification filled, for every matched pool member.
-    """
-    qualification = {d.activity_id: d.qualification for d in problem.demands}
-    filling = fill_in_sacrifice_order(problem, exclude)
-    return {person: qualification[act] for person, act in filling.items()}
 
 
 def gaps_of(problem: SiteHalfDay, exclude: frozenset[str] = frozenset()) -> list[Gap]:

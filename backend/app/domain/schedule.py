@@ -103,6 +103,15 @@ ABSENCE_TYPES: dict[str, AbsenceType] = {
 only if assigned to a remote site, so it is informational."""
 
 
+def absence_blocks(absence_type: str, override: bool | None) -> bool:
+    """Whether an absence takes its person out: the override when given, else its type's
+    default (an unknown type blocks: the safe reading)."""
+    if override is not None:
+        return override
+    known = ABSENCE_TYPES.get(absence_type)
+    return True if known is None else known.blocking
+
+
 @dataclass(frozen=True)
 class Person:
     """A resident or a faculty member.

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from app.core.db import begin_consistent_read
 from app.core.gcpause import paused_gc
 from app.domain.schedule import (
-    ABSENCE_TYPES,
     Absence,
     Activity,
     Assignment,
@@ -28,6 +27,7 @@ from app.domain.schedule import (
     PersonKind,
     ProgramInfo,
     ScheduleSnapshot,
+    absence_blocks,
 )
 from app.models.activity import Activity as ActivityRow
 from app.models.activity import MinFacultyRule as RuleRow
@@ -178,7 +178,6 @@ def _absences(session: Session, start: date | None, end: date | None) -> tuple[A
         query = query.where(c.start <= end)
     out = []
     for absence_id, person_id, first, last, kind, half, blocking in session.execute(query):
-        default = ABSENCE_TYPES[kind].blocking if kind in ABSENCE_TYPES else True
         out.append(
             Absence(
                 id=absence_id,
@@ -187,7 +186,7 @@ def _absences(session: Session, start: date | None, end: date | None) -> tuple[A
                 end=last,
                 type=kind,
                 half=Half(half) if half else None,
-                blocking=default if blocking is None else blocking,
+                blocking=absence_blocks(kind, blocking),
             )
         )
     out.sort(key=lambda a: a.id)

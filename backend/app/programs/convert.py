@@ -13,7 +13,6 @@ from datetime import date
 from typing import Any
 
 from app.domain.schedule import (
-    ABSENCE_TYPES,
     Absence,
     Activity,
     Assignment,
@@ -26,6 +25,7 @@ from app.domain.schedule import (
     PersonKind,
     ProgramInfo,
     ScheduleSnapshot,
+    absence_blocks,
 )
 
 Document = Mapping[str, Any]
@@ -120,11 +120,7 @@ def activity_from_document(raw: Mapping[str, Any], main_site: str) -> Activity:
 
 def _absence(raw: Mapping[str, Any], dates: _Dates) -> Absence:
     half = raw.get("half")
-    blocking = raw.get("blocking")
-    if blocking is None:
-        kind = ABSENCE_TYPES.get(raw["type"])
-        # Unknown types cannot reach here from a valid document; blocking is the safe reading.
-        blocking = True if kind is None else kind.blocking
+    blocking = absence_blocks(raw["type"], raw.get("blocking"))
     return Absence(
         id=raw["id"],
         person_id=raw["person_id"],

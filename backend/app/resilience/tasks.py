@@ -92,19 +92,25 @@ class ContingencyTask(ResilienceTask):
     ) -> None:
         super().on_failure(exc, task_id, args, kwargs, einfo)
         if isinstance(exc, TRANSIENT_ERRORS):
-            _rerun_analysis(self.name, args, kwargs)
+            days_ahead, start = _horizon_of(self.name, args, kwargs)
+            _rerun_analysis(days_ahead, start, int(kwargs.get("rerun", 0)))
 
 
-def _rerun_analysis(task_name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-    """Send the analysis again (same horizon) after a failure of ``task_name``, if allowed."""
-    settings = get_settings()
-    rerun = int(kwargs.get("rerun", 0))
+def _horizon_of(
+    task_name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[int | None, str | None]:
+    """``(days_ahead, start)`` of the analysis a failed call of ``task_name`` belongs to."""
     if task_name == merge_contingency_chunks.name:
         first, last = (date.fromisoformat(d) for d in args[1:3])
-        again = {"days_ahead": (last - first).days + 1, "start": first.isoformat()}
-    else:
-        call = dict(zip(("days_ahead", "start"), args, strict=False)) | kwargs
-        again = {"days_ahead": call.get("days_ahead"), "start": call.get("start")}
+        return (last - first).days + 1, first.isoformat()
+    call = dict(zip(("days_ahead", "start"), args, strict=False)) | kwargs
+    return call.get("days_ahead"), call.get("start")
+
+
+def _rerun_analysis(days_ahead: int | None, start: str | None, rerun: int) -> None:
+    """Send the analysis of that horizon again, later, if re-runs are left."""
+    settings = get_settings()
+    again = {"days_ahead": days_ahead, "start": start}
     if rerun >= settings.CONTINGENCY_RERUN_MAX:
         logger.error("contingency analysis %s failed; no re-run left (%s made)", again, rerun)
         return
@@ -309,4 +315,5 @@ def contingency_chord_failed(
     if type(exc).__name__ != "ChordError":
         return
     logger.warning("contingency chunk of %s..%s failed: %s", start, end, exc)
-    _rerun_analysis(merge_contingency_chunks.name, (None, start, end), {"rerun": rerun})
+    first, last = date.fromisoformat(start), date.fromisoformat(end)
+    _rerun_analysis((last - first).days + 1, start, rerun)

@@ -21,7 +21,7 @@ from app.cli.main import app as cli_app
 from app.core.config import get_settings
 from app.core.db import make_engine, reset_engine
 from app.core.errors import SchemaOutOfDate, TransientError, exit_code_for, translate_error
-from app.core.migrate import schema_is_current, upgrade_database
+from app.core.migrate import schema_revisions, upgrade_database
 from tests.conftest import BACKENDS
 from tests.programs.factories import small_program
 from tests.support.services import ensure_postgres
@@ -125,18 +125,21 @@ def test_command_says_run_migrate_when_database_is_not_migrated(
     reset_engine()
     engine = make_engine(blank_database_url)
     try:
-        assert not schema_is_current(engine)
+        current, heads = schema_revisions(engine)
+        assert current != heads
     finally:
         engine.dispose()
 
 
 @pytest.mark.parametrize("blank_database_url", BACKENDS, indirect=True)
-def test_schema_is_current_when_migrated_only(blank_database_url: str) -> None:
+def test_schema_revisions_match_heads_when_migrated_only(blank_database_url: str) -> None:
     engine = make_engine(blank_database_url)
     try:
-        assert not schema_is_current(engine)
+        current, heads = schema_revisions(engine)
+        assert current != heads
         upgrade_database(blank_database_url)
-        assert schema_is_current(engine)
+        current, heads = schema_revisions(engine)
+        assert current == heads
     finally:
         engine.dispose()
 

@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from app.core.celery_app import celery_app, retry_countdown_s
 from app.core.config import Settings, get_settings
+from app.core.errors import TransientError
 from app.resilience import tasks
 from tests.support.celery_fixtures import StartWorker
 from tests.support.services import free_port
@@ -127,9 +128,10 @@ def test_analysis_started_again_with_same_horizon_when_merge_finally_fails(
     sent: list[dict[str, object]] = []
     monkeypatch.setattr(tasks.run_contingency_analysis, "apply_async", lambda **kw: sent.append(kw))
     merge_args = ([], "2026-11-30", "2026-12-27", {}, None)
-    tasks._rerun_analysis(tasks.merge_contingency_chunks.name, merge_args, {"rerun": 1})
-    tasks._rerun_analysis(tasks.run_contingency_analysis.name, (), {"days_ahead": 5})
-    tasks._rerun_analysis(tasks.run_contingency_analysis.name, (), {"rerun": 3})  # spent
+    outage = TransientError("database away")
+    tasks.merge_contingency_chunks.on_failure(outage, "t1", merge_args, {"rerun": 1}, None)
+    tasks.run_contingency_analysis.on_failure(outage, "t2", (), {"days_ahead": 5}, None)
+    tasks.run_contingency_analysis.on_failure(outage, "t3", (), {"rerun": 3}, None)  # spent
 
     settings = get_settings()
     assert sent == [
