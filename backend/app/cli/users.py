@@ -13,7 +13,7 @@ inside their transaction, then ``app.auth.service.require_role``.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
@@ -73,7 +73,10 @@ def caller_from_cli(session: Session, token: str | None) -> User:
 
 
 def _when(moment: datetime | None) -> str | None:
-    return moment.isoformat(timespec="seconds") if moment is not None else None
+    """``moment`` in UTC, to the second (SQLite returns it without its zone: UTC)."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=moment.tzinfo or UTC).isoformat(timespec="seconds")
 
 
 def _user_json(user: User) -> dict[str, Any]:
