@@ -24,7 +24,8 @@ def token_digest(token: str) -> str:
     A fast hash is right here, unlike for passwords: a token carries 256 random bits, so
     there is nothing to guess from its digest, and checking a request stays one lookup.
     """
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+    # surrogatepass: a command-line argument of undecodable bytes is still just a wrong token.
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def token_prefix(token: str) -> str:

@@ -152,7 +152,8 @@ def test_authenticate_refuses_wrong_revoked_and_disabled_user_tokens(session: Se
     revoke_token(session, revoked.id)
     disable_user(session, "dana")
     session.commit()
-    for bad in (revoked_token, dana_token, casey_token[:-1], casey_token + "x", "", new_token()):
+    wrong = [casey_token[:-1], casey_token + "x", "", new_token(), "rs_\udcff", "é" * 50]
+    for bad in (revoked_token, dana_token, *wrong):
         with pytest.raises(NotAuthenticated, match="not valid") as raised:
             authenticate(session, bad)
         assert exit_code_for(raised.value) == 4
