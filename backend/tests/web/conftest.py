@@ -6,9 +6,9 @@ import re
 
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import api_app, client, demo_program, tokens
+from tests.api.conftest import api_app, client, demo_program, server, tokens
 
-__all__ = ["api_app", "client", "demo_program", "sign_in", "tokens", "csrf_of"]
+__all__ = ["api_app", "client", "csrf_of", "demo_program", "server", "sign_in", "tokens"]
 
 
 def csrf_of(html: str) -> str:
