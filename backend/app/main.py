@@ -33,6 +33,7 @@ def create_app() -> FastAPI:
     app.state.celery = celery_app
     app.state.session_keys = SessionKeys(session_secret(settings), settings.SESSION_MAX_AGE_S)
     app.state.secure_cookies = settings.ENVIRONMENT == "production"
+    app.state.chart_cache = {}
     install_error_handlers(app)
     install_page_handlers(app)
     app.include_router(root_router)

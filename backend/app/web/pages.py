@@ -10,12 +10,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.api.deps import SessionDep, SettingsDep
 from app.domain.coverage import build_site_half_days
 from app.domain.snapshot import load_snapshot
 from app.models.alert import Alert
+from app.models.audit import AuditRecord
 from app.models.base import utcnow
 from app.models.person import Person
 from app.programs.fields import ID_PATTERN
@@ -41,18 +42,29 @@ def _findings(session: SessionDep) -> dict[str, Any] | None:
     return None if row is None else contingency_report_json(session, row)
 
 
-def _chart(session: SessionDep, settings: SettingsDep, findings: dict[str, Any] | None) -> Chart:
+def _chart(request: Request, session: SessionDep, settings: SettingsDep) -> Chart:
+    """The overview's chart, rebuilt only when its input may have changed: another day, a
+    new contingency report, or a change to the schedule (every import and absence change
+    writes an audit record)."""
     start = program_clock(session, settings).today(utcnow())
+    report = latest_contingency_report(session)
+    last_change = session.scalar(select(func.max(AuditRecord.id)))
+    key = (start, last_change, None if report is None else report.id)
+    cache: dict[str, Any] = request.app.state.chart_cache
+    if cache.get("key") == key:
+        chart: Chart = cache["chart"]
+        return chart
     end = start + timedelta(days=CHART_DAYS - 1)
     problems = build_site_half_days(load_snapshot(session, start=start, end=end), start, end)
     flagged: set[str] = set()
-    if findings is not None:
-        report = findings["report"]
-        flagged = {g["date"] for g in report["gaps"]}
-        flagged |= {e["date"] for c in report["critical_faculty"] for e in c["exposures"]}
+    if report is not None:
+        flagged = {g["date"] for g in report.report["gaps"]}
+        flagged |= {e["date"] for c in report.report["critical_faculty"] for e in c["exposures"]}
     thresholds = HealthPolicy.from_settings(settings).thresholds
     finding_days = [date.fromisoformat(d) for d in flagged]
-    return build_chart(start, CHART_DAYS, daily_rates(problems), thresholds, finding_days)
+    chart = build_chart(start, CHART_DAYS, daily_rates(problems), thresholds, finding_days)
+    cache.update(key=key, chart=chart)
+    return chart
 
 
 def _alerts(session: SessionDep, limit: int) -> list[Alert]:
@@ -67,10 +79,9 @@ def _alerts(session: SessionDep, limit: int) -> list[Alert]:
 def overview(
     request: Request, session: SessionDep, settings: SettingsDep, user: PageUser
 ) -> HTMLResponse:
-    findings = _findings(session)
     context = {
         "status": resilience_status(session),
-        "chart": _chart(session, settings, findings),
+        "chart": _chart(request, session, settings),
         "alerts": _alerts(session, 5),
         "page": "overview",
     }
