@@ -7,8 +7,8 @@
 # code's Alembic head), broker (Redis, or the filesystem folders in embedded mode), Celery
 # worker (`celery inspect ping`) and Celery beat (a health check sent by beat finished less than
 # 2 x 15 min ago, however beat was started; in Docker, checked inside the worker's container).
-# The HTTP API is not part of this release, so it is checked only with --api (default URL
-# http://localhost:8000/health).
+# The HTTP API and dashboard (uvicorn app.main:app; `make run` starts them) are checked only
+# with --api (default URL http://localhost:8000/health).
 #
 # Exit codes: 0 healthy; 1 degraded (beat, or the API when asked for, is down: sent tasks still
 # run but nothing periodic happens); 2 unhealthy (database down or its schema not at head,
@@ -81,7 +81,7 @@ fi
 if [[ -n "$API_URL" ]]; then
   if run curl -fsS --max-time 5 "$API_URL"; then report "Backend API" ok no "$OUT"; else report "Backend API" fail no "not running at $API_URL"; fi
 else
-  report "Backend API" skip no "not checked (no HTTP API in this release; use --api)"
+  report "Backend API" skip no "not checked (use --api)"
 fi
 
 if ((FAILED_CORE)); then echo "UNHEALTHY"; exit 2; fi

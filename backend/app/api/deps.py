@@ -15,14 +15,17 @@ from typing import Annotated
 from celery import Celery
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app.api.ratelimit import SignInLimiter
 from app.auth.service import authenticate, require_role
 from app.core.config import Settings, get_settings
 from app.core.db import session_scope
-from app.core.errors import NotAuthenticated
+from app.core.errors import NotAuthenticated, TransientError, translate_error
 from app.models.user import Role, User
+
+AUTH_ATTEMPTS = 3
 
 
 def get_session() -> Iterator[Session]:
@@ -56,8 +59,12 @@ def signin_limiter(request: Request) -> SignInLimiter:
     return limiter
 
 
-def sign_in(request: Request, session: Session, token: str) -> User:
+def sign_in(request: Request, token: str) -> User:
     """The user of ``token``; a bad token counts as a failed sign-in of the client.
+
+    The token is checked in its own short transaction (it may record the token's last use),
+    tried again when that write lost a race with another request's: the next try finds the
+    last use recorded and writes nothing.
 
     Raises:
         HTTPException: 429 when the client has failed too often lately.
@@ -65,21 +72,27 @@ def sign_in(request: Request, session: Session, token: str) -> User:
     """
     limiter, client = signin_limiter(request), client_address(request)
     limiter.check(client)
-    try:
-        return authenticate(session, token)
-    except NotAuthenticated:
-        limiter.failed(client)
-        raise
+    for attempt in range(AUTH_ATTEMPTS):
+        try:
+            with session_scope() as session:
+                return authenticate(session, token)
+        except NotAuthenticated:
+            limiter.failed(client)
+            raise
+        except DBAPIError as exc:
+            error = translate_error(exc, database_url=get_settings().database_url)
+            if not isinstance(error, TransientError) or attempt == AUTH_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def current_user(
     request: Request,
-    session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
     if credentials is None:
         raise NotAuthenticated("this needs an API token: send `Authorization: Bearer <token>`")
-    return sign_in(request, session, credentials.credentials)
+    return sign_in(request, credentials.credentials)
 
 
 def _with_role(minimum: Role) -> Callable[[User], User]:

@@ -11,9 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from kombu.exceptions import OperationalError as KombuOperationalError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import DBAPIError
 
 from app.core.config import get_settings
 from app.core.errors import (
@@ -23,6 +28,15 @@ from app.core.errors import (
     SchedulerError,
     ValidationFailed,
     translate_error,
+)
+
+LIBRARY_ERRORS: tuple[type[Exception], ...] = (
+    DBAPIError,
+    psycopg.Error,
+    KombuOperationalError,
+    RedisConnectionError,
+    RedisTimeoutError,
+    ConnectionError,
 )
 
 
@@ -89,4 +103,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     app.add_exception_handler(SchedulerError, on_engine_error)
     app.add_exception_handler(RequestValidationError, on_request_error)
-    app.add_exception_handler(Exception, on_other_error)
+    # The errors from below that translate_error knows; any other exception is a bug (500,
+    # logged with its traceback).
+    for library_error in LIBRARY_ERRORS:
+        app.add_exception_handler(library_error, on_other_error)

@@ -28,12 +28,18 @@ def latest_health_record(session: Session) -> HealthCheckRecord | None:
     ).first()
 
 
-def latest_contingency_report(session: Session) -> ContingencyReport | None:
-    return session.scalars(
-        select(ContingencyReport)
+def latest_contingency_report_id(session: Session) -> int | None:
+    """The id of the newest contingency report (reading the id only: a report is large)."""
+    return session.scalar(
+        select(ContingencyReport.id)
         .order_by(ContingencyReport.created_at.desc(), ContingencyReport.id.desc())
         .limit(1)
-    ).first()
+    )
+
+
+def latest_contingency_report(session: Session) -> ContingencyReport | None:
+    report_id = latest_contingency_report_id(session)
+    return None if report_id is None else session.get(ContingencyReport, report_id)
 
 
 def health_record_json(record: HealthCheckRecord) -> dict[str, Any]:

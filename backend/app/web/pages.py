@@ -19,12 +19,14 @@ from app.models.alert import Alert
 from app.models.audit import AuditRecord
 from app.models.base import utcnow
 from app.models.person import Person
+from app.models.resilience import ContingencyReport
 from app.programs.fields import ID_PATTERN
 from app.resilience.health.service import program_clock
 from app.resilience.policy import HealthPolicy
 from app.resilience.views import (
     contingency_report_json,
     latest_contingency_report,
+    latest_contingency_report_id,
     latest_health_record,
     resilience_status,
 )
@@ -47,13 +49,14 @@ def _chart(request: Request, session: SessionDep, settings: SettingsDep) -> Char
     new contingency report, or a change to the schedule (every import and absence change
     writes an audit record)."""
     start = program_clock(session, settings).today(utcnow())
-    report = latest_contingency_report(session)
+    report_id = latest_contingency_report_id(session)
     last_change = session.scalar(select(func.max(AuditRecord.id)))
-    key = (start, last_change, None if report is None else report.id)
+    key = (start, last_change, report_id)
     cache: dict[str, Any] = request.app.state.chart_cache
     if cache.get("key") == key:
         chart: Chart = cache["chart"]
         return chart
+    report = None if report_id is None else session.get(ContingencyReport, report_id)
     end = start + timedelta(days=CHART_DAYS - 1)
     problems = build_site_half_days(load_snapshot(session, start=start, end=end), start, end)
     flagged: set[str] = set()

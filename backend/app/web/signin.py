@@ -45,7 +45,7 @@ def signin(
 ) -> Response:
     presession = request.cookies.get(PRESESSION_COOKIE, "")
     try:
-        sign_in(request, session, token.strip())
+        sign_in(request, token.strip())
     except NotAuthenticated:
         error, status = "That token is not valid (unknown, revoked, or its user is disabled).", 401
     except HTTPException as exc:  # 429: too many failed sign-ins
