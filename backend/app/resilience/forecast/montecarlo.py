@@ -120,7 +120,7 @@ def uncovered_by_losses(
     hit = np.flatnonzero(losses.any(axis=1))
     if hit.size == 0:
         return out
-    distinct, inverse = np.unique(losses[hit], axis=0, return_inverse=True)
+    distinct, inverse = _distinct_rows(losses[hit], [c for _, c in shape.types])
     short = np.zeros(len(distinct), dtype=np.bool_)
     # A set can be broken only by losing more members than its surplus.
     fragile = sets.surplus < int(distinct.sum(axis=1).max())
@@ -130,8 +130,24 @@ def uncovered_by_losses(
     if not sets.exact:
         for i in np.flatnonzero(~short):
             short[i] = not is_covered(problem, _excluded(shape, distinct[i]))
-    out[hit] = short[inverse.reshape(-1)]
+    out[hit] = short[inverse]
     return out
+
+
+def _distinct_rows(losses: Losses, counts: Sequence[int]) -> tuple[Losses, npt.NDArray[np.intp]]:
+    """The distinct rows of ``losses`` and, per row, the index of its distinct row.
+
+    Each row is read as one number in a mixed radix (type ``t``'s digit runs to its member
+    count), so sorting integers replaces the much slower sort of rows; rows too wide for 63
+    bits are compared whole.
+    """
+    radix = np.cumprod([1, *(c + 1 for c in counts[:-1])], dtype=np.float64)
+    if radix[-1] * (counts[-1] + 1) >= 2.0**62:
+        distinct, inverse = np.unique(losses, axis=0, return_inverse=True)
+        return distinct, inverse.reshape(-1)
+    keys = losses.astype(np.int64) @ radix.astype(np.int64)
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    return losses[first], inverse.reshape(-1)
 
 
 def _excluded(shape: ProblemShape, lost: npt.NDArray[np.int32]) -> frozenset[str]:
@@ -187,16 +203,27 @@ def day_shortfall(
     column = {pid: i for i, pid in enumerate(people)}
     weekday = day.weekday()
     chance = np.array([rates.rate(pid, weekday) for pid in people], dtype=np.float64)
-    absent = (rng.random((samples, len(people))) < chance).astype(np.int32)
+    draws = rng.random((samples, len(people)), dtype=np.float32)
+    # Absences are rare: keep them as (sample, person column) pairs.
+    hit_rows, hit_cols = np.nonzero(draws < chance.astype(np.float32))
     short = np.zeros(samples, dtype=np.bool_)
     planned = True
     for problem, shape in shapes:
-        cols = [column[pid] for mask, _ in shape.types for pid in shape.members_of[mask]]
-        starts = np.cumsum([0] + [n for _, n in shape.types][:-1])
-        losses = np.add.reduceat(absent[:, cols], starts, axis=1, dtype=np.int32)
-        baseline = uncovered_by_losses(shape, problem, np.zeros((1, len(shape.types)), np.int32))
+        if not shape.types:  # demand, and nobody on hand holds what it needs
+            planned = False
+            short[:] = True
+            continue
+        n_types = len(shape.types)
+        type_of = np.full(len(people), -1, dtype=np.int64)
+        for t, (mask, _) in enumerate(shape.types):
+            type_of[[column[pid] for pid in shape.members_of[mask]]] = t
+        hit_types = type_of[hit_cols]
+        mine = hit_types >= 0
+        cells = hit_rows[mine] * n_types + hit_types[mine]
+        losses = np.bincount(cells, minlength=samples * n_types).reshape(samples, n_types)
+        baseline = uncovered_by_losses(shape, problem, np.zeros((1, n_types), np.int32))
         planned = planned and not bool(baseline[0])
-        short |= uncovered_by_losses(shape, problem, losses)
+        short |= uncovered_by_losses(shape, problem, losses.astype(np.int32))
     return DayShortfall(day, samples, int(short.sum()), planned)
 
 
