@@ -1,4 +1,4 @@
-"""The utilization forecast's table.
+"""The utilization forecast's table; health checks indexed by day (the early warning).
 
 Revision ID: 0005
 Revises: 0003
@@ -38,8 +38,15 @@ def upgrade() -> None:
     op.create_index(
         "ix_utilization_forecast_created_at", "utilization_forecast", ["created_at"], unique=False
     )
+    op.create_index(
+        "ix_health_check_record_window_start",
+        "health_check_record",
+        ["window_start"],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_health_check_record_window_start", table_name="health_check_record")
     op.drop_index("ix_utilization_forecast_created_at", table_name="utilization_forecast")
     op.drop_table("utilization_forecast")

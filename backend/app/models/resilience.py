@@ -33,7 +33,10 @@ class HealthCheckRecord(Base):
     n2_status: Mapped[str] = mapped_column(String(16))
     result: Mapped[dict[str, Any]]
 
-    __table_args__ = (Index("ix_health_check_record_finished_at", "finished_at"),)
+    __table_args__ = (
+        Index("ix_health_check_record_finished_at", "finished_at"),
+        Index("ix_health_check_record_window_start", "window_start"),  # the early warning's
+    )
 
 
 class ContingencyReport(Base):
