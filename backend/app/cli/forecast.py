@@ -15,7 +15,7 @@ from app.cli.output import reported_errors
 from app.core.config import FORECAST_MAX_DAYS
 from app.core.db import session_scope
 from app.resilience.forecast.result import weekly_summary
-from app.resilience.forecast.service import run_forecast
+from app.resilience.forecast.service import publish_forecast_metrics, run_forecast
 
 out = Console(soft_wrap=True)  # piped to a file, a line stays one line
 err = Console(stderr=True)  # the progress bar, so that stdout stays clean for --json
@@ -57,6 +57,7 @@ def analyze_forecast_cmd(
                     bar.update(task, completed=done, total=total)
 
                 outcome = run_forecast(session, days_ahead=days_ahead, progress=progress)
+    publish_forecast_metrics(outcome)
     if as_json:
         print(json.dumps({"summary": outcome.summary(), "forecast": outcome.result}, indent=1))
         return

@@ -34,7 +34,7 @@ from app.resilience.contingency.chunks import (
     merge_cross_training,
 )
 from app.resilience.contingency.service import contingency_window, run_contingency_report
-from app.resilience.forecast.service import run_forecast
+from app.resilience.forecast.service import publish_forecast_metrics, run_forecast
 from app.resilience.health.service import (
     publish_health_metrics,
     run_health_check,
@@ -336,7 +336,7 @@ def generate_utilization_forecast(self: Task, days_ahead: int | None = None) -> 
     """
     with session_scope() as session:
         outcome = run_forecast(session, days_ahead=days_ahead, task_id=self.request.id)
-    metrics.last_success.labels(task="generate_utilization_forecast").set(time.time())
+    publish_forecast_metrics(outcome)
     summary = outcome.summary()
     logger.info(
         "forecast %s..%s: worst level %s, max shortfall probability %s, %s high-risk day(s)",

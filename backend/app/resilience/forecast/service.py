@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.core import metrics
 from app.core.config import FORECAST_MAX_DAYS, Settings, get_settings
 from app.core.db import begin_consistent_read, committed_view
 from app.core.errors import InputError
@@ -62,6 +63,13 @@ class ForecastOutcome:
             "extrapolated": r["extrapolated"],
             "duration_s": round(self.duration_s, 3),
         }
+
+
+def publish_forecast_metrics(outcome: ForecastOutcome) -> None:
+    """Set the forecast's Prometheus gauges and its last success time."""
+    metrics.forecast_max_shortfall_probability.set(outcome.result["max_shortfall_probability"])
+    metrics.forecast_high_risk_days.set(outcome.result["high_risk_days"])
+    metrics.last_success.labels(task="generate_utilization_forecast").set(_time.time())
 
 
 def checked_days_ahead(days_ahead: object) -> int:
