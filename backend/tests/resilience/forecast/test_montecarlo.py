@@ -171,3 +171,15 @@ def test_error_bound_of_ten_thousand_samples_is_about_one_percent() -> None:
     # 95 % normal interval at the worst case p = 1/2: 1.96 * 0.5 / sqrt(n).
     assert error_bound(10_000) == pytest.approx(0.0098)
     assert error_bound(2_500) == pytest.approx(0.0196)
+
+
+@pytest.mark.parametrize(("types", "count"), [(4, 3), (30, 10)])  # 4^4 keys; 11^30 > 2^62
+def test_distinct_loss_rows_rebuild_every_row(types: int, count: int) -> None:
+    rng = np.random.default_rng(types)
+    losses = rng.integers(0, 2, size=(500, types), dtype=np.int32) * rng.integers(
+        0, count + 1, size=(500, types), dtype=np.int32
+    )
+    distinct, inverse = montecarlo._distinct_rows(losses, [count] * types)
+    assert (distinct[inverse] == losses).all()
+    assert len({tuple(r) for r in distinct.tolist()}) == len(distinct)
+    assert len(distinct) == len({tuple(r) for r in losses.tolist()})
