@@ -160,13 +160,22 @@ def _forecast(
     history_first = start - timedelta(days=settings.FORECAST_HISTORY_DAYS)
     load_start = min(history_first, start - timedelta(weeks=TYPICAL_WEEK_LOOKBACK_WEEKS))
     snapshot = load_snapshot(session, start=load_start, end=end)
-    # History is recorded from the first day with an assignment: earlier days say nothing.
+    schedule_end = snapshot.schedule_end
+    if schedule_end is not None and schedule_end < end:
+        # The typical week's days must be loaded, however long ago the schedule ended.
+        template_start = schedule_end - timedelta(weeks=TYPICAL_WEEK_LOOKBACK_WEEKS)
+        if template_start < load_start:
+            snapshot = load_snapshot(session, start=template_start, end=end)
+    # History is recorded while there is a schedule: from its first assignment to its end.
     first_recorded = min((a.halfday.date for a in snapshot.assignments), default=start)
+    last_recorded = start - timedelta(days=1)
+    if snapshot.schedule_end is not None:
+        last_recorded = min(last_recorded, snapshot.schedule_end)
     rates = estimate_rates(
         snapshot.people,
         snapshot.absences,
         max(history_first, first_recorded),
-        start - timedelta(days=1),
+        last_recorded,
         default_rate=settings.UNPLANNED_ABSENCE_DEFAULT_RATE,
         min_history_days=settings.FORECAST_MIN_HISTORY_DAYS,
     )
@@ -179,7 +188,6 @@ def _forecast(
     days = forecast_days(problems, all_days, extrapolated, shortfalls, thresholds)
     threshold = settings.SHORTFALL_PROBABILITY_THRESHOLD
     periods = high_risk_periods(days, threshold)
-    schedule_end = snapshot.schedule_end
     return {
         "window": {"start": start.isoformat(), "end": end.isoformat()},
         "schedule_end": None if schedule_end is None else schedule_end.isoformat(),

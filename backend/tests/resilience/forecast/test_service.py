@@ -167,3 +167,12 @@ def test_bad_days_ahead_is_refused_and_nothing_is_stored(session: Session, days_
         run_forecast(session, days_ahead=days_ahead, now=NOW, settings=_settings())
     session.rollback()
     assert _records(session) == 0
+
+
+def test_schedule_that_ended_long_ago_still_gives_its_typical_week(session: Session) -> None:
+    _load(session, _program(14, first=-500))
+    outcome = run_forecast(session, days_ahead=7, now=NOW, settings=_settings())
+    assert outcome.result["extrapolated"] == {"start": "2026-12-01", "end": "2026-12-07"}
+    assert [(d["demand"], d["pool"]) for d in outcome.result["days"]] == [(2, 4)] * 7
+    # Nothing was scheduled in the last 365 days: no history, the default rate.
+    assert outcome.result["rates"]["source"] == "default"
