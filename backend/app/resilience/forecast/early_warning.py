@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.stats import kendalltau  # type: ignore[import-untyped]
 
 NOT_ENOUGH_HISTORY = "not enough history"
 WARNING = "rising variance and autocorrelation"
@@ -99,6 +98,10 @@ def trend(indicator: npt.NDArray[np.float64]) -> Trend:
     keep = ~np.isnan(indicator)
     if keep.sum() < 3 or np.ptp(indicator[keep]) == 0:
         return Trend(math.nan, math.nan)
+    # Imported here: scipy.stats takes about a second to import, which every command line
+    # start would pay; a worker pays it once, at its first test with enough history.
+    from scipy.stats import kendalltau  # type: ignore[import-untyped]
+
     result = kendalltau(np.flatnonzero(keep), indicator[keep], alternative="greater")
     return Trend(float(result.statistic), float(result.pvalue))
 
