@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models.person import Person
-from app.models.resilience import ContingencyReport, HealthCheckRecord
+from app.models.resilience import ContingencyReport, HealthCheckRecord, UtilizationForecast
 from app.resilience.health.service import record_summary
 from app.resilience.reports import with_current_names
 
@@ -40,6 +40,28 @@ def latest_contingency_report_id(session: Session) -> int | None:
 def latest_contingency_report(session: Session) -> ContingencyReport | None:
     report_id = latest_contingency_report_id(session)
     return None if report_id is None else session.get(ContingencyReport, report_id)
+
+
+def latest_forecast(session: Session) -> UtilizationForecast | None:
+    return session.scalars(
+        select(UtilizationForecast)
+        .order_by(UtilizationForecast.created_at.desc(), UtilizationForecast.id.desc())
+        .limit(1)
+    ).first()
+
+
+def forecast_summary(row: UtilizationForecast) -> dict[str, Any]:
+    return {
+        "forecast_id": row.id,
+        "created_at": _iso(row.created_at),
+        "start": row.start.isoformat(),
+        "end": row.end.isoformat(),
+        "samples": row.samples,
+        "worst_level": row.worst_level,
+        "high_risk_days": row.high_risk_days,
+        "max_shortfall_probability": row.max_shortfall_probability,
+        "duration_s": round(row.duration_s, 3),
+    }
 
 
 def health_record_json(record: HealthCheckRecord) -> dict[str, Any]:
@@ -110,7 +132,10 @@ def crisis_state(session: Session) -> dict[str, Any]:
     return {"status": "not available"}
 
 
-def count_rows(session: Session, model: type[HealthCheckRecord] | type[ContingencyReport]) -> int:
+def count_rows(
+    session: Session,
+    model: type[HealthCheckRecord] | type[ContingencyReport] | type[UtilizationForecast],
+) -> int:
     return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 

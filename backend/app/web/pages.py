@@ -19,14 +19,16 @@ from app.models.alert import Alert
 from app.models.audit import AuditRecord
 from app.models.base import utcnow
 from app.models.person import Person
-from app.models.resilience import ContingencyReport
+from app.models.resilience import ContingencyReport, UtilizationForecast
 from app.programs.fields import ID_PATTERN
 from app.resilience.health.service import program_clock
 from app.resilience.policy import HealthPolicy
 from app.resilience.views import (
     contingency_report_json,
+    forecast_summary,
     latest_contingency_report,
     latest_contingency_report_id,
+    latest_forecast,
     latest_health_record,
     resilience_status,
 )
@@ -46,28 +48,49 @@ def _findings(session: SessionDep) -> dict[str, Any] | None:
 
 def _chart(request: Request, session: SessionDep, settings: SettingsDep) -> Chart:
     """The overview's chart, rebuilt only when its input may have changed: another day, a
-    new contingency report, or a change to the schedule (every import and absence change
-    writes an audit record)."""
+    new contingency report or forecast, or a change to the schedule (every import and
+    absence change writes an audit record).
+
+    Days the latest forecast covers show its utilization (past the published schedule's end
+    too, from the typical week) and its high-risk days; a day is also high-risk when the
+    latest contingency report has a gap or an N-1 failure on it.
+    """
     start = program_clock(session, settings).today(utcnow())
     report_id = latest_contingency_report_id(session)
+    forecast_id = session.scalar(select(func.max(UtilizationForecast.id)))
     last_change = session.scalar(select(func.max(AuditRecord.id)))
-    key = (start, last_change, report_id)
+    key = (start, last_change, report_id, forecast_id)
     cache: dict[str, Any] = request.app.state.chart_cache
     if cache.get("key") == key:
         chart: Chart = cache["chart"]
         return chart
-    report = None if report_id is None else session.get(ContingencyReport, report_id)
     end = start + timedelta(days=CHART_DAYS - 1)
     problems = build_site_half_days(load_snapshot(session, start=start, end=end), start, end)
+    rates = daily_rates(problems)
     flagged: set[str] = set()
+    report = None if report_id is None else session.get(ContingencyReport, report_id)
     if report is not None:
         flagged = {g["date"] for g in report.report["gaps"]}
         flagged |= {e["date"] for c in report.report["critical_faculty"] for e in c["exposures"]}
+    forecast = latest_forecast(session)
+    if forecast is not None:
+        threshold = forecast.result["threshold"]
+        for day in forecast.result["days"]:
+            rates[date.fromisoformat(day["date"])] = day["rate"]
+            if day["shortfall_probability"] >= threshold:
+                flagged.add(day["date"])
     thresholds = HealthPolicy.from_settings(settings).thresholds
     finding_days = [date.fromisoformat(d) for d in flagged]
-    chart = build_chart(start, CHART_DAYS, daily_rates(problems), thresholds, finding_days)
+    chart = build_chart(start, CHART_DAYS, rates, thresholds, finding_days)
     cache.update(key=key, chart=chart)
     return chart
+
+
+def _forecast_summary(session: SessionDep) -> dict[str, Any] | None:
+    row = session.scalars(
+        select(UtilizationForecast).order_by(UtilizationForecast.id.desc()).limit(1)
+    ).first()
+    return None if row is None else forecast_summary(row)
 
 
 def _alerts(session: SessionDep, limit: int) -> list[Alert]:
@@ -85,6 +108,7 @@ def overview(
     context = {
         "status": resilience_status(session),
         "chart": _chart(request, session, settings),
+        "forecast": _forecast_summary(session),
         "alerts": _alerts(session, 5),
         "page": "overview",
     }

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from app.core.db import session_scope
 from app.models.user import Role
 from app.resilience.contingency.service import run_contingency_report
+from app.resilience.forecast.service import run_forecast
 from app.resilience.health.service import run_health_check
 from tests.api.conftest import bearer
 
@@ -40,6 +41,8 @@ TABLE: dict[tuple[str, str], dict[Any, Any]] = {
     ("GET", "/api/v1/contingency-reports"): READ,
     ("GET", "/api/v1/contingency-reports/latest"): READ,
     ("GET", "/api/v1/contingency-reports/{report_id}"): READ,
+    ("GET", "/api/v1/forecasts"): READ,
+    ("GET", "/api/v1/forecasts/latest"): READ,
     ("GET", "/api/v1/absences"): READ,
     ("POST", "/api/v1/absences"): EDIT,
     ("DELETE", "/api/v1/absences/{absence_id}"): EDIT,
@@ -71,6 +74,7 @@ def request_for(
     with session_scope() as session:
         record_id = run_health_check(session).record_id
         report_id = run_contingency_report(session, start=first, days_ahead=7).report_id
+        run_forecast(session, days_ahead=7)
     person = next(p["id"] for p in demo_program["people"] if p["kind"] == "faculty")
     day = (first + timedelta(days=2)).isoformat()
     absence = {"person_id": person, "start": day, "end": day, "type": "vacation"}

@@ -12,8 +12,10 @@ from app.core.db import session_scope
 from app.models.user import Role
 from app.programs.absences import list_absences
 from app.resilience.contingency.service import run_contingency_report
+from app.resilience.forecast.service import run_forecast
 from app.resilience.health.service import run_health_check
 from app.web.deps import CSP
+from tests.api.conftest import bearer
 from tests.web.conftest import csrf_of, sign_in
 
 PAGES = ["/", "/findings", "/alerts", "/fallbacks", "/crisis"]
@@ -106,3 +108,18 @@ def test_leave_form_without_csrf_changes_nothing(
     assert client.post("/leave/save", data=form | {"csrf_token": "x"}).status_code == 403
     with session_scope() as session:
         assert list_absences(session, person_id=person, start=date(2030, 1, 1)) == []
+
+
+def test_overview_and_api_show_the_latest_forecast(
+    client: TestClient, tokens: dict[Role, str], demo_program: dict[str, Any]
+) -> None:
+    sign_in(client, tokens[Role.VIEWER])
+    assert "Shortfall probability: not available" in client.get("/").text
+    with session_scope() as session:
+        outcome = run_forecast(session, days_ahead=14)
+    page = client.get("/").text
+    top = outcome.result["max_shortfall_probability"] * 100
+    assert f"Shortfall probability: up to {top:.1f}%" in page
+    latest = client.get("/api/v1/forecasts/latest", headers=bearer(tokens[Role.VIEWER])).json()
+    assert latest["summary"]["forecast_id"] == outcome.record_id
+    assert len(latest["result"]["days"]) == 14

@@ -1,4 +1,5 @@
-"""Stored health checks and contingency reports (every finding), with ETags."""
+"""Stored health checks, contingency reports (every finding) and utilization forecasts,
+with ETags."""
 
 from __future__ import annotations
 
@@ -11,14 +12,16 @@ from app.api.deps import SessionDep, Viewer
 from app.api.etag import json_with_etag
 from app.api.pagination import Page, PageDep
 from app.core.errors import NotFound
-from app.models.resilience import ContingencyReport, HealthCheckRecord
+from app.models.resilience import ContingencyReport, HealthCheckRecord, UtilizationForecast
 from app.resilience.health.service import record_summary
 from app.resilience.views import (
     contingency_report_json,
     contingency_summary,
     count_rows,
+    forecast_summary,
     health_record_json,
     latest_contingency_report,
+    latest_forecast,
     latest_health_record,
 )
 
@@ -88,3 +91,27 @@ def get_report(request: Request, session: SessionDep, _: Viewer, report_id: RowI
     if row is None:
         raise NotFound(f"no contingency report with id {report_id}")
     return json_with_etag(request, contingency_report_json(session, row))
+
+
+@router.get("/forecasts")
+def list_forecasts(session: SessionDep, _: Viewer, page: PageDep) -> Page[dict[str, Any]]:
+    """Utilization forecasts, newest first (summaries)."""
+    rows = session.scalars(
+        select(UtilizationForecast)
+        .order_by(UtilizationForecast.created_at.desc(), UtilizationForecast.id.desc())
+        .offset(page.offset)
+        .limit(page.limit)
+    )
+    return Page(
+        data=[forecast_summary(r) for r in rows], count=count_rows(session, UtilizationForecast)
+    )
+
+
+@router.get("/forecasts/latest")
+def latest_forecast_route(request: Request, session: SessionDep, _: Viewer) -> Response:
+    """The newest forecast: every day's utilization and shortfall probability, the high-risk
+    periods (404 when none has run yet)."""
+    row = latest_forecast(session)
+    if row is None:
+        raise NotFound("no utilization forecast yet")
+    return json_with_etag(request, {"summary": forecast_summary(row), "result": row.result})
