@@ -86,11 +86,12 @@ def _exposure_counts(exposures: Iterable[Exposure]) -> tuple[int, int]:
     One pass: a half-day's residents are counted by length unless several sites of that
     half-day are exposed (then as a set, a resident being in one place at a time anyway).
     """
-    by_half: dict[HalfDay, list[Exposure]] = {}
+    by_half: dict[tuple[date, str], list[Exposure]] = {}
     for e in exposures:
-        same = by_half.get(e.halfday)
+        key = (e.halfday.date, e.halfday.half)  # hashed in C, unlike the HalfDay dataclass
+        same = by_half.get(key)
         if same is None:
-            by_half[e.halfday] = [e]
+            by_half[key] = [e]
         else:
             same.append(e)
     residents = 0
@@ -98,7 +99,7 @@ def _exposure_counts(exposures: Iterable[Exposure]) -> tuple[int, int]:
         if len(group) == 1:
             residents += len(group[0].residents)
         else:
-            residents += len({r for e in group for r in e.residents})
+            residents += len(set(group[0].residents).union(*(e.residents for e in group[1:])))
     return len(by_half), residents
 
 
