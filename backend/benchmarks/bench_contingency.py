@@ -118,6 +118,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="--pipeline: pairs per ratio")
     parser.add_argument("--large", type=int, default=600, help="--pipeline: large faculty")
     parser.add_argument("--no-celery", action="store_true", help="--pipeline: skip workers")
+    parser.add_argument("--no-whole", action="store_true", help="--pipeline: workers only")
     args = parser.parse_args()
     if args.pipeline:
         pipeline(args)
@@ -241,7 +242,8 @@ def pipeline(args: argparse.Namespace) -> None:
     keep = None if args.data_dir else tempfile.TemporaryDirectory()
     folder = Path(args.data_dir or keep.name)  # type: ignore[union-attr]
     folder.mkdir(parents=True, exist_ok=True)
-    whole_process(folder, args.faculty, args.large, args.repeats)
+    if not args.no_whole:
+        whole_process(folder, args.faculty, args.large, args.repeats)
     if not args.no_celery:
         celery_workers(folder, args.large, args.repeats)
 
