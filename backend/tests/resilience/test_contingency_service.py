@@ -270,3 +270,34 @@ def test_health_check_builds_only_its_own_window_when_a_daily_report_is_fresh(
     # Its own 14 days only: the report's 42-day window is checked by fingerprint, not rebuilt.
     assert built == [(START, START + timedelta(days=13))]
     assert report["n1_status"] == "fail"
+
+
+def test_report_of_older_format_is_recomputed_and_not_used_when_stored(
+    demo_session: Session,
+) -> None:
+    """A format-1 report (every finding with its exposures whole; fingerprint of coverage
+    problems) is never read: the health check calls it stale, the next run stores anew."""
+    end = START + timedelta(days=41)
+    old = ContingencyReport(
+        start=START,
+        end=end,
+        fingerprint="0" * 64,
+        n1_pass=False,
+        n2_pass=True,
+        gap_count=0,
+        critical_count=1,
+        fatal_pair_count=0,
+        duration_s=1.0,
+        report={"critical_faculty": [{"person_id": "F010", "name": None, "exposures": []}]},
+    )
+    demo_session.add(old)
+    demo_session.commit()
+
+    record = run_health_check(demo_session, now=datetime(2026, 11, 30, 13, 0, tzinfo=UTC))
+    assert record.report is not None
+    assert record.report.later.source["status"] == "stale: not used"
+    demo_session.commit()
+    again = run_contingency_report(demo_session, start=START, days_ahead=42)
+    demo_session.commit()
+    assert again.created and again.report_id != old.id
+    assert again.report["format"] == 2
