@@ -6,6 +6,7 @@ failing: a fresh program has no health check or report until the worker has run 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.models.person import Person
 from app.models.resilience import ContingencyReport, HealthCheckRecord, UtilizationForecast
+from app.resilience.contingency.result import REPORT_FORMAT
 from app.resilience.health.service import record_summary
 from app.resilience.reports import with_current_names
 
@@ -78,6 +80,35 @@ def contingency_report_json(session: Session, row: ContingencyReport) -> dict[st
     return {
         "summary": contingency_summary(row),
         "report": with_current_names(row.report, person_names(session)),
+    }
+
+
+def report_findings(report: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The gaps, critical faculty and fatal pairs of a stored report, each finding with its
+    exposures written out and its names, for display; None for a report of an older format
+    (the next analysis replaces it)."""
+    if report.get("format") != REPORT_FORMAT:
+        return None
+    table = report["exposures"]
+    names = report.get("names", {})
+    return {
+        "gaps": report["gaps"],
+        "critical_faculty": [
+            {
+                **c,
+                "name": names.get(c["person_id"]),
+                "exposures": [table[i] for i in c["exposures"]],
+            }
+            for c in report["critical_faculty"]
+        ],
+        "fatal_pairs": [
+            {
+                **p,
+                "names": [names.get(i) for i in p["person_ids"]],
+                "exposures": [table[i] for i in p["exposures"]],
+            }
+            for p in report["fatal_pairs"]
+        ],
     }
 
 

@@ -30,6 +30,7 @@ from app.resilience.views import (
     latest_contingency_report_id,
     latest_forecast,
     latest_health_record,
+    report_findings,
     resilience_status,
 )
 from app.web.chart import Chart, build_chart, daily_rates
@@ -42,8 +43,13 @@ RECENT_ALERTS = 10
 
 
 def _findings(session: SessionDep) -> dict[str, Any] | None:
+    """The latest report's summary and findings written out (None: none, or an old one)."""
     row = latest_contingency_report(session)
-    return None if row is None else contingency_report_json(session, row)
+    if row is None:
+        return None
+    stored = contingency_report_json(session, row)
+    found = report_findings(stored["report"])
+    return None if found is None else {"summary": stored["summary"], "report": found}
 
 
 def _chart(request: Request, session: SessionDep, settings: SettingsDep) -> Chart:
@@ -69,9 +75,10 @@ def _chart(request: Request, session: SessionDep, settings: SettingsDep) -> Char
     rates = daily_rates(problems)
     flagged: set[str] = set()
     report = None if report_id is None else session.get(ContingencyReport, report_id)
-    if report is not None:
-        flagged = {g["date"] for g in report.report["gaps"]}
-        flagged |= {e["date"] for c in report.report["critical_faculty"] for e in c["exposures"]}
+    found = None if report is None else report_findings(report.report)
+    if found is not None:
+        flagged = {g["date"] for g in found["gaps"]}
+        flagged |= {e["date"] for c in found["critical_faculty"] for e in c["exposures"]}
     forecast = latest_forecast(session)
     if forecast is not None:
         threshold = forecast.result["threshold"]

@@ -50,7 +50,9 @@ def test_contingency_report_has_every_finding(
     assert len(report["critical_faculty"]) == len(outcome.report["critical_faculty"])
     assert len(report["fatal_pairs"]) == len(outcome.report["fatal_pairs"])
     names = {p["id"]: p["name"] for p in demo_program["people"]}
-    assert all(c["name"] == names[c["person_id"]] for c in report["critical_faculty"])
+    assert report["exposures"] == outcome.report["exposures"]
+    assert all(report["names"][c["person_id"]] == names[c["person_id"]]
+               for c in report["critical_faculty"])  # fmt: skip
     listed = client.get("/api/v1/contingency-reports", headers=headers).json()
     assert listed["count"] == 1 and listed["data"][0]["report_id"] == outcome.report_id
     assert client.get("/api/v1/contingency-reports/999999", headers=headers).status_code == 404

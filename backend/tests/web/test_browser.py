@@ -97,9 +97,10 @@ def _critical_exposure(demo: dict[str, Any]) -> tuple[str, str, str]:
     with session_scope() as session:
         today = program_clock(session, get_settings()).today(utcnow())
         report = run_contingency_report(session, start=today + timedelta(days=1), days_ahead=5)
+    table = report.report["exposures"]
     for critical in report.report["critical_faculty"]:
-        for exposure in critical["exposures"]:
-            return critical["person_id"], exposure["date"], exposure["half"]
+        for position in critical["exposures"]:
+            return critical["person_id"], table[position]["date"], table[position]["half"]
     raise AssertionError("the demo program has no critical faculty in the coming days")
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from app.core.db import session_scope
+from app.models.resilience import ContingencyReport
 from app.models.user import Role
 from app.programs.absences import list_absences
 from app.resilience.contingency.service import run_contingency_report
@@ -88,7 +89,7 @@ def test_every_page_after_the_analyses(
     if outcome.report["critical_faculty"]:
         person = outcome.report["critical_faculty"][0]
         page = client.get(f"/people/{person['person_id']}").text
-        assert person["exposures"][0]["date"] in page
+        assert outcome.report["exposures"][person["exposures"][0]]["date"] in page
     assert client.get("/people/NOBODY").status_code == 404
 
 
@@ -123,3 +124,17 @@ def test_overview_and_api_show_the_latest_forecast(
     latest = client.get("/api/v1/forecasts/latest", headers=bearer(tokens[Role.VIEWER])).json()
     assert latest["summary"]["forecast_id"] == outcome.record_id
     assert len(latest["result"]["days"]) == 14
+
+
+def test_report_of_an_older_format_reads_as_not_yet_analysed(
+    client: TestClient, tokens: dict[Role, str], demo_program: dict[str, Any]
+) -> None:
+    first = date.fromisoformat(demo_program["assignments"][0]["date"])
+    with session_scope() as session:
+        outcome = run_contingency_report(session, start=first, days_ahead=7)
+        row = session.get(ContingencyReport, outcome.report_id)
+        assert row is not None
+        row.report = {**row.report, "format": 1}
+    sign_in(client, tokens[Role.VIEWER])
+    assert "Not yet analysed" in client.get("/findings").text
+    assert client.get("/").status_code == 200
