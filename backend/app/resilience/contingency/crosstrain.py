@@ -1,7 +1,8 @@
 """What-if: which (faculty, qualification) grants remove the most contingency findings.
 
-Exact: each candidate is re-analysed on every site-half-day where it can change anything,
-and findings (a person or a pair, a half-day, a site) are compared before and after.
+Exact: on every site-half-day where a candidate can change anything, the findings (a person or
+a pair, a half-day, a site) after the grant are read off that half-day's maximum matchings,
+prepared once for all grants (``grant_delta``), and compared with those before.
 
 Only half-days that already have a gap or a finding can change. A grant only adds members to
 the neighbourhoods of qualification sets, so no Hall surplus falls. Without a gap or an N-1
@@ -9,7 +10,7 @@ failure no set has surplus 0; without a fatal pair no set of surplus 1 is met by
 after the grant a new fatal pair would need a set of surplus 1 met by two members, which
 (surpluses having not fallen) it already had.
 
-The comparison is done on types (see ``contingency_shape`` and ``grant_delta``): the grant
+The comparison is done on types (see ``shape`` and ``grant_delta``): the grant
 moves one member from type ``m`` to ``m | q``; everyone else keeps their type, so counting
 changed findings and unfilled slots needs no enumeration of people or pairs.
 """
@@ -23,7 +24,6 @@ from typing import Any
 from app.domain.coverage import SiteHalfDay
 from app.resilience.contingency.core import ContingencyResult, HalfDayAtSite, MaskCache
 from app.resilience.contingency.grant_delta import Delta, GrantSite
-from app.resilience.contingency.shape import HALL_MAX_QUALS
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,6 @@ class GrantEffect:
 def grant_effects(
     problems: Sequence[SiteHalfDay],
     result: ContingencyResult,
-    hall_max_quals: int = HALL_MAX_QUALS,
     *,
     candidates_only: bool = False,
 ) -> tuple[GrantEffect, ...]:
@@ -128,7 +127,6 @@ def grant_effects(
     Args:
         problems: site-half-days (e.g. one date chunk of the horizon).
         result: ``analyze_contingency(problems)``.
-        hall_max_quals: see ``analyze_problem``.
         candidates_only: only the candidates' effects; enough when ``problems`` are the whole
             horizon (``rank_grants`` ranks candidates only), not for one chunk of it.
 
@@ -146,7 +144,7 @@ def grant_effects(
         short.setdefault(e.where, set()).update(e.qualifications)
 
     cache = MaskCache()
-    hot = {w: GrantSite(by_where[w], hall_max_quals, cache) for w in sorted(short)}
+    hot = {w: GrantSite(by_where[w], cache) for w in sorted(short)}
     # Where each person could use each qualification: in its pool, demanded, not yet held.
     reach: dict[tuple[str, str], list[HalfDayAtSite]] = {}
     candidates: set[tuple[str, str]] = set()
@@ -224,7 +222,6 @@ def cross_training_candidates(
     problems: Sequence[SiteHalfDay],
     result: ContingencyResult,
     limit: int | None = 20,
-    hall_max_quals: int = HALL_MAX_QUALS,
 ) -> tuple[CrossTrainingOption, ...]:
     """Rank (faculty, qualification) grants by the findings they remove.
 
@@ -235,10 +232,9 @@ def cross_training_candidates(
         problems: the site-half-days ``result`` was computed from.
         result: ``analyze_contingency(problems)``.
         limit: how many options to return (None: all that remove something).
-        hall_max_quals: see ``analyze_problem``.
 
     Returns:
         As ``rank_grants``.
     """
-    effects = grant_effects(problems, result, hall_max_quals, candidates_only=True)
+    effects = grant_effects(problems, result, candidates_only=True)
     return rank_grants([effects], limit)

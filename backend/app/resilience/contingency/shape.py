@@ -229,9 +229,3 @@ def findings(flow: TypeFlow) -> ShapeOutcome:
                     n2.append((masks[a], masks[b], flow.up_reach(flow.slot_of(b))))
         flow.undo(changes)
     return ShapeOutcome(True, tuple(n1), tuple(n2))
-
-
-@lru_cache(maxsize=65536)
-def shape_deficit(demands: tuple[int, ...], types: Types) -> int:
-    """Slots every maximum matching of the shape leaves unfilled (0 when covered)."""
-    return TypeFlow(demands, types).deficit()
