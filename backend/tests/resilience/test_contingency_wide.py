@@ -211,7 +211,7 @@ def test_grant_delta_matches_reference_when_wide() -> None:
         ]
         for pid, qual in rng.sample(grants, min(len(grants), 16)):
             after = warm_reference_analysis([granted(problem, pid, qual)])
-            assert site.delta(pid, qual) == delta(before, after), (pid, qual)
+            assert site.effect(site.type_of.get(pid), qual) == delta(before, after), (pid, qual)
             checked += 1
             changed += any(delta(before, after))
             filled += delta(before, after)[4] > 0

@@ -135,45 +135,66 @@ def grant_effects(
         that is a candidate only in another chunk still gets its effect here.
     """
     by_where = {HalfDayAtSite(p.halfday, p.site): p for p in problems}
+    short = _short_qualifications(result)
+    cache = MaskCache()
+    totals: dict[tuple[str, str], list[int]] = {}
+    changed: dict[tuple[str, str], list[HalfDayAtSite]] = {}
+    candidates: set[tuple[str, str]] = set()
+    for where in sorted(short):  # in time order: each grant's half-days come out sorted
+        site = GrantSite(by_where[where], cache)
+        groups: list[tuple[int | None, list[str]]] = [
+            (site.type_of[ids[0]], ids) for ids in site.shape.members_of.values()
+        ]
+        idle = [m.person_id for m in site.problem.pool if m.person_id not in site.type_of]
+        if idle:
+            groups.append((None, idle))
+        for t, ids in groups:
+            held = 0 if t is None else site.masks[t]
+            for i, qual in enumerate(site.shape.quals):
+                if held >> i & 1:
+                    continue
+                candidate = qual in short[where]
+                delta = site.effect(t, qual)  # members of one type share it
+                if not candidate and not any(delta):
+                    continue
+                for pid in ids:
+                    key = (pid, qual)
+                    if candidate:
+                        candidates.add(key)
+                    if any(delta):
+                        total = totals.setdefault(key, [0, 0, 0, 0, 0])
+                        for x, d in enumerate(delta):
+                            total[x] += d
+                        changed.setdefault(key, []).append(where)
+
+    effects: list[GrantEffect] = []
+    for key in sorted(candidates if candidates_only else candidates | totals.keys()):
+        n1r, n2r, n1a, n2a, filled = totals.get(key, (0, 0, 0, 0, 0))
+        effects.append(
+            GrantEffect(
+                key[0],
+                key[1],
+                key in candidates,
+                (n1r, n2r, n1a, n2a, filled),
+                tuple(changed.get(key, ())),
+            )
+        )
+    return tuple(effects)
+
+
+def _short_qualifications(result: ContingencyResult) -> dict[HalfDayAtSite, set[str]]:
+    """Per site-half-day with a gap or finding, the qualifications that go short there."""
     short: dict[HalfDayAtSite, set[str]] = {}
     for g in result.gaps:
         short.setdefault(HalfDayAtSite(g.halfday, g.site), set()).update(
             x.qualification for x in g.gaps
         )
+    seen: set[int] = set()  # exposures are shared by the findings of one type (or type pair)
     for _, e in [*result.n1_findings(), *result.n2_findings()]:
-        short.setdefault(e.where, set()).update(e.qualifications)
-
-    cache = MaskCache()
-    hot = {w: GrantSite(by_where[w], cache) for w in sorted(short)}
-    # Where each person could use each qualification: in its pool, demanded, not yet held.
-    reach: dict[tuple[str, str], list[HalfDayAtSite]] = {}
-    candidates: set[tuple[str, str]] = set()
-    for where, half_day in hot.items():
-        for member in half_day.problem.pool:
-            for q in half_day.shape.quals:
-                if q not in member.qualifications:
-                    reach.setdefault((member.person_id, q), []).append(where)
-                    if q in short[where]:
-                        candidates.add((member.person_id, q))
-
-    effects: list[GrantEffect] = []
-    for person_id, qual in sorted(candidates if candidates_only else reach):
-        total = [0, 0, 0, 0, 0]
-        changed: list[HalfDayAtSite] = []
-        for where in reach[(person_id, qual)]:
-            delta = hot[where].delta(person_id, qual)
-            if any(delta):
-                changed.append(where)
-                total = [t + d for t, d in zip(total, delta, strict=True)]
-        candidate = (person_id, qual) in candidates
-        if candidate or changed:
-            n1r, n2r, n1a, n2a, filled = total
-            effects.append(
-                GrantEffect(
-                    person_id, qual, candidate, (n1r, n2r, n1a, n2a, filled), tuple(changed)
-                )
-            )
-    return tuple(effects)
+        if id(e) not in seen:
+            seen.add(id(e))
+            short.setdefault(e.where, set()).update(e.qualifications)
+    return short
 
 
 def rank_grants(

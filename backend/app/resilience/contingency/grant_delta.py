@@ -62,8 +62,6 @@ class GrantSite:
         self.near: dict[int, tuple[int, Pending]] = {}
         self.near_tight: dict[int, int] = {}
         self.deficit = self.flow.deficit()
-        # Members of one type are interchangeable: a grant's effect depends on the type only.
-        self._by_type: dict[tuple[int | None, str], Delta] = {}
         if self.deficit:
             self.short = 0  # qualifications some maximum matching leaves a slot of empty
             for q, missing in enumerate(self.flow.unfilled):
@@ -81,14 +79,11 @@ class GrantSite:
         for tight_a in self.near_tight.values():
             self.touchable |= tight_a
 
-    def delta(self, person_id: str, qual: str) -> Delta:
-        """Exact change in findings if ``person_id`` (in this pool) gained ``qual``."""
-        m = self.type_of.get(person_id)
-        key = (m, qual)
-        if key not in self._by_type:
-            q = self.bit[qual]
-            self._by_type[key] = self._uncovered(m, q) if self.deficit else self._covered(m, q)
-        return self._by_type[key]
+    def effect(self, m: int | None, qual: str) -> Delta:
+        """Exact change in findings if one member of type ``m`` (None: a pool member holding
+        nothing demanded here) gained ``qual`` (demanded here, not held)."""
+        q = self.bit[qual]
+        return self._uncovered(m, q) if self.deficit else self._covered(m, q)
 
     def _covered(self, m: int | None, q: int) -> Delta:
         if not q & self.touchable:

@@ -212,9 +212,13 @@ def findings(flow: TypeFlow) -> ShapeOutcome:
     tight = flow.tight()
     n1: list[tuple[int, int]] = []
     safe: list[int] = []
+    unfilled: dict[int, int] = {}  # the slot left -> what may go unfilled (one matching)
     for t, mask in enumerate(masks):
         if mask & tight:
-            n1.append((mask, flow.up_reach(flow.slot_of(t))))
+            q = flow.slot_of(t)
+            if q not in unfilled:
+                unfilled[q] = flow.up_reach(q)
+            n1.append((mask, unfilled[q]))
         else:
             safe.append(t)
     n2: list[tuple[int, int, int]] = []
@@ -223,9 +227,13 @@ def findings(flow: TypeFlow) -> ShapeOutcome:
         assert changes is not None  # a is not an N-1 failure
         tight_a = flow.tight()
         if tight_a:
+            unfilled.clear()
             for b in safe[x:]:
                 # b == a: another member of a's type, if one is left.
                 if masks[b] & tight_a and (b != a or flow.free[a] or flow.filled[a]):
-                    n2.append((masks[a], masks[b], flow.up_reach(flow.slot_of(b))))
+                    q = flow.slot_of(b)
+                    if q not in unfilled:
+                        unfilled[q] = flow.up_reach(q)
+                    n2.append((masks[a], masks[b], unfilled[q]))
         flow.undo(changes)
     return ShapeOutcome(True, tuple(n1), tuple(n2))

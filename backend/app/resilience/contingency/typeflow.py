@@ -164,26 +164,28 @@ class TypeFlow:
             return None
         return [(t, q, -1), *refill]
 
-    def pending(self) -> tuple[int, Pending]:
-        """The reach of the free members' masks and the types left out of it (see ``close``)."""
-        reach = 0
-        rest: Pending = []
-        for t, mask in enumerate(self.masks):
-            if self.free[t]:
-                reach |= mask
-            else:
-                rest.append((self.filled[t], mask))
-        return reach, rest
-
     def reachable(self) -> tuple[int, Pending]:
         """The reachable qualifications and the (filled, mask) of the types not reached."""
-        reach, rest = self.pending()
+        reach = 0
+        rest: Pending = []
+        for free, filled, mask in zip(self.free, self.filled, self.masks, strict=True):
+            if free:
+                reach |= mask
+            else:
+                rest.append((filled, mask))
         reach = close(reach, rest)
         return reach, [(f, m) for f, m in rest if not f & reach]
 
     def tight(self) -> int:
         """``C``: the qualifications no even alternating path from a free member reaches."""
-        return self.full & ~self.reachable()[0]
+        reach = 0
+        rest: Pending = []
+        for free, filled, mask in zip(self.free, self.filled, self.masks, strict=True):
+            if free:
+                reach |= mask
+            else:
+                rest.append((filled, mask))
+        return self.full & ~close(reach, rest)
 
     def up_reach(self, start: int) -> int:
         """Qualifications reached from ``start`` by holder, then the slot it fills, repeated."""
