@@ -76,8 +76,13 @@ class GrantSite:
                 self.near_tight[a] = self.flow.full & ~self.near[a][0]
                 self.flow.undo(changes)
         self.touchable = self.tight
-        for tight_a in self.near_tight.values():
+        self.near_with: dict[int, list[int]] = {}  # qualification bit -> types a whose C_a has it
+        for a, tight_a in self.near_tight.items():
             self.touchable |= tight_a
+            while tight_a:
+                low = tight_a & -tight_a
+                self.near_with.setdefault(low, []).append(a)
+                tight_a ^= low
 
     def effect(self, m: int | None, qual: str) -> Delta:
         """Exact change in findings if one member of type ``m`` (None: a pool member holding
@@ -93,12 +98,16 @@ class GrantSite:
         tight_after = self.tight
         if q & self.tight and not grantee_mask & self.tight:
             tight_after = full & ~close(self.reach | q, self.pending)
-        near_after: dict[int, int] = {}
-        for a, (reach_a, pending_a) in self.near.items():
-            tight_a = self.near_tight[a]
-            if q & tight_a and not grantee_mask & tight_a:
+        near_changed: dict[int, int] = {}
+        for a in self.near_with.get(q, ()):
+            if not grantee_mask & self.near_tight[a]:
+                reach_a, pending_a = self.near[a]
                 tight_a = full & ~close(reach_a | q, pending_a)
-            near_after[a] = tight_a
+                if tight_a != self.near_tight[a]:
+                    near_changed[a] = tight_a
+        if tight_after == self.tight and not near_changed:
+            return NOTHING  # no N-1 status and no C_a changes, so no pair does either
+        near_after = {**self.near_tight, **near_changed}
         critical_after = [bool(mask & tight_after) for mask in masks]
         others = self.counts[:]
         if m is not None:

@@ -17,9 +17,13 @@ the sets ``S`` that ``m`` meets, so:
   tight (resp. surplus-1) sets the lost members meet.
 
 With up to ``HALL_MAX_QUALS`` demanded qualifications per connected component the 2^k subset
-sums are enumerated; above that an augmenting-path flow over types re-solves each removal.
-Qualifications split into connected components (no member bridges them) are analysed apart,
-which keeps k small and lets the memo (keyed by the component's shape) hit often.
+sums are enumerated. Above that (widely cross-trained faculty) ``findings`` works from one
+maximum matching instead (``typeflow``: Dulmage-Mendelsohn reachability for N-1, one
+re-augmentation per type for N-2), whose cost grows with types^2 x qualifications, not 2^k.
+On the demo programs the enumeration is the faster of the two for small components
+(``bench_contingency_core``), and both are exact. Qualifications split into connected
+components (no member bridges them) are analysed apart, which keeps k small and lets the memo
+(keyed by the component's shape) hit often.
 """
 
 from __future__ import annotations
@@ -62,7 +66,7 @@ def analyse_shape(
     Args:
         demands: slots per demanded qualification (all > 0); bit ``q`` is ``demands[q]``.
         types: faculty types over those bits (see ``Types``).
-        hall_max_quals: component size above which the flow method is used.
+        hall_max_quals: component size above which the matching method is used.
 
     Returns:
         The shape's outcome with masks over the same bits as the input.
