@@ -207,7 +207,7 @@ def main() -> None:
     ]
     print(
         f"\n{'program':<38} {'core s':>7} {'cross s':>8} {'absence s':>9} "
-        f"{'brute s (extrap.)':>18} {'ratio (min-max)':>24}"
+        f"{'brute s (extrap.) +- 1 s.e.':>30} {'ratio (min-max)':>28}"
     )
     for name, rounds in rows:
         core_s, cross_s, absent_s, brute, error, ratio = (
@@ -217,7 +217,7 @@ def main() -> None:
         spread = f"{ratio:,.0f}x ({min(ratios):,.0f}-{max(ratios):,.0f})"
         print(
             f"{name:<38} {core_s:>7.2f} {cross_s:>8.2f} {absent_s:>9.2f} "
-            f"{brute:>11,.0f} +-{error:<5,.0f} {spread:>24}"
+            f"{brute:>15,.0f} +- {error:<12,.0f} {spread:>28}"
         )
     print("target: ratio >= 1000x on every program")
 
