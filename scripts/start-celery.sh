@@ -64,6 +64,7 @@ check broker broker --retries 3
 check database database
 
 PIDS=()
+# shellcheck disable=SC2317  # called by the trap, not inline
 stop() {
   trap - INT TERM
   echo "==> stopping (${PIDS[*]})"
