@@ -39,6 +39,7 @@ from celery import Celery, signals
 from celery.schedules import crontab
 from kombu.entity import Exchange, Queue
 
+from app.core.beat import BEAT_MAX_INTERVAL_S
 from app.core.config import (
     TASK_SOFT_TIME_LIMIT_S,
     TASK_TIME_LIMIT_S,
@@ -176,6 +177,20 @@ def _broker_transport_options(settings: Settings) -> dict[str, Any]:
     }
 
 
+def _beat_settings(settings: Settings) -> dict[str, Any]:
+    if not settings.broker_url.startswith(("redis://", "rediss://")):
+        return {"beat_scheduler": "app.core.beat:BeatScheduler"}
+    return {
+        "beat_scheduler": "app.core.beat:RedisBeatScheduler",
+        "beat_max_loop_interval": BEAT_MAX_INTERVAL_S,
+        "redbeat_redis_url": settings.broker_url,
+        # Retry a lost Redis for ever, as the worker does (-1: no deadline).
+        "redbeat_redis_options": {"retry_period": -1},
+        "redbeat_key_prefix": "redbeat:",
+        "redbeat_lock_timeout": settings.BEAT_LOCK_TIMEOUT_S,
+    }
+
+
 def _queue(name: str) -> Queue:
     return Queue(name, Exchange(name), routing_key=name)  # type: ignore[no-untyped-call]
 
@@ -228,7 +243,9 @@ def make_celery_app(settings: Settings, *, set_as_current: bool = True) -> Celer
         beat_schedule=RegisteredBeatSchedule(celery, SEED_PERIODIC_TASKS),
         beat_schedule_filename=str(settings.DATA_DIR / "celerybeat-schedule"),
         # Beat's messages get "beat-" task ids: health-check.sh sees beat tick in the records.
-        beat_scheduler="app.core.beat:BeatScheduler",
+        # On Redis, schedule and a single-beat lock live there (celery-redbeat): a second
+        # beat waits for the lock instead of sending everything twice (app.core.beat).
+        **_beat_settings(settings),
         # Acknowledge after the task ran, so a worker killed mid-task does not lose it
         # (tasks are idempotent, CONVENTIONS.md rule 2)...
         task_acks_late=True,

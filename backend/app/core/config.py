@@ -119,6 +119,9 @@ class Settings(BaseSettings):
     """An unchanged active alert notifies again only after this many hours."""
 
     # Operations
+    BEAT_LOCK_TIMEOUT_S: int = Field(default=60, ge=15)
+    """Redis: a beat that stops renewing its lock (killed, host lost) loses it after this long,
+    and a waiting beat takes over."""
     RETENTION_DAYS: int = Field(default=90, ge=1)
     """Health checks, contingency reports (the newest kept), resolved alerts and deliveries
     older than this many days are deleted by the daily prune task."""

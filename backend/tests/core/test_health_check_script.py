@@ -9,6 +9,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,8 @@ from app.core.beat import BEAT_TASK_ID_PREFIX, BeatScheduler
 from app.core.celery_app import SEED_PERIODIC_TASKS
 from app.core.config import BACKEND_DIR
 from app.core.migrate import alembic_config, upgrade_database
-from tests.support.celery_fixtures import CeleryWorkerProcess, StartWorker
+from tests.support.celery_fixtures import CeleryWorkerProcess, StartWorker, broker_env
+from tests.support.faults import RedisServer
 
 pytestmark = pytest.mark.redis
 
@@ -103,11 +105,22 @@ def test_unhealthy_when_schema_is_behind_migrations(
     assert done.stdout.rstrip().endswith("UNHEALTHY")
 
 
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[str]:
+    """A Redis of this test alone: beat's schedule there is new (celery-redbeat)."""
+    folder = tmp_path / "redis"
+    folder.mkdir()
+    server = RedisServer(folder)
+    server.start()
+    yield server.url
+    server.stop()
+
+
 def test_seed_beat_command_uses_tagging_scheduler(
-    celery_redis_url: str, tmp_path: Path, start_celery_worker: StartWorker
+    private_redis: str, tmp_path: Path, start_celery_worker: StartWorker
 ) -> None:
     # The seed's own command, no -S and no PID file: beat's banner names the scheduler.
-    worker = start_celery_worker()
+    worker = start_celery_worker(extra_env=broker_env(private_redis))
     log = tmp_path / "beat.log"
     with log.open("wb") as out:
         beat = subprocess.Popen(
@@ -126,14 +139,14 @@ def test_seed_beat_command_uses_tagging_scheduler(
         beat.terminate()
         beat.wait(timeout=20)
 
-    assert "app.core.beat.BeatScheduler" in log.read_text()
+    assert "app.core.beat.RedisBeatScheduler" in log.read_text()
 
 
 def test_fresh_beat_sends_a_health_check_at_once(
-    celery_redis_url: str, tmp_path: Path, start_celery_worker: StartWorker
+    private_redis: str, tmp_path: Path, start_celery_worker: StartWorker
 ) -> None:
-    worker = start_celery_worker()
-    env = {**worker.env, "DATA_DIR": str(tmp_path / "beat-data")}  # a new schedule file
+    worker = start_celery_worker(extra_env=broker_env(private_redis))
+    env = {**worker.env, "DATA_DIR": str(tmp_path / "beat-data")}
     log = tmp_path / "beat.log"
     with log.open("wb") as out:
         beat = subprocess.Popen(
