@@ -28,10 +28,12 @@ pytestmark = pytest.mark.redis
 HEALTH_CHECK = "app.resilience.tasks.periodic_health_check"
 
 
-def _health_check_sh(worker: CeleryWorkerProcess) -> subprocess.CompletedProcess[str]:
+def _health_check_sh(
+    worker: CeleryWorkerProcess, **settings: str
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(BACKEND_DIR.parent / "scripts" / "health-check.sh"), "--verbose"],
-        env=worker.env | {"PYTHON": sys.executable},
+        env=worker.env | {"PYTHON": sys.executable} | settings,
         capture_output=True,
         text=True,
         timeout=120,
@@ -73,7 +75,23 @@ def test_beat_ok_when_beat_sent_health_check_recently(
     assert task_id.startswith(BEAT_TASK_ID_PREFIX)
     assert done.returncode == 0, done.stdout + done.stderr
     assert _line(done.stdout, "Celery beat").startswith("[OK  ]")
+    # No HTTP API in this release: shown, not counted as a failure.
+    assert _line(done.stdout, "Backend API").startswith("[--  ]")
+    assert "not deployed" in _line(done.stdout, "Dashboard")
     assert done.stdout.rstrip().endswith("HEALTHY")
+
+    # Each core component down in turn makes the whole unhealthy (exit 2).
+    no_redis = _health_check_sh(worker, CELERY_BROKER_URL="redis://127.0.0.1:1/0")
+    no_database = _health_check_sh(worker, DATABASE_URL="postgresql+psycopg://u:Xq9@127.0.0.1:1/x")
+    worker.stop()
+    no_worker = _health_check_sh(worker)
+
+    assert no_redis.returncode == 2, no_redis.stdout
+    assert _line(no_redis.stdout, "Broker").startswith("[FAIL]")
+    assert no_database.returncode == 2, no_database.stdout
+    assert _line(no_database.stdout, "Database").startswith("[FAIL]")
+    assert no_worker.returncode == 2, no_worker.stdout
+    assert _line(no_worker.stdout, "Celery worker").startswith("[FAIL]")
 
 
 def test_beat_down_when_only_non_beat_health_checks_are_recorded(
