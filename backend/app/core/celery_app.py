@@ -100,6 +100,16 @@ SEED_PERIODIC_TASKS = (
         crontab(hour=6, minute=0),
     ),
 )
+PERIODIC_TASKS = (
+    *SEED_PERIODIC_TASKS,
+    # Not the seed's: records older than RETENTION_DAYS are deleted daily.
+    PeriodicTask(
+        "resilience-prune-old-records",
+        "app.resilience.tasks.prune_old_records",
+        crontab(hour=4, minute=30),
+    ),
+)
+"""Every beat entry: the seed's, then the engine's own."""
 
 
 def retry_countdown_s(retries: int, settings: Settings, rng: random.Random | None = None) -> float:
@@ -240,7 +250,7 @@ def make_celery_app(settings: Settings, *, set_as_current: bool = True) -> Celer
             "app.resilience.tasks.*": {"queue": "resilience"},
             "app.notifications.tasks.*": {"queue": "notifications"},
         },
-        beat_schedule=RegisteredBeatSchedule(celery, SEED_PERIODIC_TASKS),
+        beat_schedule=RegisteredBeatSchedule(celery, PERIODIC_TASKS),
         beat_schedule_filename=str(settings.DATA_DIR / "celerybeat-schedule"),
         # Beat's messages get "beat-" task ids: health-check.sh sees beat tick in the records.
         # On Redis, schedule and a single-beat lock live there (celery-redbeat): a second

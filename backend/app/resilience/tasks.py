@@ -43,6 +43,7 @@ from app.resilience.reports import (
     publish_contingency_metrics,
     store_report,
 )
+from app.resilience.retention import prune_old_records as prune_records
 
 logger = logging.getLogger(__name__)
 
@@ -317,3 +318,21 @@ def contingency_chord_failed(
     logger.warning("contingency chunk of %s..%s failed: %s", start, end, exc)
     first, last = date.fromisoformat(start), date.fromisoformat(end)
     _rerun_analysis((last - first).days + 1, start, rerun)
+
+
+# --- retention (issue 12) ----------------------------------------------------------------------
+
+
+@celery_app.task(  # type: ignore[untyped-decorator]
+    name="app.resilience.tasks.prune_old_records", bind=True, **RETRY_POLICY
+)
+def prune_old_records(self: Task) -> dict[str, Any]:
+    """Delete health checks, old contingency reports, resolved alerts (and what else
+    ``app.resilience.retention.PRUNED`` lists) older than ``RETENTION_DAYS``.
+
+    Idempotent: a second run finds nothing older than the cutoff. Returns rows deleted per table.
+    """
+    with session_scope() as session:
+        deleted = prune_records(session, utcnow(), get_settings().RETENTION_DAYS)
+    logger.info("pruned records older than %s days: %s", get_settings().RETENTION_DAYS, deleted)
+    return deleted
