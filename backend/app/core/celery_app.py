@@ -351,6 +351,10 @@ def _serve_metrics(sender: Any = None, **_: Any) -> None:
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    if settings.broker_url.startswith(("redis://", "rediss://")):
+        from app.core.metrics import QueueLengthCollector
+
+        registry.register(QueueLengthCollector(settings.broker_url, list(QUEUE_NAMES)))
     try:
         start_http_server(port, addr=settings.METRICS_HOST, registry=registry)
     except OSError as exc:
