@@ -47,7 +47,7 @@ from app.core.config import (
     get_settings,
 )
 from app.core.db import make_private_folder, make_private_sqlite_file
-from app.core.logging import install_secret_filter
+from app.core.logging import configure_logging
 
 logger = logging.getLogger(__name__)
 
@@ -296,8 +296,11 @@ app = celery_app
 # --- process hooks (worker and beat of the module-level app only) -----------------------------
 
 
-def _mask_secrets_in_celery_logs(logger: logging.Logger, **_: Any) -> None:
-    install_secret_filter(logger)
+def _setup_logging(loglevel: int | str | None = None, **_: Any) -> None:
+    """Worker and beat log through the engine's one handler (format, task ids, masked
+    secrets) instead of Celery's own: a receiver of this signal replaces Celery's setup."""
+    level = logging.getLevelName(loglevel) if isinstance(loglevel, int) else loglevel
+    configure_logging(level)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -382,8 +385,7 @@ def _forget_child_metrics(pid: int | None = None, **_: Any) -> None:
 
 
 # Connected by call rather than decorator: Celery ships no type information.
-signals.after_setup_logger.connect(_mask_secrets_in_celery_logs)
-signals.after_setup_task_logger.connect(_mask_secrets_in_celery_logs)
+signals.setup_logging.connect(_setup_logging)
 signals.import_modules.connect(_prepare_multiprocess_metrics)
 signals.worker_init.connect(_serve_metrics)
 signals.worker_process_init.connect(_forget_inherited_engine)
