@@ -48,6 +48,7 @@ from app.core.config import (
 )
 from app.core.db import make_private_folder, make_private_sqlite_file
 from app.core.logging import configure_logging
+from app.core.observability import init_sentry
 
 logger = logging.getLogger(__name__)
 
@@ -366,6 +367,14 @@ def _serve_metrics(sender: Any = None, **_: Any) -> None:
     logger.info("metrics served on %s:%s", settings.METRICS_HOST, port)
 
 
+def _sentry_in_worker(**_: Any) -> None:
+    init_sentry("worker")
+
+
+def _sentry_in_beat(**_: Any) -> None:
+    init_sentry("beat")
+
+
 def _forget_inherited_engine(**_: Any) -> None:
     """A forked child must not share the parent's database connections."""
     from app.core import db
@@ -386,6 +395,8 @@ def _forget_child_metrics(pid: int | None = None, **_: Any) -> None:
 
 # Connected by call rather than decorator: Celery ships no type information.
 signals.setup_logging.connect(_setup_logging)
+signals.celeryd_init.connect(_sentry_in_worker)
+signals.beat_init.connect(_sentry_in_beat)
 signals.import_modules.connect(_prepare_multiprocess_metrics)
 signals.worker_init.connect(_serve_metrics)
 signals.worker_process_init.connect(_forget_inherited_engine)
