@@ -1,9 +1,10 @@
 """Retention: delete the records older than ``RETENTION_DAYS`` (the daily prune task).
 
 Each pruned table is one ``Pruned`` line in ``PRUNED``: its name, the time column that ages it,
-and what must never go (the newest contingency report, which the health check reads; an alert
-that is not resolved). A table that does not exist in the database (one a later migration
-adds) is skipped, so a line can be added before its migration runs everywhere.
+and what must never go (the newest contingency report, which the health check reads; the newest
+forecast, the one shown; an alert that is not resolved). A table that does not exist in the
+database (one a later migration adds) is skipped, so a line can be added before its migration
+runs everywhere.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ PRUNED = (
     Pruned("health_check_record", "finished_at"),
     Pruned("contingency_report", "created_at", keep_newest=True),
     Pruned("alert", "resolved_at", only_status="resolved"),
+    Pruned("utilization_forecast", "created_at", keep_newest=True),
 )
 
 

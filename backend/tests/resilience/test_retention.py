@@ -84,8 +84,13 @@ def test_prune_deletes_only_what_is_older_than_retention(session: Session) -> No
     session.commit()
     again = prune_old_records(session, NOW, retention_days=90)
 
-    assert deleted == {"health_check_record": 1, "contingency_report": 1, "alert": 1}
-    assert again == {"health_check_record": 0, "contingency_report": 0, "alert": 0}
+    assert deleted == {
+        "health_check_record": 1,
+        "contingency_report": 1,
+        "alert": 1,
+        "utilization_forecast": 0,
+    }
+    assert set(again.values()) == {0}
     assert set(session.scalars(select(HealthCheckRecord.task_id))) == {"edge", "new"}
     assert set(session.scalars(select(ContingencyReport.fingerprint))) == {"b" * 64}
     assert set(session.scalars(select(Alert.dedup_key))) == {"resolved-new", "active-old"}
@@ -114,5 +119,10 @@ def test_prune_task_runs_on_a_worker_when_sent(
 
     result = worker.client().send_task("app.resilience.tasks.prune_old_records")
 
-    assert result.get(timeout=90) == {"health_check_record": 0, "contingency_report": 0, "alert": 0}
+    assert result.get(timeout=90) == {
+        "health_check_record": 0,
+        "contingency_report": 0,
+        "alert": 0,
+        "utilization_forecast": 0,
+    }
     assert "pruned records older than 30 days" in worker.log()

@@ -47,6 +47,7 @@ APP_TASK_NAMES = frozenset(
         "app.resilience.tasks.analyze_contingency_chunk",
         "app.resilience.tasks.merge_contingency_chunks",
         "app.resilience.tasks.contingency_chord_failed",
+        "app.resilience.tasks.generate_utilization_forecast",
         "app.resilience.tasks.prune_old_records",
     }
 )
