@@ -63,17 +63,20 @@ def test_seed_inspect_commands_show_the_running_worker(
     try:
         env = broker_env(server.url) | {
             "PYTHONPATH": str(SLOW_TASKS_DIR),
-            "TEST_SLOW_TASKS": "celery.accumulate=8",
+            "TEST_SLOW_TASKS": "celery.accumulate=30",  # outlasts the inspect commands
         }
         worker = start_celery_worker(extra_env=env)
         client = worker.client()
         # Ids only: a result object left for the garbage collector would unsubscribe from
         # this private Redis after it stopped.
-        running_id = client.send_task("celery.accumulate", args=[1]).id
+        # The held task first: with prefetch 1, a running task would keep it on the broker.
         later_id = client.send_task("celery.accumulate", args=[2], countdown=600).id
-        gc.collect()
         deadline = time.monotonic() + 30
-        while "sleeps 8" not in worker.log() and time.monotonic() < deadline:
+        while f"{later_id}] received" not in worker.log() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        running_id = client.send_task("celery.accumulate", args=[1]).id
+        gc.collect()
+        while "sleeps 30" not in worker.log() and time.monotonic() < deadline:
             time.sleep(0.2)
         out = {
             command: worker.celery("inspect", command, "-d", worker.nodename, "-t", "10")
