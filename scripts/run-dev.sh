@@ -74,6 +74,7 @@ fi
 TOKENS="$("$PY" -m app.demo.users)"
 
 PIDS=()
+# shellcheck disable=SC2317  # called by the trap, not inline
 stop_all() {
   trap - INT TERM EXIT
   if ((${#PIDS[@]})); then

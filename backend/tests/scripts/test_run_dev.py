@@ -45,7 +45,9 @@ def project(tmp_path: Path) -> Path:
     bin_dir.mkdir(parents=True)
     _write_exe(bin_dir / "python", f'exec {sys.executable} "$@"')
     _write_exe(bin_dir / "residency-scheduler", f'exec {sys.executable} -m app.cli "$@"')
-    _write_exe(bin_dir / "celery", 'echo "$@" >> "$(dirname "$0")/celery-calls"; exit 0')
+    # Each stub records its call and ends soon after (the script then stops the others): the
+    # pause lets every process started in the background record its call first.
+    _write_exe(bin_dir / "celery", 'echo "$@" >> "$(dirname "$0")/celery-calls"; sleep 2')
     _write_exe(bin_dir / "uvicorn", 'echo "$@" >> "$(dirname "$0")/uvicorn-calls"; exit 0')
     return root
 
