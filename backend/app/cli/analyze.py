@@ -26,6 +26,7 @@ from app.core.config import get_settings
 from app.core.db import session_scope
 from app.core.errors import InputError
 from app.models.base import utcnow
+from app.notifications.dispatch import dispatch_alert_notifications
 from app.resilience.contingency.service import (
     contingency_window,
     run_contingency_report,
@@ -91,6 +92,7 @@ def analyze_contingency_cmd(
                     outcome = run_contingency_report(
                         session, start=first, days_ahead=days, progress=progress
                     )
+    dispatch_alert_notifications(outcome.alerts)
     publish_contingency_metrics(outcome)
     if as_json:
         print(json.dumps({"summary": outcome.summary(), "report": outcome.report}, indent=1))

@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from app.cli.alerts import alerts_app
 from app.cli.analyze import analyze_contingency_cmd, what_if_app
 from app.cli.demo import demo_data_cmd
 from app.cli.output import reported_errors
@@ -37,6 +38,7 @@ analyze_app.command("contingency")(analyze_contingency_cmd)
 app.command("import", help="Replace the program's schedule data with a program file.")(import_cmd)
 app.command("export", help="Write the program's schedule data to a program file.")(export_cmd)
 app.add_typer(absences_app, name="absences", help="Enter, remove and list absences.")
+app.add_typer(alerts_app, name="alerts")
 app.command("demo-data", help="Load a realistic demo program (or write it with --output).")(
     demo_data_cmd
 )
@@ -70,10 +72,12 @@ def analyze_health_cmd(
 ) -> None:
     """Run the health check now and print its summary (it is stored like a scheduled one)."""
     from app.core.db import session_scope
+    from app.notifications.dispatch import dispatch_alert_notifications
     from app.resilience.health.service import publish_health_metrics, run_health_check
 
     with reported_errors(), session_scope() as session:
         outcome = run_health_check(session)
+    dispatch_alert_notifications(outcome.alerts)
     publish_health_metrics(outcome)
     assert outcome.report is not None  # run now, not a redelivered task
     result = outcome.report.to_json()

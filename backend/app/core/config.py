@@ -16,10 +16,10 @@ from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, computed_field, model_validator
+from pydantic import Field, SecretStr, ValidationError, computed_field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from app.core.errors import ConfigurationError
+from app.core.errors import ConfigurationError, InputError
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 """The ``backend/`` folder: the default home of ``.env`` and of the embedded data folder."""
@@ -32,6 +32,8 @@ _BROKER_SETTINGS = ("REDIS_URL", "CELERY_BROKER_URL", "EMBEDDED_BROKER")
 TASK_TIME_LIMIT_S = 600
 """Hard time limit of every task (the seed's); the soft limit is ``TASK_SOFT_TIME_LIMIT_S``."""
 TASK_SOFT_TIME_LIMIT_S = 540
+
+AlertLevelName = Literal["info", "warning", "critical", "emergency"]
 
 
 def _with_redis_db(url: str, db: int) -> str:
@@ -117,6 +119,35 @@ class Settings(BaseSettings):
     # Alerts (RESILIENCE_MODEL.md section 8)
     ALERT_COOLDOWN_HOURS: float = Field(default=24, gt=0)
     """An unchanged active alert notifies again only after this many hours."""
+    RESILIENCE_ALERT_RECIPIENTS: str = ""
+    """Comma-separated email addresses that receive alerts (the seed's name; empty: none)."""
+    ALERT_EMAIL_MIN_LEVEL: AlertLevelName = "warning"
+    """Alerts below this level are not emailed (in-app always shows them)."""
+    ALERT_WEBHOOK_MIN_LEVEL: AlertLevelName = "info"
+    """Alerts below this level are not posted to the webhooks."""
+    WEBHOOK_URLS: str = ""
+    """Comma-separated http(s) URLs that receive every alert as a signed POST."""
+    WEBHOOK_SECRET: SecretStr = SecretStr("")
+    """Signing secret, ``whsec_`` + base64 of 24-64 random bytes (Standard Webhooks)."""
+    WEBHOOK_ALLOW_PRIVATE: bool = False
+    """Allow webhook URLs on loopback, private, link-local or metadata addresses."""
+    WEBHOOK_TIMEOUT_S: float = Field(default=10, gt=0)
+    SMTP_HOST: str = ""
+    """Mail server; empty turns email off."""
+    SMTP_PORT: int = Field(default=587, ge=1, le=65535)
+    SMTP_TLS: Literal["starttls", "tls", "none"] = "starttls"
+    """``starttls`` (port 587), ``tls`` (implicit TLS, port 465) or ``none`` (not in
+    production); the server's certificate is always verified."""
+    SMTP_USER: str = ""
+    SMTP_PASSWORD: SecretStr = SecretStr("")
+    SMTP_FROM: str = "residency-scheduler@localhost"
+    SMTP_CA_FILE: Path | None = None
+    """CA bundle to verify the mail server with (default: the system's)."""
+    SMTP_TIMEOUT_S: float = Field(default=10, gt=0)
+    PUBLIC_URL: str = "http://localhost:8000"
+    """Where people open the dashboard; emails and webhooks link there."""
+    NOTIFICATION_RETRY_MAX: int = Field(default=6, ge=0)
+    """Retries of a delivery that failed on a passing error (backoff as TASK_RETRY_*)."""
 
     # Metrics
     METRICS_PORT: int = 9808
@@ -144,6 +175,7 @@ class Settings(BaseSettings):
                 " + TASK_RETRY_BACKOFF_MAX_S, or a chord whose worker died mid-chunk"
                 " never merges"
             )
+        self._check_notifications()
         try:
             ZoneInfo(self.PROGRAM_TIMEZONE)
         except (ZoneInfoNotFoundError, ValueError):
@@ -151,6 +183,32 @@ class Settings(BaseSettings):
                 f"PROGRAM_TIMEZONE {self.PROGRAM_TIMEZONE!r} is not an IANA time zone"
             ) from None
         return self
+
+    def _check_notifications(self) -> None:
+        # Imported here: the notification rules import nothing from the settings.
+        from app.notifications.messages import check_email_address, check_url, webhook_key
+
+        try:
+            for address in [*self.alert_recipients, self.SMTP_FROM]:
+                check_email_address(address)
+            for url in self.webhook_urls:
+                check_url(url)
+            if self.webhook_urls:
+                webhook_key(self.WEBHOOK_SECRET.get_secret_value())
+        except InputError as exc:  # as a settings error: the field and reason, never a value
+            raise ValueError(str(exc)) from None
+        if self.SMTP_TLS == "none" and self.ENVIRONMENT == "production":
+            raise ValueError("SMTP_TLS=none is refused in production: use starttls or tls")
+
+    @property
+    def alert_recipients(self) -> list[str]:
+        """RESILIENCE_ALERT_RECIPIENTS as a list."""
+        return [a.strip() for a in self.RESILIENCE_ALERT_RECIPIENTS.split(",") if a.strip()]
+
+    @property
+    def webhook_urls(self) -> list[str]:
+        """WEBHOOK_URLS as a list."""
+        return [u.strip() for u in self.WEBHOOK_URLS.split(",") if u.strip()]
 
     @property
     def chord_state_must_outlive_s(self) -> float:

@@ -9,7 +9,8 @@
     │   └── ValidationFailed       exit 2, HTTP 422  (a document with located problems)
     ├── NotFound                   exit 3, HTTP 404
     ├── PermissionDenied           exit 4, HTTP 403
-    └── TransientError             exit 75, HTTP 503 (retry later: database or broker away)
+    ├── TransientError             exit 75, HTTP 503 (retry later: database or broker away)
+    └── DeliveryFailed             exit 1, HTTP 502  (an email or webhook was not delivered)
 
 The two mappings live in ``EXIT_CODES`` and ``HTTP_STATUS``: the CLI and the API look codes up
 there and nowhere else. ``translate_error`` is the one place where errors of the libraries
@@ -87,6 +88,16 @@ class TransientError(SchedulerError):
     """A passing failure of the database or broker; the action may be retried."""
 
 
+class DeliveryFailed(SchedulerError):
+    """An email or webhook was not delivered; ``retryable`` when a later try may succeed
+    (a timeout, a 4xx SMTP reply, a 5xx HTTP status), not when it cannot (a refused
+    recipient, a 4xx HTTP status, a refused address, an untrusted certificate)."""
+
+    def __init__(self, reason: str, *, retryable: bool) -> None:
+        super().__init__(reason)
+        self.retryable = retryable
+
+
 EXIT_CODES: dict[type[SchedulerError], int] = {
     SchedulerError: 1,
     ConfigurationError: 1,
@@ -96,6 +107,7 @@ EXIT_CODES: dict[type[SchedulerError], int] = {
     NotFound: 3,
     PermissionDenied: 4,
     TransientError: 75,
+    DeliveryFailed: 1,
 }
 
 HTTP_STATUS: dict[type[SchedulerError], int] = {
@@ -107,6 +119,7 @@ HTTP_STATUS: dict[type[SchedulerError], int] = {
     NotFound: 404,
     PermissionDenied: 403,
     TransientError: 503,
+    DeliveryFailed: 502,
 }
 
 

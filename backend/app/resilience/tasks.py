@@ -18,14 +18,17 @@ from kombu.exceptions import OperationalError as BrokerOperationalError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from app.core import metrics
-from app.core.celery_app import celery_app, retry_countdown_s
+from app.core.celery_app import TRANSIENT_ERRORS, celery_app
+from app.core.celery_app import BackoffTask as ResilienceTask
 from app.core.config import get_settings
 from app.core.db import session_scope
-from app.core.errors import TransientError
 from app.domain.coverage import unscheduled_range
 from app.domain.snapshot import load_snapshot
 from app.domain.snapshot_json import snapshot_from_json, snapshot_to_json
 from app.models.base import utcnow
+from app.notifications.dispatch import dispatch_alert_notifications
+from app.notifications.messages import check_details, check_level, check_message
+from app.notifications.service import raise_alert
 from app.resilience.contingency.chunks import (
     ChunkAnalysis,
     analyze_chunk,
@@ -45,27 +48,6 @@ from app.resilience.reports import (
 )
 
 logger = logging.getLogger(__name__)
-
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    OperationalError,
-    redis.exceptions.ConnectionError,
-    redis.exceptions.TimeoutError,
-    BrokerOperationalError,
-    TransientError,
-    ConnectionError,
-)
-"""Errors worth a retry: the database or broker was away for a moment."""
-
-
-class ResilienceTask(Task):  # type: ignore[misc]
-    """Base of the resilience tasks: retries wait ``retry_countdown_s`` (backoff, jitter)."""
-
-    def retry(self, *args: Any, countdown: float | None = None, **kwargs: Any) -> Any:
-        # autoretry_for calls retry() without a countdown (retry_backoff is off): the
-        # engine's bounded backoff replaces Celery's full jitter, which may wait 0 s each time.
-        if countdown is None and kwargs.get("eta") is None:
-            countdown = retry_countdown_s(self.request.retries, get_settings())
-        return super().retry(*args, countdown=countdown, **kwargs)
 
 
 class HealthCheckTask(ResilienceTask):
@@ -163,6 +145,7 @@ def periodic_health_check(self: Task) -> dict[str, Any]:
     """
     with session_scope() as session:
         outcome = run_health_check(session, task_id=self.request.id)
+    dispatch_alert_notifications(outcome.alerts)
     publish_health_metrics(outcome)
     summary = outcome.summary()
     logger.info(
@@ -215,6 +198,7 @@ def run_contingency_analysis(
         else:
             snapshot = load_snapshot(session, start=first, end=last)
     if len(chunks) == 1:
+        dispatch_alert_notifications(outcome.alerts)
         publish_contingency_metrics(outcome)
         return outcome.summary()
     header = [
@@ -297,6 +281,7 @@ def merge_contingency_chunks(
             if unscheduled is None
             else (date.fromisoformat(unscheduled[0]), date.fromisoformat(unscheduled[1])),
         )
+    dispatch_alert_notifications(outcome.alerts)
     publish_contingency_metrics(outcome)
     return outcome.summary()
 
@@ -317,3 +302,37 @@ def contingency_chord_failed(
     logger.warning("contingency chunk of %s..%s failed: %s", start, end, exc)
     first, last = date.fromisoformat(start), date.fromisoformat(end)
     _rerun_analysis((last - first).days + 1, start, rerun)
+
+
+# --- alerts (issue 10) ---------------------------------------------------------------------------
+
+
+@celery_app.task(  # type: ignore[untyped-decorator]
+    name="app.resilience.tasks.send_resilience_alert", bind=True, **RETRY_POLICY
+)
+def send_resilience_alert(
+    self: Task, level: str, message: str, details: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Store an alert and, when it should notify, send it to its channels by level.
+
+    The alert goes through ``raise_alert`` (dedup key ``details['dedup_key']``, else derived
+    from the message; RESILIENCE_MODEL.md section 8 decides whether it notifies), and its
+    deliveries are sent after the commit (``dispatch_alert_notifications``). Bad input (an
+    unknown level, details that are not a JSON object) fails with ``InputError``: nothing is
+    stored or sent.
+
+    Returns:
+        ``{"alert_id", "created", "notified", "deliveries"}``.
+    """
+    level = check_level(level)
+    message = check_message(message)
+    details = check_details(details)
+    with session_scope() as session:
+        outcome = raise_alert(session, level, message, details)
+    queued = dispatch_alert_notifications([outcome])
+    return {
+        "alert_id": outcome.alert_id,
+        "created": outcome.created,
+        "notified": outcome.should_notify,
+        "deliveries": queued,
+    }

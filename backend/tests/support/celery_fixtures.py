@@ -47,6 +47,10 @@ APP_TASK_NAMES = frozenset(
         "app.resilience.tasks.analyze_contingency_chunk",
         "app.resilience.tasks.merge_contingency_chunks",
         "app.resilience.tasks.contingency_chord_failed",
+        "app.resilience.tasks.send_resilience_alert",
+        "app.notifications.tasks.deliver_alert_notification",
+        "app.notifications.tasks.send_email",
+        "app.notifications.tasks.send_webhook",
     }
 )
 

@@ -1,0 +1,125 @@
+"""``residency-scheduler alerts list|ack|resend-failed``: alerts and their deliveries."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+
+from app.cli.options import JsonOption
+from app.cli.output import reported_errors
+from app.core.db import session_scope
+from app.models.alert import Alert, AlertStatus
+from app.models.delivery import AlertDelivery, Channel
+from app.notifications.delivery import reopen_for_resend
+from app.notifications.dispatch import dispatch_deliveries
+from app.notifications.service import acknowledge_alert
+
+out = Console(soft_wrap=True)
+alerts_app = typer.Typer(
+    help="List and acknowledge alerts; send failed deliveries again.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+OPEN = (AlertStatus.ACTIVE.value, AlertStatus.ACKNOWLEDGED.value)
+
+
+def shown_target(delivery: AlertDelivery) -> str:
+    """Where a delivery goes, as printed: a webhook by scheme and host only (its path or
+    query may hold a token)."""
+    if delivery.channel == Channel.WEBHOOK.value:
+        parts = urlsplit(delivery.target)
+        return f"{parts.scheme}://{parts.netloc}/..."
+    return delivery.target
+
+
+def _delivery_json(d: AlertDelivery) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "event": d.event,
+        "channel": d.channel,
+        "target": shown_target(d),
+        "status": d.status,
+        "attempts": d.attempts,
+        "last_error": d.last_error,
+        "idempotency_key": d.idempotency_key,
+    }
+
+
+@alerts_app.command("list")
+def list_cmd(
+    show_all: Annotated[bool, typer.Option("--all", help="Resolved alerts too.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Open alerts (or all with --all), newest first, with each delivery's status."""
+    with reported_errors(), session_scope() as session:
+        query = select(Alert).order_by(Alert.updated_at.desc(), Alert.id.desc())
+        if not show_all:
+            query = query.where(Alert.status.in_(OPEN))
+        alerts = session.scalars(query).all()
+        deliveries = session.scalars(
+            select(AlertDelivery)
+            .where(AlertDelivery.alert_id.in_([a.id for a in alerts]))
+            .order_by(AlertDelivery.id)
+        ).all()
+        rows: list[dict[str, Any]] = [
+            {
+                "id": a.id,
+                "level": a.level,
+                "status": a.status,
+                "message": a.message,
+                "dedup_key": a.dedup_key,
+                "updated_at": a.updated_at.isoformat(),
+                "acknowledged_by": a.acknowledged_by,
+                "deliveries": [_delivery_json(d) for d in deliveries if d.alert_id == a.id],
+            }
+            for a in alerts
+        ]
+    if as_json:
+        print(json.dumps(rows, indent=1))
+        return
+    if not rows:
+        out.print("no open alerts" if not show_all else "no alerts")
+        return
+    table = Table()
+    for col in ("id", "level", "status", "message", "deliveries"):
+        table.add_column(col)
+    for r in rows:
+        shown = ", ".join(
+            f"{d['channel']}:{d['status']}" + (f" ({d['last_error']})" if d["last_error"] else "")
+            for d in r["deliveries"]
+        )
+        table.add_row(str(r["id"]), r["level"], r["status"], r["message"], shown)
+    out.print(table)
+
+
+@alerts_app.command("ack")
+def ack_cmd(
+    alert_id: Annotated[int, typer.Argument(metavar="ID", help="The alert's id.")],
+    by: Annotated[
+        str | None, typer.Option("--by", help="Who acknowledges (default: your login).")
+    ] = None,
+) -> None:
+    """Acknowledge an alert: it stops repeating until its level rises."""
+    with reported_errors(), session_scope() as session:
+        alert = acknowledge_alert(session, alert_id, by or getpass.getuser())
+        who = alert.acknowledged_by
+    out.print(f"alert {alert_id} acknowledged by {who}", highlight=False)
+
+
+@alerts_app.command("resend-failed")
+def resend_failed_cmd(as_json: JsonOption = False) -> None:
+    """Send again every failed delivery (and any left pending for over an hour)."""
+    with reported_errors():
+        ids = reopen_for_resend()
+        queued = dispatch_deliveries(ids)
+    if as_json:
+        print(json.dumps({"reopened": ids, "queued": queued}))
+        return
+    out.print(f"{queued} of {len(ids)} delivery(ies) queued again", highlight=False)
