@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from datetime import time
 from functools import lru_cache
 from pathlib import Path
@@ -188,15 +189,20 @@ class Settings(BaseSettings):
         # Imported here: the notification rules import nothing from the settings.
         from app.notifications.messages import check_email_address, check_url, webhook_key
 
-        try:
-            for address in [*self.alert_recipients, self.SMTP_FROM]:
-                check_email_address(address)
-            for url in self.webhook_urls:
-                check_url(url)
-            if self.webhook_urls:
-                webhook_key(self.WEBHOOK_SECRET.get_secret_value())
-        except InputError as exc:  # as a settings error: the field and reason, never a value
-            raise ValueError(str(exc)) from None
+        # Each problem names the setting, never the value (a URL may carry a token).
+        checks: list[tuple[str, Callable[[str], object], str]] = [
+            ("RESILIENCE_ALERT_RECIPIENTS", check_email_address, a) for a in self.alert_recipients
+        ]
+        checks += [("SMTP_FROM", check_email_address, self.SMTP_FROM)]
+        checks += [("WEBHOOK_URLS", check_url, u) for u in self.webhook_urls]
+        if self.webhook_urls:
+            checks += [("WEBHOOK_SECRET", webhook_key, self.WEBHOOK_SECRET.get_secret_value())]
+        for name, check, value in checks:
+            try:
+                check(value)
+            except InputError as exc:
+                reason = str(exc).split(":", 1)[0] if name != "WEBHOOK_SECRET" else str(exc)
+                raise ValueError(f"{name}: {reason}") from None
         if self.SMTP_TLS == "none" and self.ENVIRONMENT == "production":
             raise ValueError("SMTP_TLS=none is refused in production: use starttls or tls")
 

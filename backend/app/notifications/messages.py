@@ -84,7 +84,7 @@ def check_details(details: object) -> dict[str, Any]:
 def check_email_address(address: object) -> str:
     """``address`` if it is a plain ``local@domain`` address (no name, no line break)."""
     if not isinstance(address, str) or not _EMAIL.fullmatch(address):
-        raise InputError(f"invalid email address {address!r}: expected local@domain")
+        raise InputError(f"invalid email address: expected local@domain, got {address!r}")
     return address
 
 
