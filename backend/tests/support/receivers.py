@@ -17,9 +17,10 @@ import subprocess
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from email import message_from_bytes
-from email.message import Message
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -41,10 +42,17 @@ class Received:
 class WebhookReceiver:
     """A local HTTP server that records POSTs and answers with scripted statuses."""
 
-    def __init__(self, statuses: list[int] | None = None, delay_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        statuses: list[int] | None = None,
+        delay_s: float = 0.0,
+        respond: Callable[[Received, list[Received]], int] | None = None,
+    ) -> None:
+        """``respond(request, received so far)``, when given, picks each status instead."""
         self.received: list[Received] = []
         self.statuses: deque[int] = deque(statuses or [])
         self.delay_s = delay_s
+        self.respond = respond
         self.lock = threading.Lock()
         receiver = self
 
@@ -52,11 +60,13 @@ class WebhookReceiver:
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 length = int(self.headers.get("content-length", 0))
                 body = self.rfile.read(length)
+                got = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                 with receiver.lock:
-                    receiver.received.append(
-                        Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
-                    )
-                    status = receiver.statuses.popleft() if receiver.statuses else 200
+                    receiver.received.append(got)
+                    if receiver.respond is not None:
+                        status = receiver.respond(got, receiver.received)
+                    else:
+                        status = receiver.statuses.popleft() if receiver.statuses else 200
                 if receiver.delay_s:
                     time.sleep(receiver.delay_s)
                 self.send_response(status)
@@ -100,7 +110,7 @@ class SmtpHandler:
     """Address -> reply to its RCPT (e.g. ``550 5.1.1 no such user``)."""
     data_replies: deque[str] = field(default_factory=deque)
     """Replies to the next DATA commands (then ``250``)."""
-    messages: list[tuple[Envelope, Message]] = field(default_factory=list)
+    messages: list[tuple[Envelope, EmailMessage]] = field(default_factory=list)
 
     async def handle_RCPT(  # noqa: N802 - aiosmtpd's name
         self, server: Any, session: Session, envelope: Envelope, address: str, options: Any
@@ -116,7 +126,9 @@ class SmtpHandler:
         if self.data_replies:
             return self.data_replies.popleft()
         assert isinstance(envelope.content, bytes)
-        self.messages.append((envelope, message_from_bytes(envelope.content)))
+        mime = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(mime, EmailMessage)
+        self.messages.append((envelope, mime))
         return "250 Message accepted"
 
 
