@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -72,7 +72,9 @@ def _send(delivery: AlertDelivery, alert: Alert, settings: Settings, senders: Se
         message=alert.message,
         dedup_key=alert.dedup_key,
         details=alert.details,
-        occurred_at=delivery.created_at.isoformat(),
+        occurred_at=delivery.created_at.replace(tzinfo=delivery.created_at.tzinfo or UTC).isoformat(
+            timespec="seconds"
+        ),
         public_url=settings.PUBLIC_URL,
     )
     if delivery.channel == Channel.EMAIL.value:
