@@ -9,7 +9,6 @@ from urllib.parse import urlsplit
 
 import typer
 from rich.console import Console
-from rich.table import Table
 from sqlalchemy import select
 
 from app.cli.options import JsonOption
@@ -21,7 +20,7 @@ from app.notifications.delivery import reopen_for_resend
 from app.notifications.dispatch import dispatch_deliveries
 from app.notifications.service import acknowledge_alert
 
-out = Console(soft_wrap=True)
+out = Console(soft_wrap=True, highlight=False, markup=False)  # text as it is, one line per line
 alerts_app = typer.Typer(
     help="List and acknowledge alerts; send failed deliveries again.",
     no_args_is_help=True,
@@ -87,16 +86,15 @@ def list_cmd(
     if not rows:
         out.print("no open alerts" if not show_all else "no alerts")
         return
-    table = Table()
-    for col in ("id", "level", "status", "message", "deliveries"):
-        table.add_column(col)
     for r in rows:
-        shown = ", ".join(
-            f"{d['channel']}:{d['status']}" + (f" ({d['last_error']})" if d["last_error"] else "")
-            for d in r["deliveries"]
-        )
-        table.add_row(str(r["id"]), r["level"], r["status"], r["message"], shown)
-    out.print(table)
+        ack = f", acknowledged by {r['acknowledged_by']}" if r["acknowledged_by"] else ""
+        out.print(f"#{r['id']} {r['level'].upper()} {r['status']}{ack}: {r['message']}")
+        for d in r["deliveries"]:
+            error = f" ({d['last_error']})" if d["last_error"] else ""
+            out.print(
+                f"    {d['event']} {d['channel']} {d['target']}: {d['status']},"
+                f" {d['attempts']} attempt(s){error}"
+            )
 
 
 @alerts_app.command("ack")

@@ -1,0 +1,125 @@
+"""``residency-scheduler alerts list|ack|resend-failed``, run as a user would."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+import redis
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from app.cli.main import app as cli_app
+from app.core.celery_app import celery_app
+from app.core.config import Settings
+from app.models.delivery import AlertDelivery
+from app.notifications.service import raise_alert
+
+T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+SETTINGS = Settings(
+    _env_file=None,  # type: ignore[call-arg]
+    WEBHOOK_URLS="https://hooks.example.org/services/T0/B0/token-123",
+    WEBHOOK_SECRET="whsec_" + base64.b64encode(b"k" * 32).decode(),
+)
+BROKER_DB = 13
+runner = CliRunner()
+
+
+@pytest.fixture
+def alerts(configured_database: Engine) -> dict[str, int]:
+    """Two open alerts; the first one's webhook delivery failed for good."""
+    with Session(configured_database) as session:
+        a = raise_alert(session, "warning", "Clinic short", {"dedup_key": "a"}, now=T0,
+                        settings=SETTINGS)  # fmt: skip
+        b = raise_alert(session, "critical", "Inpatient gap", {"dedup_key": "b"}, now=T0,
+                        settings=SETTINGS)  # fmt: skip
+        failed = session.get(AlertDelivery, a.delivery_ids[0])
+        assert failed is not None
+        failed.status, failed.attempts, failed.last_error = "failed", 7, "answered 410"
+        delivered = session.get(AlertDelivery, b.delivery_ids[0])
+        assert delivered is not None
+        delivered.status, delivered.attempts = "delivered", 1
+        session.commit()
+        return {"a": a.alert_id, "b": b.alert_id, "failed": failed.id}
+
+
+@pytest.fixture
+def private_broker(celery_redis_url: str) -> Iterator[redis.Redis]:
+    """The CLI's Celery app sends to database 13 of the private test Redis (emptied)."""
+    url = f"{celery_redis_url}/{BROKER_DB}"
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    saved = celery_app.conf.broker_url
+    celery_app.conf.broker_url = url
+    celery_app._pool = None
+    try:
+        yield client
+    finally:
+        celery_app.close()
+        celery_app.conf.broker_url = saved
+        celery_app._pool = None
+        client.flushdb()
+        client.close()
+
+
+def test_alerts_list_shows_deliveries_without_webhook_token_when_run(
+    alerts: dict[str, int],
+) -> None:
+    result = runner.invoke(cli_app, ["alerts", "list", "--json"])
+
+    assert result.exit_code == 0, result.output
+    rows = {r["dedup_key"]: r for r in json.loads(result.output)}
+    assert set(rows) == {"a", "b"}
+    channels = {(d["channel"], d["status"]) for d in rows["a"]["deliveries"]}
+    assert channels == {("in_app", "delivered"), ("webhook", "failed")}
+    hook = next(d for d in rows["a"]["deliveries"] if d["channel"] == "webhook")
+    assert hook["target"] == "https://hooks.example.org/..."
+    assert hook["last_error"] == "answered 410"
+    assert "token-123" not in result.output
+
+    table = runner.invoke(cli_app, ["alerts", "list"])
+    assert table.exit_code == 0
+    assert (
+        "    raised webhook https://hooks.example.org/...: failed, 7 attempt(s) (answered 410)\n"
+        in table.output
+    )
+
+
+def test_alerts_ack_marks_acknowledged_when_alert_is_open(alerts: dict[str, int]) -> None:
+    result = runner.invoke(cli_app, ["alerts", "ack", str(alerts["b"]), "--by", "Dr. PD"])
+
+    assert result.exit_code == 0, result.output
+    assert f"alert {alerts['b']} acknowledged by Dr. PD" in result.output
+    rows = json.loads(runner.invoke(cli_app, ["alerts", "list", "--json"]).output)
+    by_key = {r["dedup_key"]: (r["status"], r["acknowledged_by"]) for r in rows}
+    assert by_key == {"a": ("active", None), "b": ("acknowledged", "Dr. PD")}
+
+
+def test_alerts_ack_exits_3_when_alert_is_unknown(alerts: dict[str, int]) -> None:
+    result = runner.invoke(cli_app, ["alerts", "ack", "999999", "--by", "x"])
+    assert result.exit_code == 3
+    assert "no alert with id 999999" in result.output
+
+
+def test_alerts_resend_failed_queues_ids_only_when_deliveries_failed(
+    alerts: dict[str, int], private_broker: redis.Redis, configured_database: Engine
+) -> None:
+    result = runner.invoke(cli_app, ["alerts", "resend-failed", "--json"])
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {"reopened": [alerts["failed"]], "queued": 1}
+    with Session(configured_database) as session:
+        row = session.scalars(
+            select(AlertDelivery).where(AlertDelivery.id == alerts["failed"])
+        ).one()
+        assert row.status == "pending"
+    [raw] = private_broker.lrange("notifications", 0, -1)
+    message = json.loads(raw)
+    assert message["headers"]["task"] == "app.notifications.tasks.deliver_alert_notification"
+    args, kwargs, _ = json.loads(base64.b64decode(message["body"]))
+    assert (args, kwargs) == ([alerts["failed"]], {})
+    assert b"token" not in raw and b"whsec" not in raw
