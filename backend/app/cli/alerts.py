@@ -1,8 +1,12 @@
-"""``residency-scheduler alerts list|ack|resend-failed``: alerts and their deliveries."""
+"""``residency-scheduler alerts list|ack|resend-failed``: alerts and their deliveries.
+
+``list`` reads (messages as they were sent out: absence types redacted); ``ack`` and
+``resend-failed`` act for the caller (``--token`` or RESIDENCY_SCHEDULER_TOKEN), who must be a
+coordinator or above; the acknowledgement records the caller's user name.
+"""
 
 from __future__ import annotations
 
-import getpass
 import json
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -11,13 +15,17 @@ import typer
 from rich.console import Console
 from sqlalchemy import select
 
+from app.auth.service import require_role
 from app.cli.options import JsonOption
 from app.cli.output import reported_errors
+from app.cli.users import TokenOption, caller_from_cli
 from app.core.db import session_scope
 from app.models.alert import Alert, AlertStatus
 from app.models.delivery import AlertDelivery, Channel
+from app.models.user import Role
 from app.notifications.delivery import reopen_for_resend
 from app.notifications.dispatch import dispatch_deliveries
+from app.notifications.render import redact
 from app.notifications.service import acknowledge_alert
 
 out = Console(soft_wrap=True, highlight=False, markup=False)  # text as it is, one line per line
@@ -72,7 +80,7 @@ def list_cmd(
                 "id": a.id,
                 "level": a.level,
                 "status": a.status,
-                "message": a.message,
+                "message": redact(a.message),
                 "dedup_key": a.dedup_key,
                 "updated_at": a.updated_at.isoformat(),
                 "acknowledged_by": a.acknowledged_by,
@@ -100,21 +108,23 @@ def list_cmd(
 @alerts_app.command("ack")
 def ack_cmd(
     alert_id: Annotated[int, typer.Argument(metavar="ID", help="The alert's id.")],
-    by: Annotated[
-        str | None, typer.Option("--by", help="Who acknowledges (default: your login).")
-    ] = None,
+    token: TokenOption = None,
 ) -> None:
-    """Acknowledge an alert: it stops repeating until its level rises."""
+    """Acknowledge an alert: it stops repeating until its level rises (coordinator or above)."""
     with reported_errors(), session_scope() as session:
-        alert = acknowledge_alert(session, alert_id, by or getpass.getuser())
+        caller = caller_from_cli(session, token)
+        require_role(caller, Role.COORDINATOR)
+        alert = acknowledge_alert(session, alert_id, caller.username)
         who = alert.acknowledged_by
     out.print(f"alert {alert_id} acknowledged by {who}", highlight=False)
 
 
 @alerts_app.command("resend-failed")
-def resend_failed_cmd(as_json: JsonOption = False) -> None:
-    """Send again every failed delivery (and any left pending for over an hour)."""
+def resend_failed_cmd(token: TokenOption = None, as_json: JsonOption = False) -> None:
+    """Send again every failed delivery, and any left pending over an hour (coordinator+)."""
     with reported_errors():
+        with session_scope() as session:
+            require_role(caller_from_cli(session, token), Role.COORDINATOR)
         ids = reopen_for_resend()
         queued = dispatch_deliveries(ids)
     if as_json:

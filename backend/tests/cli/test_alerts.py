@@ -13,6 +13,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from app.auth.service import add_user, create_token
 from app.cli.main import app as cli_app
 from app.core.celery_app import celery_app
 from app.core.config import Settings
@@ -45,6 +46,18 @@ def alerts(configured_database: Engine) -> dict[str, int]:
         delivered.status, delivered.attempts = "delivered", 1
         session.commit()
         return {"a": a.alert_id, "b": b.alert_id, "failed": failed.id}
+
+
+@pytest.fixture
+def tokens(configured_database: Engine) -> dict[str, str]:
+    """A token of a coordinator (``pd.office``) and one of a viewer."""
+    with Session(configured_database) as session:
+        add_user(session, "pd.office", "coordinator")
+        add_user(session, "resident.rep", "viewer")
+        _, coordinator = create_token(session, "pd.office")
+        _, viewer = create_token(session, "resident.rep")
+        session.commit()
+    return {"coordinator": coordinator, "viewer": viewer}
 
 
 @pytest.fixture
@@ -89,26 +102,54 @@ def test_alerts_list_shows_deliveries_without_webhook_token_when_run(
     )
 
 
-def test_alerts_ack_marks_acknowledged_when_alert_is_open(alerts: dict[str, int]) -> None:
-    result = runner.invoke(cli_app, ["alerts", "ack", str(alerts["b"]), "--by", "Dr. PD"])
+def test_alerts_ack_records_caller_when_coordinator_acknowledges(
+    alerts: dict[str, int], tokens: dict[str, str]
+) -> None:
+    env = {"RESIDENCY_SCHEDULER_TOKEN": tokens["coordinator"]}
+    result = runner.invoke(cli_app, ["alerts", "ack", str(alerts["b"])], env=env)
 
     assert result.exit_code == 0, result.output
-    assert f"alert {alerts['b']} acknowledged by Dr. PD" in result.output
+    assert f"alert {alerts['b']} acknowledged by pd.office" in result.output
     rows = json.loads(runner.invoke(cli_app, ["alerts", "list", "--json"]).output)
     by_key = {r["dedup_key"]: (r["status"], r["acknowledged_by"]) for r in rows}
-    assert by_key == {"a": ("active", None), "b": ("acknowledged", "Dr. PD")}
+    assert by_key == {"a": ("active", None), "b": ("acknowledged", "pd.office")}
 
 
-def test_alerts_ack_exits_3_when_alert_is_unknown(alerts: dict[str, int]) -> None:
-    result = runner.invoke(cli_app, ["alerts", "ack", "999999", "--by", "x"])
+@pytest.mark.parametrize(
+    ("who", "code", "error"),
+    [("viewer", 4, "coordinator role"), (None, 4, "needs an API token"), ("bogus", 4, "")],
+)
+def test_alerts_ack_and_resend_refused_when_caller_is_not_a_coordinator(
+    alerts: dict[str, int], tokens: dict[str, str], who: str | None, code: int, error: str
+) -> None:
+    env = {"RESIDENCY_SCHEDULER_TOKEN": tokens.get(who or "", "rs_bogus") if who else ""}
+    for argv in (["alerts", "ack", str(alerts["a"])], ["alerts", "resend-failed"]):
+        result = runner.invoke(cli_app, argv, env=env)
+        assert result.exit_code == code, result.output
+        assert error in result.output
+    rows = json.loads(runner.invoke(cli_app, ["alerts", "list", "--json"]).output)
+    assert {r["status"] for r in rows} == {"active"}
+    failed = [d for r in rows for d in r["deliveries"] if d["status"] == "failed"]
+    assert len(failed) == 1
+
+
+def test_alerts_ack_exits_3_when_alert_is_unknown(
+    alerts: dict[str, int], tokens: dict[str, str]
+) -> None:
+    env = {"RESIDENCY_SCHEDULER_TOKEN": tokens["coordinator"]}
+    result = runner.invoke(cli_app, ["alerts", "ack", "999999"], env=env)
     assert result.exit_code == 3
     assert "no alert with id 999999" in result.output
 
 
 def test_alerts_resend_failed_queues_ids_only_when_deliveries_failed(
-    alerts: dict[str, int], private_broker: redis.Redis, configured_database: Engine
+    alerts: dict[str, int],
+    tokens: dict[str, str],
+    private_broker: redis.Redis,
+    configured_database: Engine,
 ) -> None:
-    result = runner.invoke(cli_app, ["alerts", "resend-failed", "--json"])
+    env = {"RESIDENCY_SCHEDULER_TOKEN": tokens["coordinator"]}
+    result = runner.invoke(cli_app, ["alerts", "resend-failed", "--json"], env=env)
 
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == {"reopened": [alerts["failed"]], "queued": 1}
