@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from app.core.config import Settings
 from app.core.db import session_scope
@@ -119,11 +119,16 @@ def attempt_delivery(
     except DeliveryFailed as exc:
         error = exc
     with session_scope() as session:
+        now = utcnow()
+        # Write first: on SQLite a transaction that read before writing fails at once when
+        # another process wrote meanwhile; one that starts with a write waits its turn.
+        session.execute(
+            update(AlertDelivery)
+            .where(AlertDelivery.id == delivery_id)
+            .values(attempts=AlertDelivery.attempts + 1, updated_at=now)
+        )
         row = session.get(AlertDelivery, delivery_id)
         assert row is not None
-        now = utcnow()
-        row.attempts += 1
-        row.updated_at = now
         retry = error is not None and error.retryable and retries_left
         session.add(
             DeliveryAttempt(

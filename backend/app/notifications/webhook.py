@@ -22,8 +22,10 @@ import hmac
 import ipaddress
 import logging
 import socket
+import ssl
 import time
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -106,11 +108,17 @@ class PinnedBackend(httpcore.SyncBackend):
         return super().connect_tcp(address, port, timeout, local_address, socket_options)
 
 
+@lru_cache
+def _tls_context() -> ssl.SSLContext:
+    """The system's CAs, host names checked (made once: loading the CAs is slow)."""
+    return ssl.create_default_context()
+
+
 class PinnedTransport(httpx.HTTPTransport):
     """httpx's transport, its connection pool on a ``PinnedBackend``."""
 
     def __init__(self, pins: dict[tuple[str, int], str]) -> None:
-        super().__init__(retries=0)
+        super().__init__(verify=_tls_context(), retries=0)
         self._pool._network_backend = PinnedBackend(pins)
 
 
