@@ -34,18 +34,6 @@ STALE_PENDING = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
-class Senders:
-    """The senders of each channel (tests may hand others)."""
-
-    email: Sender[EmailMessage]
-    webhook: Sender[WebhookMessage]
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Senders:
-        return cls(email=SmtpSender(settings), webhook=WebhookSender(settings))
-
-
-@dataclass(frozen=True)
 class AttemptOutcome:
     """What one attempt did; ``retry`` asks the task to try again later."""
 
@@ -64,7 +52,7 @@ class AttemptOutcome:
         }
 
 
-def _send(delivery: AlertDelivery, alert: Alert, settings: Settings, senders: Senders) -> None:
+def _send(delivery: AlertDelivery, alert: Alert, settings: Settings) -> None:
     notice = notice_of(
         alert_id=alert.id,
         event=delivery.event,
@@ -78,9 +66,11 @@ def _send(delivery: AlertDelivery, alert: Alert, settings: Settings, senders: Se
         public_url=settings.PUBLIC_URL,
     )
     if delivery.channel == Channel.EMAIL.value:
-        senders.email.send(alert_email(notice, (delivery.target,), delivery.idempotency_key))
+        email: Sender[EmailMessage] = SmtpSender(settings)
+        email.send(alert_email(notice, (delivery.target,), delivery.idempotency_key))
     elif delivery.channel == Channel.WEBHOOK.value:
-        senders.webhook.send(
+        webhook: Sender[WebhookMessage] = WebhookSender(settings)
+        webhook.send(
             WebhookMessage(delivery.target, alert_payload(notice), delivery.idempotency_key)
         )
     else:
@@ -92,7 +82,6 @@ def attempt_delivery(
     *,
     retries_left: bool,
     settings: Settings,
-    senders: Senders | None = None,
 ) -> AttemptOutcome:
     """Send delivery ``delivery_id`` once and record the attempt.
 
@@ -103,7 +92,6 @@ def attempt_delivery(
     Raises:
         NotFound: no delivery has this id.
     """
-    senders = senders or Senders.from_settings(settings)
     with session_scope() as session:
         delivery = session.get(AlertDelivery, delivery_id)
         if delivery is None:
@@ -115,7 +103,7 @@ def attempt_delivery(
         session.expunge_all()
     error: DeliveryFailed | None = None
     try:
-        _send(delivery, alert, settings, senders)
+        _send(delivery, alert, settings)
     except DeliveryFailed as exc:
         error = exc
     with session_scope() as session:
