@@ -122,6 +122,16 @@ class PinnedTransport(httpx.HTTPTransport):
         self._pool._network_backend = PinnedBackend(pins)
 
 
+def _untrusted_certificate(exc: BaseException) -> bool:
+    """Whether a failed connection was a certificate that did not verify (final)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 class WebhookSender:
     """Posts ``WebhookMessage``s, signed with ``WEBHOOK_SECRET``."""
 
@@ -133,8 +143,8 @@ class WebhookSender:
 
         Raises:
             DeliveryFailed: retryable on a timeout, a connection error or a 5xx status; final
-                on any other non-2xx status (a redirect included), a refused address or a
-                missing secret.
+                on any other non-2xx status (a redirect included), a refused address, an
+                untrusted certificate or a missing secret.
         """
         s = self._settings
         secret = s.WEBHOOK_SECRET.get_secret_value()
@@ -165,6 +175,14 @@ class WebhookSender:
                 response = client.post(message.url, content=body, headers=headers)
         except httpx.TimeoutException:
             raise DeliveryFailed(f"webhook to {host} timed out", retryable=True) from None
+        except httpx.ConnectError as exc:
+            if _untrusted_certificate(exc):
+                raise DeliveryFailed(
+                    f"webhook to {host}: certificate not trusted ({exc})", retryable=False
+                ) from None
+            raise DeliveryFailed(
+                f"webhook to {host}: ConnectError: {exc}", retryable=True
+            ) from None
         except httpx.TransportError as exc:
             raise DeliveryFailed(
                 f"webhook to {host}: {type(exc).__name__}: {exc}", retryable=True

@@ -7,6 +7,8 @@ import hashlib
 import hmac
 import os
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,9 +16,10 @@ import pytest
 
 from app.core.config import Settings
 from app.core.errors import DeliveryFailed
+from app.notifications import webhook
 from app.notifications.messages import WebhookMessage
 from app.notifications.webhook import PinnedTransport, WebhookSender, refused_reason
-from tests.support.receivers import WebhookReceiver
+from tests.support.receivers import WebhookReceiver, make_ca, make_server_cert
 
 KEY = os.urandom(32)
 SECRET = "whsec_" + base64.b64encode(KEY).decode()
@@ -156,4 +159,42 @@ def test_webhook_refused_before_connecting_when_metadata_address() -> None:
 def test_webhook_refused_when_no_secret_is_set() -> None:
     with WebhookReceiver() as receiver, pytest.raises(DeliveryFailed, match="WEBHOOK_SECRET"):
         WebhookSender(settings(WEBHOOK_SECRET="")).send(WebhookMessage(receiver.url(), {}, "msg_1"))
+    assert receiver.received == []
+
+
+@pytest.fixture
+def trusted_ca(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Path]]:
+    """A throwaway CA that the process trusts (SSL_CERT_FILE) and a ``localhost`` server
+    certificate it signed."""
+    ca = make_ca(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca[0]))
+    webhook._tls_context.cache_clear()
+    yield make_server_cert(tmp_path, ca)
+    webhook._tls_context.cache_clear()
+
+
+def test_webhook_verifies_certificate_for_host_name_when_connecting_to_pinned_address(
+    trusted_ca: tuple[Path, Path],
+) -> None:
+    with WebhookReceiver(cert=trusted_ca) as receiver:
+        # Pinned to 127.0.0.1, checked as "localhost": the certificate names localhost.
+        WebhookSender(settings()).send(WebhookMessage(receiver.url("localhost"), {}, "msg_1"))
+        # The same address under a name the certificate does not hold: refused, so the check
+        # is made for the URL's host name, not for the address connected to.
+        pins = {("alerts.example.test", receiver.port): "127.0.0.1"}
+        client = httpx.Client(transport=PinnedTransport(pins), trust_env=False)
+        with client, pytest.raises(httpx.ConnectError, match="certificate|hostname"):
+            client.post(f"https://alerts.example.test:{receiver.port}/x", content=b"{}")
+
+    [got] = receiver.received
+    assert got.headers["host"] == f"localhost:{receiver.port}"
+
+
+def test_webhook_refused_when_certificate_is_untrusted(tmp_path: Path) -> None:
+    rogue = make_server_cert(tmp_path, make_ca(tmp_path, "rogue"))
+    webhook._tls_context.cache_clear()
+    expected = pytest.raises(DeliveryFailed, match="certificate not trusted")
+    with WebhookReceiver(cert=rogue) as receiver, expected as caught:
+        WebhookSender(settings()).send(WebhookMessage(receiver.url("localhost"), {}, "m"))
+    assert not caught.value.retryable
     assert receiver.received == []

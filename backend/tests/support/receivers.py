@@ -47,8 +47,10 @@ class WebhookReceiver:
         statuses: list[int] | None = None,
         delay_s: float = 0.0,
         respond: Callable[[Received, list[Received]], int] | None = None,
+        cert: tuple[Path, Path] | None = None,
     ) -> None:
-        """``respond(request, received so far)``, when given, picks each status instead."""
+        """``respond(request, received so far)``, when given, picks each status instead;
+        ``cert`` (certificate, key) serves HTTPS."""
         self.received: list[Received] = []
         self.statuses: deque[int] = deque(statuses or [])
         self.delay_s = delay_s
@@ -80,11 +82,17 @@ class WebhookReceiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        self.scheme = "http"
+        if cert is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(*cert)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            self.scheme = "https"
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def url(self, host: str = "127.0.0.1", path: str = "/hook") -> str:
-        return f"http://{host}:{self.port}{path}"
+        return f"{self.scheme}://{host}:{self.port}{path}"
 
     def __enter__(self) -> WebhookReceiver:
         self.thread.start()
