@@ -3,7 +3,8 @@
 Routing by level: in-app always (the alert row itself, shown by ``residency-scheduler alerts
 list`` and the dashboard; its delivery is recorded as delivered at once); email to each of
 ``RESILIENCE_ALERT_RECIPIENTS`` from ``ALERT_EMAIL_MIN_LEVEL``; a signed POST to each of
-``WEBHOOK_URLS`` from ``ALERT_WEBHOOK_MIN_LEVEL``. A resolution goes where the alert went.
+``WEBHOOK_URLS`` from ``ALERT_WEBHOOK_MIN_LEVEL``. A resolution goes where the last notice
+went (the level last notified, even if the alert dipped below it since).
 """
 
 from __future__ import annotations
@@ -37,23 +38,24 @@ def new_idempotency_key() -> str:
 
 
 def plan_deliveries(
-    session: Session, alert: Alert, event: NoticeEvent, settings: Settings
+    session: Session, alert: Alert, event: NoticeEvent, level: str, settings: Settings
 ) -> tuple[int, ...]:
-    """Add one delivery per target of ``alert``'s level; return those to send after commit.
+    """Add one delivery per target of ``level``; return those to send after the commit.
 
     Args:
         session: the transaction raising or resolving the alert (the caller commits).
         event: raised or resolved.
+        level: the level the notice routes by.
     """
     now = utcnow()
     rows = []
-    for channel, target in targets_for(alert.level, settings):
+    for channel, target in targets_for(level, settings):
         in_app = channel is Channel.IN_APP
         rows.append(
             AlertDelivery(
                 alert_id=alert.id,
                 event=event.value,
-                level=alert.level,
+                level=level,
                 channel=channel.value,
                 target=target,
                 idempotency_key=new_idempotency_key(),

@@ -108,7 +108,7 @@ def raise_alert(
         )
         session.add(alert)
         session.flush()
-        planned = plan_deliveries(session, alert, NoticeEvent.RAISED, settings)
+        planned = plan_deliveries(session, alert, NoticeEvent.RAISED, lvl.value, settings)
         return AlertOutcome(alert.id, created=True, should_notify=True, delivery_ids=planned)
 
     rose = lvl.rank > AlertLevel(alert.notified_level or alert.level).rank
@@ -127,7 +127,7 @@ def raise_alert(
     alert.last_notified_at = now
     alert.notified_level = lvl.value
     session.flush()
-    planned = plan_deliveries(session, alert, NoticeEvent.RAISED, settings)
+    planned = plan_deliveries(session, alert, NoticeEvent.RAISED, lvl.value, settings)
     return AlertOutcome(alert.id, created=False, should_notify=True, delivery_ids=planned)
 
 
@@ -148,7 +148,11 @@ def resolve_alert(
     alert.resolved_at = now or utcnow()
     alert.updated_at = alert.resolved_at
     session.flush()
-    planned = plan_deliveries(session, alert, NoticeEvent.RESOLVED, settings or get_settings())
+    # The resolution goes where the last notice went.
+    level = alert.notified_level or alert.level
+    planned = plan_deliveries(
+        session, alert, NoticeEvent.RESOLVED, level, settings or get_settings()
+    )
     return AlertOutcome(alert.id, created=False, should_notify=True, delivery_ids=planned)
 
 

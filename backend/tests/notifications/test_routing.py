@@ -65,7 +65,7 @@ def test_deliveries_follow_every_dedup_rule_when_an_alert_lives(session: Session
         "cooldown passed, active": [("raised", *WEBHOOK)],
         "acknowledged, cooldown passed": [],
         "acknowledged, rises": [("raised", *e) for e in EMAILS] + [("raised", *WEBHOOK)],
-        # A resolution goes where the alert's last level sends it (emergency: everywhere).
+        # A resolution goes where the last notice went (emergency: everywhere).
         "resolves": [("resolved", *e) for e in EMAILS] + [("resolved", *WEBHOOK)],
     }
     for step, outcome in timeline[:-1]:
@@ -84,6 +84,21 @@ def test_deliveries_follow_every_dedup_rule_when_an_alert_lives(session: Session
     assert sorted(in_app) == ["raised"] * 4 + ["resolved"]
     alert = session.get(Alert, alert_id)
     assert alert is not None and alert.status == "resolved"
+
+
+def test_resolution_goes_where_last_notice_went_when_level_dipped(session: Session) -> None:
+    _raise(session, "critical", T0)  # notified: in-app, two emails, webhook
+    _raise(session, "info", T0 + HOUR)  # a dip: no notice
+    resolved = resolve_alert(session, "test:routing", settings=SETTINGS)
+    session.commit()
+
+    assert resolved is not None
+    rows = session.scalars(
+        select(AlertDelivery).where(AlertDelivery.id.in_(resolved.delivery_ids))
+    ).all()
+    assert sorted((r.channel, r.target, r.level) for r in rows) == sorted(
+        [(*e, "critical") for e in EMAILS] + [(*WEBHOOK, "critical")]
+    )
 
 
 def test_info_alert_goes_in_app_only_when_below_both_minimums(session: Session) -> None:
