@@ -86,6 +86,7 @@ def test_alerts_reach_webhook_and_email_with_retries_when_sent_through_worker(
                 "WEBHOOK_SECRET": SECRET,
                 "WEBHOOK_ALLOW_PRIVATE": "true",
                 "RESILIENCE_ALERT_RECIPIENTS": "pd@example.org",
+                "SMTP_FROM": "scheduler@example.org",
                 "SMTP_HOST": "127.0.0.1",
                 "SMTP_PORT": str(smtp.port),
                 "SMTP_TLS": "none",
@@ -167,5 +168,24 @@ def test_alerts_reach_webhook_and_email_with_retries_when_sent_through_worker(
         expected = {"contingency:n1:F010", "contingency:n1-compliance"}
         _until(lambda: expected <= set(_deliveries(engine, "webhook")), "contingency alerts")
         _until(lambda: _settled(engine, "webhook", 5), "contingency webhooks")
-        posted = {r.json()["data"]["dedup_key"] for r in hook.received}
+        posted = {r.json()["data"]["dedup_key"] for r in hook.received if "data" in r.json()}
         assert expected <= posted
+
+        # The seed's own tasks: any email or webhook, same senders, same checks.
+        sent = client.send_task(
+            "app.notifications.tasks.send_email",
+            args=["ops@example.org", "Crisis notice", "Your half-days changed."],
+        )
+        assert sent.get(timeout=WAIT_S)["sent_to"] == ["ops@example.org"]
+        assert mail.messages[-1][1]["Message-ID"] == f"<{sent.id}@example.org>"
+        posted_task = client.send_task(
+            "app.notifications.tasks.send_webhook", args=[hook.url(), {"notice": "changed"}]
+        )
+        assert posted_task.get(timeout=WAIT_S) == {"webhook_id": f"msg_{posted_task.id}"}
+        last = hook.received[-1]
+        assert last.json() == {"notice": "changed"} and verify(last.headers, last.body, KEY)
+        bad = client.send_task(
+            "app.notifications.tasks.send_email", args=["not-an-address", "s", "b"]
+        )
+        with pytest.raises(Exception, match="invalid email address"):
+            bad.get(timeout=WAIT_S)
