@@ -19,6 +19,7 @@ from rich.table import Table
 from app.cli.alerts import alerts_app
 from app.cli.analyze import analyze_contingency_cmd, what_if_app
 from app.cli.demo import demo_data_cmd
+from app.cli.forecast import analyze_forecast_cmd
 from app.cli.output import reported_errors
 from app.cli.programs import absences_app, export_cmd, import_cmd
 from app.cli.users import tokens_app, users_app
@@ -36,6 +37,7 @@ analyze_app = typer.Typer(
 app.add_typer(analyze_app, name="analyze")
 app.add_typer(what_if_app, name="what-if")
 analyze_app.command("contingency")(analyze_contingency_cmd)
+analyze_app.command("forecast")(analyze_forecast_cmd)
 app.command("import", help="Replace the program's schedule data with a program file.")(import_cmd)
 app.command("export", help="Write the program's schedule data to a program file.")(export_cmd)
 app.add_typer(absences_app, name="absences", help="Enter, remove and list absences.")
@@ -137,6 +139,13 @@ def _print_health(summary: dict[str, Any], result: dict[str, Any]) -> None:
         )
     else:
         out.print("  N-1 / N-2          not yet analysed")
+    warning = result.get("early_warning")
+    if warning is not None:
+        out.print(
+            f"  Early warning      {warning['status']} ({warning['history_days']} day(s) of"
+            f" history, {warning['min_days']} needed)",
+            highlight=False,
+        )
     gaps = result["gaps"]
     if gaps:
         table = Table(title=f"Gaps ({summary['gap_slots']} unfilled slots)")

@@ -15,10 +15,10 @@ from typer.testing import CliRunner
 
 from app.auth.service import add_user, create_token
 from app.cli.main import app as cli_app
-from app.core.celery_app import celery_app
 from app.core.config import Settings
 from app.models.delivery import AlertDelivery
 from app.notifications.service import raise_alert
+from tests.support.broker_swap import celery_app_broker
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 SETTINGS = Settings(
@@ -66,15 +66,10 @@ def private_broker(celery_redis_url: str) -> Iterator[redis.Redis]:
     url = f"{celery_redis_url}/{BROKER_DB}"
     client = redis.Redis.from_url(url)
     client.flushdb()
-    saved = celery_app.conf.broker_url
-    celery_app.conf.broker_url = url
-    celery_app._pool = None
     try:
-        yield client
+        with celery_app_broker(url):
+            yield client
     finally:
-        celery_app.close()
-        celery_app.conf.broker_url = saved
-        celery_app._pool = None
         client.flushdb()
         client.close()
 

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from app.core.celery_app import celery_app
 from app.core.config import Settings
 from app.models.delivery import AlertDelivery
 from app.notifications.dispatch import dispatch_alert_notifications
 from app.notifications.service import raise_alert
+from tests.support.broker_swap import celery_app_broker
 from tests.support.receivers import free_port
 
 SETTINGS = Settings(
@@ -27,16 +27,9 @@ SETTINGS = Settings(
 @pytest.fixture
 def unreachable_broker() -> Iterator[None]:
     """The process's Celery app pointed at a port where nothing listens."""
-    saved = celery_app.conf.broker_url, celery_app.conf.task_publish_retry_policy
-    celery_app.conf.broker_url = f"redis://127.0.0.1:{free_port()}/0"
-    celery_app.conf.task_publish_retry_policy = {"max_retries": 1, "interval_start": 0}
-    celery_app._pool = None
-    try:
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    with celery_app_broker(url, task_publish_retry_policy={"max_retries": 1}):
         yield
-    finally:
-        celery_app.close()
-        celery_app.conf.broker_url, celery_app.conf.task_publish_retry_policy = saved
-        celery_app._pool = None
 
 
 def test_dispatch_marks_deliveries_failed_when_broker_is_unreachable(

@@ -51,6 +51,7 @@ APP_TASK_NAMES = frozenset(
         "app.notifications.tasks.deliver_alert_notification",
         "app.notifications.tasks.send_email",
         "app.notifications.tasks.send_webhook",
+        "app.resilience.tasks.generate_utilization_forecast",
     }
 )
 
