@@ -114,6 +114,17 @@ class Settings(BaseSettings):
     CONTINGENCY_RERUN_DELAY_S: float = Field(default=900, gt=0)
     """Wait before such a re-run (keep it below BROKER_VISIBILITY_TIMEOUT_S)."""
 
+    # Fallback schedules (RESILIENCE_MODEL.md section 6)
+    FALLBACK_DAYS: int = Field(default=90, ge=1)
+    """Days ahead the weekly fallback precomputation covers by default."""
+    FALLBACK_SOLVER_TIME_LIMIT_S: float = Field(default=120, gt=0)
+    """Time limit of one CP-SAT solve (a fallback makes a few: keep their sum below the task's
+    soft time limit, 540 s)."""
+    FALLBACK_SOLVER_WORKERS: int = Field(default=1, ge=1)
+    """CP-SAT's parallel workers per solve; 1 gives the same fallback for the same seed."""
+    FALLBACK_SOLVER_SEED: int = Field(default=0, ge=0)
+    """CP-SAT's random seed."""
+
     # Alerts (RESILIENCE_MODEL.md section 8)
     ALERT_COOLDOWN_HOURS: float = Field(default=24, gt=0)
     """An unchanged active alert notifies again only after this many hours."""
