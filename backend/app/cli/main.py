@@ -20,6 +20,7 @@ from app.cli.analyze import analyze_contingency_cmd, what_if_app
 from app.cli.demo import demo_data_cmd
 from app.cli.output import reported_errors
 from app.cli.programs import absences_app, export_cmd, import_cmd
+from app.cli.users import tokens_app, users_app
 
 app = typer.Typer(
     name="residency-scheduler",
@@ -37,6 +38,8 @@ analyze_app.command("contingency")(analyze_contingency_cmd)
 app.command("import", help="Replace the program's schedule data with a program file.")(import_cmd)
 app.command("export", help="Write the program's schedule data to a program file.")(export_cmd)
 app.add_typer(absences_app, name="absences", help="Enter, remove and list absences.")
+app.add_typer(users_app, name="users", help="Add, list and disable users.")
+app.add_typer(tokens_app, name="tokens", help="Create, list and revoke API tokens.")
 app.command("demo-data", help="Load a realistic demo program (or write it with --output).")(
     demo_data_cmd
 )

@@ -8,7 +8,8 @@
     ├── InputError                 exit 2, HTTP 422  (bad file, bad argument)
     │   └── ValidationFailed       exit 2, HTTP 422  (a document with located problems)
     ├── NotFound                   exit 3, HTTP 404
-    ├── PermissionDenied           exit 4, HTTP 403
+    ├── PermissionDenied           exit 4, HTTP 403  (the caller's role is too low)
+    │   └── NotAuthenticated       exit 4, HTTP 401  (no token, or an unknown or revoked one)
     └── TransientError             exit 75, HTTP 503 (retry later: database or broker away)
 
 The two mappings live in ``EXIT_CODES`` and ``HTTP_STATUS``: the CLI and the API look codes up
@@ -83,6 +84,11 @@ class PermissionDenied(SchedulerError):
     """The caller's role does not allow the action."""
 
 
+class NotAuthenticated(PermissionDenied):
+    """No caller could be established: no token, or one that is unknown, revoked, or whose
+    user is disabled."""
+
+
 class TransientError(SchedulerError):
     """A passing failure of the database or broker; the action may be retried."""
 
@@ -95,6 +101,7 @@ EXIT_CODES: dict[type[SchedulerError], int] = {
     ValidationFailed: 2,
     NotFound: 3,
     PermissionDenied: 4,
+    NotAuthenticated: 4,
     TransientError: 75,
 }
 
@@ -106,6 +113,7 @@ HTTP_STATUS: dict[type[SchedulerError], int] = {
     ValidationFailed: 422,
     NotFound: 404,
     PermissionDenied: 403,
+    NotAuthenticated: 401,
     TransientError: 503,
 }
 

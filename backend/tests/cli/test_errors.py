@@ -40,6 +40,10 @@ COMMANDS = [
     ["demo-data", "--weeks", "4"],
     ["import", "{program}"],
     ["absences", "import-csv", "{csv}"],
+    ["users", "add", "casey", "--role", "admin"],
+    ["users", "list"],
+    ["tokens", "create", "casey"],
+    ["tokens", "revoke", "1"],
 ]
 
 
