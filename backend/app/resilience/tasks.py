@@ -34,6 +34,14 @@ from app.resilience.contingency.chunks import (
     merge_cross_training,
 )
 from app.resilience.contingency.service import contingency_window, run_contingency_report
+from app.resilience.fallbacks.scenarios import SCENARIOS, Ranking, scenario_named
+from app.resilience.fallbacks.service import (
+    fallback_summary,
+    fallback_window,
+    prepare_fallbacks,
+    solver_options,
+    store_scenario_fallback,
+)
 from app.resilience.health.service import (
     publish_health_metrics,
     run_health_check,
@@ -317,3 +325,79 @@ def contingency_chord_failed(
     logger.warning("contingency chunk of %s..%s failed: %s", start, end, exc)
     first, last = date.fromisoformat(start), date.fromisoformat(end)
     _rerun_analysis((last - first).days + 1, start, rerun)
+
+
+# --- Fallback schedules (RESILIENCE_MODEL.md section 6) -----------------------------------------
+
+
+@celery_app.task(  # type: ignore[untyped-decorator]
+    name="app.resilience.tasks.precompute_fallback_schedules", bind=True, **RETRY_POLICY
+)
+def precompute_fallback_schedules(
+    self: Task, days_ahead: int | None = None, start: str | None = None
+) -> dict[str, Any]:
+    """Prepare every scenario's fallback for the next ``days_ahead`` days (weekly, Sunday 03:00).
+
+    ``days_ahead`` None means ``FALLBACK_DAYS`` (90); ``start`` None today on the program's
+    clock. Loads the schedule once, finds the contingency ranking, and fans the scenarios out
+    as a Celery group (one task per scenario, each handed the same schedule as JSON) whose
+    callback returns the summary; the task is replaced by that chord. A scenario whose input
+    is unchanged reuses its stored fallback.
+    """
+    with session_scope() as session:
+        first, last = fallback_window(
+            session,
+            get_settings(),
+            days_ahead=days_ahead,
+            start=date.fromisoformat(start) if start else None,
+            now=utcnow(),
+        )
+        snapshot, ranking = prepare_fallbacks(session, first, last)
+    data = snapshot_to_json(snapshot, first, last)
+    losses = {"critical": list(ranking.critical), "pair": list(ranking.pair)}
+    header = [
+        compute_scenario_fallback.s(s.name, first.isoformat(), last.isoformat(), data, losses)
+        for s in SCENARIOS
+    ]
+    raise self.replace(chord(header, summarize_fallbacks.s(first.isoformat(), last.isoformat())))
+
+
+@celery_app.task(  # type: ignore[untyped-decorator]
+    name="app.resilience.tasks.compute_scenario_fallback", bind=True, **RETRY_POLICY
+)
+def compute_scenario_fallback(
+    self: Task,
+    scenario: str,
+    start: str,
+    end: str,
+    snapshot: dict[str, Any],
+    losses: dict[str, list[str]],
+) -> dict[str, Any]:
+    """Compute and store one scenario's fallback (idempotent: same input, same stored row)."""
+    first, last = date.fromisoformat(start), date.fromisoformat(end)
+    ranking = Ranking(tuple(losses["critical"]), tuple(losses["pair"]))
+    with session_scope() as session:
+        row, created = store_scenario_fallback(
+            session,
+            scenario_named(scenario),
+            snapshot_from_json(snapshot),
+            first,
+            last,
+            ranking,
+            solver_options(get_settings()),
+        )
+        summary = fallback_summary(row, stale=False, created=created)
+    return summary
+
+
+@celery_app.task(name="app.resilience.tasks.summarize_fallbacks")  # type: ignore[untyped-decorator]
+def summarize_fallbacks(results: list[dict[str, Any]], start: str, end: str) -> dict[str, Any]:
+    """The summary of a precomputation: one line per scenario."""
+    metrics.last_success.labels(task="precompute_fallback_schedules").set(time.time())
+    logger.info(
+        "fallbacks %s..%s: %s",
+        start,
+        end,
+        ", ".join(f"{r['scenario']} {r['uncovered_slots']} uncovered" for r in results),
+    )
+    return {"start": start, "end": end, "fallbacks": results}

@@ -90,8 +90,12 @@ def test_beat_schedule_holds_exactly_registered_tasks_when_read() -> None:
 
     schedule = dict(celery_app.conf.beat_schedule)
 
-    # Today only the health check and the contingency analysis exist (README, "What runs when").
-    assert set(schedule) == {"resilience-health-check", "resilience-contingency-analysis"}
+    # Today the health check, contingency analysis and fallbacks exist (README, "What runs when").
+    assert set(schedule) == {
+        "resilience-health-check",
+        "resilience-contingency-analysis",
+        "resilience-fallback-precomputation",
+    }
     for name, entry in schedule.items():
         assert entry["schedule"] == SEED_CRONTABS[name]
         assert entry["options"] == {"queue": "resilience"}

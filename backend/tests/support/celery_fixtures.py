@@ -47,6 +47,9 @@ APP_TASK_NAMES = frozenset(
         "app.resilience.tasks.analyze_contingency_chunk",
         "app.resilience.tasks.merge_contingency_chunks",
         "app.resilience.tasks.contingency_chord_failed",
+        "app.resilience.tasks.precompute_fallback_schedules",
+        "app.resilience.tasks.compute_scenario_fallback",
+        "app.resilience.tasks.summarize_fallbacks",
     }
 )
 

@@ -12,6 +12,7 @@ import hashlib
 import json
 import time
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -22,7 +23,7 @@ from app.domain.schedule import CATEGORY_ORDER, ScheduleSnapshot
 from app.domain.snapshot_json import snapshot_to_json
 from app.resilience.contingency.core import analyze_contingency
 from app.resilience.fallbacks.scenarios import Ranking, Scenario, apply_scenario, lost_faculty
-from app.scheduling.explain import apply_moves, displaced_residents
+from app.scheduling.explain import Move, apply_moves, displaced_residents
 from app.scheduling.greedy import greedy_repair
 from app.scheduling.model import SolverOptions, build_index
 from app.scheduling.solve import solve_roster
@@ -144,3 +145,8 @@ def compute_fallback(
             "greedy_s": round(greedy_s, 3),
         },
     }
+
+
+def moves_from(result: Mapping[str, Any]) -> tuple[Move, ...]:
+    """The moves (change set) of a stored fallback's result."""
+    return tuple(Move.from_json(m) for m in result["moves"])
