@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from app.cli.analyze import analyze_contingency_cmd, what_if_app
+from app.cli.crisis import crisis_app
 from app.cli.demo import demo_data_cmd
 from app.cli.fallbacks import analyze_fallbacks_cmd, fallbacks_app
 from app.cli.output import reported_errors
@@ -38,6 +39,7 @@ app.add_typer(what_if_app, name="what-if")
 analyze_app.command("contingency")(analyze_contingency_cmd)
 analyze_app.command("fallbacks")(analyze_fallbacks_cmd)
 app.add_typer(fallbacks_app, name="fallbacks")
+app.add_typer(crisis_app, name="crisis")
 app.command("import", help="Replace the program's schedule data with a program file.")(import_cmd)
 app.command("export", help="Write the program's schedule data to a program file.")(export_cmd)
 app.add_typer(absences_app, name="absences", help="Enter, remove and list absences.")

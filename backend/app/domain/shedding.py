@@ -9,9 +9,10 @@ explicitly by an approver.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from enum import StrEnum
 
-from app.domain.schedule import Category
+from app.domain.schedule import Activity, Category, ScheduleSnapshot
 
 
 class SheddingLevel(StrEnum):
@@ -57,3 +58,19 @@ SEVERITY_LEVELS: dict[str, SheddingLevel] = {
     "critical": SheddingLevel.BLACK,
 }
 """Crisis severity -> the shedding level it brings."""
+
+
+def suspend_activities(
+    snapshot: ScheduleSnapshot, activity_ids: frozenset[str]
+) -> ScheduleSnapshot:
+    """The schedule with those activities suspended (shed, or their site closed).
+
+    A suspended activity makes no faculty demand and its faculty are releasable (section 5);
+    its assignments stay, so its residents can be listed as displaced.
+    """
+
+    def suspended(a: Activity) -> Activity:
+        return replace(a, qualification=None, min_faculty=0, min_faculty_rules=(), releasable=True)
+
+    activities = tuple(suspended(a) if a.id in activity_ids else a for a in snapshot.activities)
+    return replace(snapshot, activities=activities)

@@ -29,8 +29,10 @@ from app.domain.schedule import (
     ScheduleSnapshot,
     absence_blocks,
 )
+from app.domain.shedding import suspend_activities
 from app.models.activity import Activity as ActivityRow
 from app.models.activity import MinFacultyRule as RuleRow
+from app.models.crisis import SacrificeDecision
 from app.models.person import Person as PersonRow
 from app.models.person import person_qualification
 from app.models.program import PROGRAM_ROW_ID, Program
@@ -40,7 +42,11 @@ from app.models.schedule import Holiday
 
 
 def load_snapshot(
-    session: Session, *, start: date | None = None, end: date | None = None
+    session: Session,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    shedding: bool = True,
 ) -> ScheduleSnapshot:
     """The stored schedule as a snapshot, optionally only the dates ``start``..``end``.
 
@@ -49,6 +55,9 @@ def load_snapshot(
         start: first date whose assignments and absences are wanted (None: from the first).
         end: last such date, inclusive (None: to the last). People, activities and holidays
             are always loaded whole.
+        shedding: apply the load shedding in force: activities suspended by a sacrifice
+            decision not yet ended make no demand (the schedule in effect). False gives the
+            demand before shedding (the true state).
 
     Returns:
         The snapshot; an empty one with default program settings when nothing was imported.
@@ -62,7 +71,7 @@ def load_snapshot(
     """
     begin_consistent_read(session)
     with paused_gc():  # tens of thousands of small frozen objects, no reference cycles
-        return ScheduleSnapshot(
+        snapshot = ScheduleSnapshot(
             program=_program_info(session),
             people=_people(session),
             activities=_activities(session),
@@ -70,6 +79,16 @@ def load_snapshot(
             absences=_absences(session, start, end),
             holidays=frozenset(session.scalars(select(Holiday.date))),
         )
+    suspended = _suspended(session) if shedding else frozenset()
+    return suspend_activities(snapshot, suspended) if suspended else snapshot
+
+
+def _suspended(session: Session) -> frozenset[str]:
+    """Ids of the activities suspended by the sacrifice decisions in force."""
+    decisions = session.scalars(
+        select(SacrificeDecision.suspended_activities).where(SacrificeDecision.ended_at.is_(None))
+    )
+    return frozenset(a for d in decisions for a in d.get("activities", ()))
 
 
 def _program_info(session: Session) -> ProgramInfo:

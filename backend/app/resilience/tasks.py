@@ -17,6 +17,7 @@ from celery import Task, chord
 from kombu.exceptions import OperationalError as BrokerOperationalError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from app.auth.service import user_with_role
 from app.core import metrics
 from app.core.celery_app import celery_app, retry_countdown_s
 from app.core.config import get_settings
@@ -26,6 +27,7 @@ from app.domain.coverage import unscheduled_range
 from app.domain.snapshot import load_snapshot
 from app.domain.snapshot_json import snapshot_from_json, snapshot_to_json
 from app.models.base import utcnow
+from app.models.user import Role
 from app.resilience.contingency.chunks import (
     ChunkAnalysis,
     analyze_chunk,
@@ -34,6 +36,7 @@ from app.resilience.contingency.chunks import (
     merge_cross_training,
 )
 from app.resilience.contingency.service import contingency_window, run_contingency_report
+from app.resilience.crisis.service import activate_crisis, crisis_json, publish_crisis_metrics
 from app.resilience.fallbacks.scenarios import SCENARIOS, Ranking, scenario_named
 from app.resilience.fallbacks.service import (
     fallback_summary,
@@ -401,3 +404,27 @@ def summarize_fallbacks(results: list[dict[str, Any]], start: str, end: str) -> 
         ", ".join(f"{r['scenario']} {r['uncovered_slots']} uncovered" for r in results),
     )
     return {"start": start, "end": end, "fallbacks": results}
+
+
+# --- Crisis response (RESILIENCE_MODEL.md sections 5 and 8) -------------------------------------
+
+
+@celery_app.task(  # type: ignore[untyped-decorator]
+    name="app.resilience.tasks.activate_crisis_response", bind=True, **RETRY_POLICY
+)
+def activate_crisis_response(
+    self: Task, severity: str, reason: str, approved_by: str, scenario: str | None = None
+) -> dict[str, Any]:
+    """Activate the crisis response, approved by the user ``approved_by``.
+
+    ``approved_by`` must name an enabled user with the program director or admin role; an
+    unknown severity, scenario or approver, a crisis already active or a stale fallback is
+    refused (``PermissionDenied`` or ``InputError``, not retried) and nothing is written. The
+    same activation sent twice activates once (the second returns the crisis in force).
+    """
+    with session_scope() as session:
+        approver = user_with_role(session, approved_by, Role.PROGRAM_DIRECTOR)
+        outcome = activate_crisis(session, severity, reason, approver, scenario)
+        summary = {**crisis_json(session, outcome.crisis), "activated_now": outcome.created}
+    publish_crisis_metrics(outcome, activated=True)
+    return summary

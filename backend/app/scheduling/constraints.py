@@ -9,6 +9,7 @@ of clinical half-days.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 
 from ortools.sat.python import cp_model
 
@@ -17,13 +18,15 @@ from app.scheduling.model import RosterIndex, Week, week_of
 
 
 def add_hard_constraints(
-    model: cp_model.CpModel, index: RosterIndex, x: list[cp_model.IntVar]
+    model: cp_model.CpModel, index: RosterIndex, x: Mapping[int, cp_model.IntVar]
 ) -> None:
-    """Add the hard rules over ``x`` (one 0/1 variable per option of ``index``)."""
+    """Add the hard rules over ``x`` (option index -> its 0/1 variable, for the options of
+    ``index`` being solved)."""
     per_place: dict[tuple[str, HalfDay], list[cp_model.IntVar]] = defaultdict(list)
     per_slot: dict[int, list[cp_model.IntVar]] = defaultdict(list)
     per_week: dict[tuple[str, Week], list[cp_model.IntVar]] = defaultdict(list)
-    for var, opt in zip(x, index.options, strict=True):
+    for i, var in x.items():
+        opt = index.options[i]
         halfday = index.slots[opt.slot].halfday
         per_place[opt.person_id, halfday].append(var)
         per_slot[opt.slot].append(var)

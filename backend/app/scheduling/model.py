@@ -18,7 +18,7 @@ their week, counted against their weekly cap.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 
 from app.domain.coverage import SiteHalfDay, build_site_half_days
@@ -92,22 +92,6 @@ class RosterIndex:
     """person, half-day -> the activity of their current assignment (faculty only)."""
     problems: tuple[SiteHalfDay, ...] = field(repr=False)
     """The coverage problems the slots come from, in time order."""
-
-
-def suspend_activities(
-    snapshot: ScheduleSnapshot, activity_ids: frozenset[str]
-) -> ScheduleSnapshot:
-    """The schedule with those activities suspended (shed, or their site closed).
-
-    A suspended activity makes no faculty demand and its faculty are releasable (section 5);
-    its assignments stay, so its residents can be listed as displaced.
-    """
-
-    def suspended(a: Activity) -> Activity:
-        return replace(a, qualification=None, min_faculty=0, min_faculty_rules=(), releasable=True)
-
-    activities = tuple(suspended(a) if a.id in activity_ids else a for a in snapshot.activities)
-    return replace(snapshot, activities=activities)
 
 
 def is_clinical(activity: Activity | None) -> bool:

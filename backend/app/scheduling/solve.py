@@ -11,10 +11,12 @@ matroid (a gammoid). So a roster is lexicographically best by category exactly w
 maximises the sum of category weights 7 (patient safety) .. 1 (optional education): any
 maximum-weight roster fills, for every k, as many slots of the k most protected categories
 as possible. Tiers 1 and 2 are therefore one solve of ``W * weight - moves`` with ``W`` larger
-than any number of moves (lexicographic, the tier-1 optimum fixed). Tier 3 adds a cap ``P`` on
-every person's gain, which keeps the flow structure, and bisects for the smallest ``P`` at which
-that optimum is still reached. Every solve is a network flow in disguise, so CP-SAT's linear
-relaxation (``linearization_level`` 2) proves its optimum in about a second.
+than any number of moves (lexicographic, the tier-1 optimum fixed); no hard rule spans two ISO
+weeks, so that solve is made week by week and the weekly optima add up to the optimum. Tier 3
+adds a cap ``P`` on every person's gain over the whole horizon, which keeps the flow structure,
+and bisects for the smallest ``P`` at which that optimum is still reached (each probe starts
+from the best roster so far). Every solve is a network flow in disguise, so CP-SAT's linear
+relaxation (``linearization_level`` 2) proves its optimum quickly.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from ortools.sat.python import cp_model
 
 from app.scheduling.constraints import add_hard_constraints
 from app.scheduling.explain import Move, moves_of
-from app.scheduling.model import RosterIndex, SolverOptions
+from app.scheduling.model import RosterIndex, SolverOptions, Week, week_of
 
 TIER_NAMES = {1: "fill demand in sacrifice order", 2: "fewest changes", 3: "fair extra load"}
 
@@ -78,31 +80,35 @@ class RosterSolution:
 @dataclass(frozen=True)
 class _Solve:
     status: str
-    values: tuple[int, ...]
+    values: dict[int, int]
     objective: int
     bound: int
 
 
-def _solve(index: RosterIndex, options: SolverOptions, peak: int | None) -> _Solve:
-    """One solve of ``W * weight - moves``, every person's gain capped at ``peak``."""
+def _solve(
+    index: RosterIndex,
+    options: SolverOptions,
+    subset: list[int],
+    peak: int | None = None,
+    hint: dict[int, int] | None = None,
+) -> _Solve:
+    """One solve of ``W * weight - moves`` over the options ``subset``, every person's gain
+    capped at ``peak``, starting from ``hint``."""
     model = cp_model.CpModel()
-    x = [model.new_bool_var(f"x{i}") for i in range(len(index.options))]
+    x = {i: model.new_bool_var(f"x{i}") for i in subset}
     add_hard_constraints(model, index, x)
     if peak is not None:
         gained: dict[str, list[cp_model.IntVar]] = {}
-        for var, opt in zip(x, index.options, strict=True):
-            if opt.adds_clinical:
-                gained.setdefault(opt.person_id, []).append(var)
+        for i, var in x.items():
+            if index.options[i].adds_clinical:
+                gained.setdefault(index.options[i].person_id, []).append(var)
         for group in gained.values():
             if len(group) > peak:
                 model.add(sum(group) <= peak)
-    big = 1 + sum(o.move for o in index.options)
-    model.maximize(
-        sum(
-            (big * category_weight(index.slots[o.slot].category.protection) - o.move) * var
-            for var, o in zip(x, index.options, strict=True)
-        )
-    )
+    for i, value in (hint or {}).items():
+        model.add_hint(x[i], value)
+    big = 1 + sum(index.options[i].move for i in subset)
+    model.maximize(sum(_coefficient(index, i, big) * var for i, var in x.items()))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = options.time_limit_s
     solver.parameters.num_workers = options.workers
@@ -111,62 +117,93 @@ def _solve(index: RosterIndex, options: SolverOptions, peak: int | None) -> _Sol
     status = solver.solve(model)
     name = solver.status_name(status)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return _Solve(name, (0,) * len(x), 0, round(solver.best_objective_bound))
-    values = tuple(int(solver.value(v)) for v in x)
+        return _Solve(name, dict.fromkeys(subset, 0), 0, round(solver.best_objective_bound))
+    values = {i: int(solver.value(v)) for i, v in x.items()}
     return _Solve(name, values, round(solver.objective_value), round(solver.best_objective_bound))
+
+
+def _coefficient(index: RosterIndex, i: int, big: int) -> int:
+    opt = index.options[i]
+    return big * category_weight(index.slots[opt.slot].category.protection) - opt.move
+
+
+def _by_week(index: RosterIndex) -> list[list[int]]:
+    """Option indices per ISO week: tiers 1 and 2 have no rule across weeks."""
+    weeks: dict[Week, list[int]] = {}
+    for i, opt in enumerate(index.options):
+        weeks.setdefault(week_of(index.slots[opt.slot].halfday.date), []).append(i)
+    return [weeks[w] for w in sorted(weeks)]
 
 
 def solve_roster(index: RosterIndex, options: SolverOptions) -> RosterSolution:
     """The tiered optimum of a re-roster (see the module docstring).
 
+    Tiers 1 and 2 are solved week by week (no hard rule spans two weeks, so the sum of the
+    weekly optima is the optimum); tier 3 couples the weeks and is solved whole.
+
     Args:
         index: the slots and options (``build_index``).
         options: time limit per solve, workers and seed.
     """
-    big = 1 + sum(o.move for o in index.options)
     t0 = time.perf_counter()
-    best = _solve(index, options, None)
-    weight = sum(
-        category_weight(index.slots[o.slot].category.protection)
-        for v, o in zip(best.values, index.options, strict=True)
-        if v
-    )
-    moves = sum(o.move for v, o in zip(best.values, index.options, strict=True) if v)
-    seconds = time.perf_counter() - t0
-    status = best.status
-    tiers = [
+    values: dict[int, int] = {}
+    statuses, weight, moves, weight_bound, moves_bound = [], 0, 0, 0, 0
+    for week in _by_week(index):
+        part = _solve(index, options, week)
+        values |= part.values
+        big = 1 + sum(index.options[i].move for i in week)
+        w = sum(
+            category_weight(index.slots[index.options[i].slot].category.protection)
+            for i in week
+            if part.values[i]
+        )
+        m = sum(index.options[i].move for i in week if part.values[i])
+        statuses.append(part.status)
+        weight, moves = weight + w, moves + m
         # W * weight - moves <= bound with moves < W gives weight <= ceil(bound / W).
-        TierResult(1, status, weight, -(-best.bound // big), seconds),
-        TierResult(2, status, moves, max(0, big * weight - best.bound), seconds),
+        weight_bound += -(-part.bound // big)
+        moves_bound += max(0, big * w - part.bound)
+    seconds = time.perf_counter() - t0
+    status = max(statuses, key=STATUS_RANK.__getitem__, default="OPTIMAL")
+    tiers = [
+        TierResult(1, status, weight, weight_bound, seconds),
+        TierResult(2, status, moves, moves_bound, seconds),
     ]
     t0 = time.perf_counter()
-    chosen_values, tier3 = _fairest(index, options, best, tiers[:2])
+    chosen_values, tier3 = _fairest(index, options, values, tiers[:2])
     tiers.append(TierResult(3, tier3[0], tier3[1], tier3[2], time.perf_counter() - t0))
-    chosen = [i for i, value in enumerate(chosen_values) if value]
-    return RosterSolution(moves_of(index, chosen), tuple(tiers), len(chosen))
+    chosen = [i for i, value in chosen_values.items() if value]
+    return RosterSolution(moves_of(index, sorted(chosen)), tuple(tiers), len(chosen))
+
+
+STATUS_RANK = {"OPTIMAL": 0, "FEASIBLE": 1, "UNKNOWN": 2, "MODEL_INVALID": 3, "INFEASIBLE": 3}
 
 
 def _fairest(
-    index: RosterIndex, options: SolverOptions, best: _Solve, earlier: list[TierResult]
-) -> tuple[tuple[int, ...], tuple[str, int, int]]:
+    index: RosterIndex, options: SolverOptions, best: dict[int, int], earlier: list[TierResult]
+) -> tuple[dict[int, int], tuple[str, int, int]]:
     """Bisect the smallest peak gain at which tiers 1-2 keep their value.
 
     Returns:
         The roster found and (status, peak, proven lower bound). The status is OPTIMAL when
         every probe was solved to optimality, FEASIBLE otherwise.
     """
+    everything = list(range(len(index.options)))
+    big = 1 + sum(o.move for o in index.options)
+    target = sum(_coefficient(index, i, big) for i, v in best.items() if v)
     gained: dict[str, int] = {}
-    for v, o in zip(best.values, index.options, strict=True):
-        if v and o.adds_clinical:
-            gained[o.person_id] = gained.get(o.person_id, 0) + 1
+    for i, v in best.items():
+        if v and index.options[i].adds_clinical:
+            person = index.options[i].person_id
+            gained[person] = gained.get(person, 0) + 1
     high = max(gained.values(), default=0)
-    values, low, proven = best.values, 0, all(t.status == "OPTIMAL" for t in earlier)
+    values, low, proven = best, 0, all(t.status == "OPTIMAL" for t in earlier)
     while low < high:
         middle = (low + high) // 2
-        probe = _solve(index, options, middle)
-        if probe.status in ("OPTIMAL", "FEASIBLE") and probe.objective == best.objective:
+        probe = _solve(index, options, everything, middle, hint=values)
+        if probe.status in ("OPTIMAL", "FEASIBLE") and probe.objective == target:
             values, high = probe.values, middle
-        elif probe.status == "OPTIMAL" or probe.bound < best.objective:
+        elif probe.status == "OPTIMAL" or probe.bound < target:
             low = middle + 1  # proven: the earlier optimum is out of reach with this cap
         else:
             proven = False  # not decided in time: keep the cap found so far

@@ -50,6 +50,7 @@ APP_TASK_NAMES = frozenset(
         "app.resilience.tasks.precompute_fallback_schedules",
         "app.resilience.tasks.compute_scenario_fallback",
         "app.resilience.tasks.summarize_fallbacks",
+        "app.resilience.tasks.activate_crisis_response",
     }
 )
 

@@ -17,8 +17,8 @@ from typing import Any
 
 from app.core.errors import InputError
 from app.domain.schedule import Absence, Activity, Category, ScheduleSnapshot
-from app.domain.shedding import SheddingLevel
-from app.scheduling.model import RosterProblem, suspend_activities
+from app.domain.shedding import SheddingLevel, suspend_activities
+from app.scheduling.model import RosterProblem
 
 
 class Loss(StrEnum):
