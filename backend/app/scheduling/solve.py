@@ -135,7 +135,9 @@ def _by_week(index: RosterIndex) -> list[list[int]]:
     return [weeks[w] for w in sorted(weeks)]
 
 
-def solve_roster(index: RosterIndex, options: SolverOptions) -> RosterSolution:
+def solve_roster(
+    index: RosterIndex, options: SolverOptions, *, fair: bool = True
+) -> RosterSolution:
     """The tiered optimum of a re-roster (see the module docstring).
 
     Tiers 1 and 2 are solved week by week (no hard rule spans two weeks, so the sum of the
@@ -144,6 +146,7 @@ def solve_roster(index: RosterIndex, options: SolverOptions) -> RosterSolution:
     Args:
         index: the slots and options (``build_index``).
         options: time limit per solve, workers and seed.
+        fair: solve tier 3 too (False: tiers 1-2 only, as a leave repair does).
     """
     t0 = time.perf_counter()
     values: dict[int, int] = {}
@@ -169,10 +172,11 @@ def solve_roster(index: RosterIndex, options: SolverOptions) -> RosterSolution:
         TierResult(1, status, weight, weight_bound, seconds),
         TierResult(2, status, moves, moves_bound, seconds),
     ]
-    t0 = time.perf_counter()
-    chosen_values, tier3 = _fairest(index, options, values, tiers[:2])
-    tiers.append(TierResult(3, tier3[0], tier3[1], tier3[2], time.perf_counter() - t0))
-    chosen = [i for i, value in chosen_values.items() if value]
+    if fair:
+        t0 = time.perf_counter()
+        values, tier3 = _fairest(index, options, values, tiers[:2])
+        tiers.append(TierResult(3, tier3[0], tier3[1], tier3[2], time.perf_counter() - t0))
+    chosen = [i for i, value in values.items() if value]
     return RosterSolution(moves_of(index, sorted(chosen)), tuple(tiers), len(chosen))
 
 

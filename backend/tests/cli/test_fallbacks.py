@@ -37,3 +37,21 @@ def test_fallbacks_commands_store_show_export_and_refuse_bad_input(demo_data_dir
     assert missing.exit_code == 3 and "no fallback with id 999" in missing.stderr
     bad = runner.invoke(cli_app, ["fallbacks", "export", str(pcs), "--format", "pdf", "-o", "x"])
     assert bad.exit_code == 2 and "--format" in bad.stderr
+
+
+def test_what_if_repair_proposes_and_a_wrong_proposal_is_refused(demo_data_dir: Path) -> None:
+    runner = CliRunner()
+    span = ["--person", "F004", "--from", "2026-12-07", "--to", "2026-12-09"]
+    shown = runner.invoke(cli_app, ["what-if", "absence", *span, "--repair", "--json"])
+    assert shown.exit_code == 0, shown.output
+    repair = json.loads(shown.stdout)["repair"]
+    assert len(repair["proposal"]) == 12 and {"moves", "gaps_left", "n1_left"} <= set(repair)
+    refused = runner.invoke(cli_app, ["absences", "add", *span, "--apply-repair", "0" * 12])
+    assert refused.exit_code == 2 and "changed since proposal" in refused.stderr
+    listed = runner.invoke(cli_app, ["absences", "list", *span])
+    assert "2026-12-07" not in listed.stdout
+    applied = runner.invoke(
+        cli_app, ["absences", "add", *span, "--apply-repair", repair["proposal"]]
+    )
+    assert applied.exit_code == 0, applied.output
+    assert f"{len(repair['moves'])} change(s)" in applied.stdout

@@ -19,6 +19,7 @@ from app.models.crisis import CrisisAssignmentChange, CrisisEvent, CrisisNotice
 from app.models.person import Person as PersonRow
 from app.models.schedule import Assignment as AssignmentRow
 from app.resilience.fallbacks.compute import moves_from
+from app.scheduling.explain import Move
 
 ChangesByPerson = dict[str, list[dict[str, Any]]]
 
@@ -33,13 +34,7 @@ def lay_over(
         day, half = move.halfday.date, move.halfday.half.value
         if day < today or move.person_id not in known:
             continue
-        row = session.scalars(
-            select(AssignmentRow).where(
-                AssignmentRow.person_id == move.person_id,
-                AssignmentRow.date == day,
-                AssignmentRow.half == half,
-            )
-        ).one_or_none()
+        previous, role = write_move(session, move)
         session.add(
             CrisisAssignmentChange(
                 crisis_event_id=crisis.id,
@@ -47,28 +42,16 @@ def lay_over(
                 date=day,
                 half=half,
                 activity_id=move.activity_id,
-                previous_activity_id=None if row is None else row.activity_id,
-                previous_role=None if row is None else row.role,
+                previous_activity_id=previous,
+                previous_role=role,
             )
         )
-        if row is None:
-            session.add(
-                AssignmentRow(
-                    person_id=move.person_id,
-                    date=day,
-                    half=half,
-                    activity_id=move.activity_id,
-                    role="primary",
-                )
-            )
-        else:
-            row.activity_id, row.role = move.activity_id, "primary"
         changed[move.person_id].append(
             {
                 "date": day.isoformat(),
                 "half": half,
                 "activity_id": move.activity_id,
-                "previous": None if row is None else row.activity_id,
+                "previous": previous,
             }
         )
     for d in result["displaced_residents"]:
@@ -76,6 +59,32 @@ def lay_over(
             changed[d["person_id"]].append({**d, "suspended": True})
     session.flush()
     return dict(changed)
+
+
+def write_move(session: Session, move: Move) -> tuple[str | None, str | None]:
+    """Put ``move`` into the assignment table; return the activity and role it replaced."""
+    day, half = move.halfday.date, move.halfday.half.value
+    row = session.scalars(
+        select(AssignmentRow).where(
+            AssignmentRow.person_id == move.person_id,
+            AssignmentRow.date == day,
+            AssignmentRow.half == half,
+        )
+    ).one_or_none()
+    if row is None:
+        session.add(
+            AssignmentRow(
+                person_id=move.person_id,
+                date=day,
+                half=half,
+                activity_id=move.activity_id,
+                role="primary",
+            )
+        )
+        return None, None
+    previous = (row.activity_id, row.role)
+    row.activity_id, row.role = move.activity_id, "primary"
+    return previous
 
 
 def lift(session: Session, crisis: CrisisEvent) -> ChangesByPerson:

@@ -29,20 +29,24 @@ from app.scheduling.model import SolverOptions, build_index
 from app.scheduling.solve import solve_roster
 
 
-def fallback_fingerprint(
-    snapshot: ScheduleSnapshot, scenario: Scenario, start: date, end: date
-) -> str:
-    """A digest of everything a fallback is computed from: the scenario's definition and the
-    schedule of its window (people, activities, holidays, assignments, absences)."""
+def schedule_digest(snapshot: ScheduleSnapshot, start: date, end: date, *extra: Any) -> str:
+    """A digest of the window's schedule (people, activities, holidays, assignments, absences)
+    and of ``extra`` JSON data: what a fallback or a repair is computed from."""
     data = snapshot_to_json(snapshot, start, end)
     data["assignments"] = sorted(data["assignments"])
     data["absences"] = sorted(data["absences"], key=json.dumps)
     canonical = json.dumps(
-        [scenario.to_json(), start.isoformat(), end.isoformat(), data],
-        sort_keys=True,
-        separators=(",", ":"),
+        [*extra, start.isoformat(), end.isoformat(), data], sort_keys=True, separators=(",", ":")
     )
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def fallback_fingerprint(
+    snapshot: ScheduleSnapshot, scenario: Scenario, start: date, end: date
+) -> str:
+    """The fingerprint of a fallback's input: the scenario's definition and the window's
+    schedule."""
+    return schedule_digest(snapshot, start, end, scenario.to_json())
 
 
 @dataclass(frozen=True)
@@ -62,8 +66,11 @@ class Judgement:
         return sum(c["filled"] for c in self.coverage.values())
 
 
-def judge(snapshot: ScheduleSnapshot, start: date, end: date) -> Judgement:
-    """Coverage per category, gaps and N-1/N-2 status of ``snapshot`` over the window."""
+def judge(
+    snapshot: ScheduleSnapshot, start: date, end: date, *, n1_details: bool = False
+) -> Judgement:
+    """Coverage per category, gaps and N-1/N-2 status of ``snapshot`` over the window (with
+    ``n1_details``, also every N-1 finding: who alone holds up which half-day)."""
     problems = build_site_half_days(snapshot, start, end)
     demand: dict[str, int] = defaultdict(int)
     filled: dict[str, int] = defaultdict(int)
@@ -81,12 +88,16 @@ def judge(snapshot: ScheduleSnapshot, start: date, end: date) -> Judgement:
     }
     result = analyze_contingency(problems)
     counts = result.counts()
-    contingency = {
+    contingency: dict[str, Any] = {
         "n1_pass": result.n1_pass,
         "n2_pass": result.n2_pass,
         "critical_faculty": counts["critical_faculty"],
         "fatal_pairs": counts["fatal_pairs"],
     }
+    if n1_details:
+        contingency["n1"] = [
+            {"person_id": pid, **exposure.to_json()} for pid, exposure in result.n1_findings()
+        ]
     return Judgement(coverage, gaps, contingency)
 
 
