@@ -20,6 +20,7 @@ from app.cli.analyze import analyze_contingency_cmd, what_if_app
 from app.cli.crisis import crisis_app
 from app.cli.demo import demo_data_cmd
 from app.cli.fallbacks import analyze_fallbacks_cmd, fallbacks_app
+from app.cli.forecast import analyze_forecast_cmd
 from app.cli.output import reported_errors
 from app.cli.programs import absences_app, export_cmd, import_cmd
 from app.cli.users import tokens_app, users_app
@@ -40,6 +41,7 @@ analyze_app.command("contingency")(analyze_contingency_cmd)
 analyze_app.command("fallbacks")(analyze_fallbacks_cmd)
 app.add_typer(fallbacks_app, name="fallbacks")
 app.add_typer(crisis_app, name="crisis")
+analyze_app.command("forecast")(analyze_forecast_cmd)
 app.command("import", help="Replace the program's schedule data with a program file.")(import_cmd)
 app.command("export", help="Write the program's schedule data to a program file.")(export_cmd)
 app.add_typer(absences_app, name="absences", help="Enter, remove and list absences.")
@@ -138,6 +140,13 @@ def _print_health(summary: dict[str, Any], result: dict[str, Any]) -> None:
         )
     else:
         out.print("  N-1 / N-2          not yet analysed")
+    warning = result.get("early_warning")
+    if warning is not None:
+        out.print(
+            f"  Early warning      {warning['status']} ({warning['history_days']} day(s) of"
+            f" history, {warning['min_days']} needed)",
+            highlight=False,
+        )
     gaps = result["gaps"]
     if gaps:
         table = Table(title=f"Gaps ({summary['gap_slots']} unfilled slots)")

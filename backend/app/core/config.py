@@ -33,6 +33,9 @@ TASK_TIME_LIMIT_S = 600
 """Hard time limit of every task (the seed's); the soft limit is ``TASK_SOFT_TIME_LIMIT_S``."""
 TASK_SOFT_TIME_LIMIT_S = 540
 
+FORECAST_MAX_DAYS = 366
+"""Longest forecast (days ahead) accepted."""
+
 
 def _with_redis_db(url: str, db: int) -> str:
     """Return ``url`` pointing at Redis database ``db`` (the path part of a redis:// URL)."""
@@ -125,6 +128,27 @@ class Settings(BaseSettings):
     FALLBACK_SOLVER_SEED: int = Field(default=0, ge=0)
     """CP-SAT's random seed."""
 
+    # Forecast and early warning (RESILIENCE_MODEL.md section 7)
+    FORECAST_DAYS: int = Field(default=90, ge=1, le=FORECAST_MAX_DAYS)
+    """Days ahead the daily forecast (and ``analyze forecast``) covers by default."""
+    FORECAST_SAMPLES: int = Field(default=10000, ge=100, le=1_000_000)
+    """Monte Carlo samples per day (10,000: 95 % error at most +/-0.0098)."""
+    SHORTFALL_PROBABILITY_THRESHOLD: float = Field(default=0.10, gt=0, lt=1)
+    """A day whose shortfall probability exceeds this is high-risk."""
+    UNPLANNED_ABSENCE_DEFAULT_RATE: float = Field(default=0.02, ge=0, lt=1)
+    """Daily chance of an unplanned absence per faculty member while the history is too short."""
+    FORECAST_HISTORY_DAYS: int = Field(default=365, ge=1)
+    """Days of past absences the unplanned absence rates are learned from."""
+    FORECAST_MIN_HISTORY_DAYS: int = Field(default=28, ge=1)
+    """Below this many days of recorded history the default rate is used."""
+    EARLY_WARNING_WINDOW_DAYS: int = Field(default=14, ge=3)
+    """Daily values per rolling window of the early-warning indicators."""
+    EARLY_WARNING_MIN_DAYS: int = Field(default=30, ge=5)
+    """Fewest days of health-check history the early warning is tested on (at least the
+    window plus 2)."""
+    EARLY_WARNING_P_VALUE: float = Field(default=0.05, gt=0, lt=1)
+    """Significance of each one-sided Kendall test (variance and autocorrelation rising)."""
+
     # Alerts (RESILIENCE_MODEL.md section 8)
     ALERT_COOLDOWN_HOURS: float = Field(default=24, gt=0)
     """An unchanged active alert notifies again only after this many hours."""
@@ -145,6 +169,10 @@ class Settings(BaseSettings):
         ]
         if levels != sorted(levels) or not all(0 < x <= 10 for x in levels):
             raise ValueError("UTILIZATION_* thresholds must be positive and increasing")
+        if self.EARLY_WARNING_MIN_DAYS < self.EARLY_WARNING_WINDOW_DAYS + 2:
+            raise ValueError(
+                "EARLY_WARNING_MIN_DAYS must be at least EARLY_WARNING_WINDOW_DAYS + 2"
+            )
         if not self.AM_START < self.AM_END <= self.PM_START < self.PM_END:
             raise ValueError("half-day times must satisfy AM_START < AM_END <= PM_START < PM_END")
         if not self.chord_state_must_outlive_s < self.RESULT_CHORD_EXPIRES_S:

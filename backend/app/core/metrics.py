@@ -91,6 +91,16 @@ fatal_pairs = Gauge(
     ["window"],
     multiprocess_mode=_MODE,
 )
+forecast_max_shortfall_probability = Gauge(
+    "resilience_forecast_max_shortfall_probability",
+    "Highest daily shortfall probability of the latest forecast",
+    multiprocess_mode=_MODE,
+)
+forecast_high_risk_days = Gauge(
+    "resilience_forecast_high_risk_days",
+    "Days of the latest forecast in high-risk periods",
+    multiprocess_mode=_MODE,
+)
 last_success = Gauge(
     "resilience_task_last_success_timestamp_seconds",
     "Unix time of the task's last successful run",

@@ -33,7 +33,10 @@ class HealthCheckRecord(Base):
     n2_status: Mapped[str] = mapped_column(String(16))
     result: Mapped[dict[str, Any]]
 
-    __table_args__ = (Index("ix_health_check_record_finished_at", "finished_at"),)
+    __table_args__ = (
+        Index("ix_health_check_record_finished_at", "finished_at"),
+        Index("ix_health_check_record_window_start", "window_start"),  # the early warning's
+    )
 
 
 class ContingencyReport(Base):
@@ -58,3 +61,24 @@ class ContingencyReport(Base):
         UniqueConstraint("fingerprint", "start", "end", name="uq_contingency_report_input"),
         Index("ix_contingency_report_created_at", "created_at"),
     )
+
+
+class UtilizationForecast(Base):
+    """One run of the utilization forecast (RESILIENCE_MODEL.md section 7)."""
+
+    __tablename__ = "utilization_forecast"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    """The Celery task id that made it (None from the command line): a redelivery is a no-op."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    start: Mapped[date]
+    end: Mapped[date]
+    samples: Mapped[int]
+    high_risk_days: Mapped[int]
+    max_shortfall_probability: Mapped[float]
+    worst_level: Mapped[str] = mapped_column(String(16))
+    duration_s: Mapped[float]
+    result: Mapped[dict[str, Any]]
+
+    __table_args__ = (Index("ix_utilization_forecast_created_at", "created_at"),)

@@ -45,6 +45,7 @@ from app.resilience.fallbacks.service import (
     solver_options,
     store_scenario_fallback,
 )
+from app.resilience.forecast.service import publish_forecast_metrics, run_forecast
 from app.resilience.health.service import (
     publish_health_metrics,
     run_health_check,
@@ -427,4 +428,33 @@ def activate_crisis_response(
         outcome = activate_crisis(session, severity, reason, approver, scenario)
         summary = {**crisis_json(session, outcome.crisis), "activated_now": outcome.created}
     publish_crisis_metrics(outcome, activated=True)
+    return summary
+
+
+# --- Utilization forecast (RESILIENCE_MODEL.md section 7) ---------------------------------------
+
+
+@celery_app.task(  # type: ignore[untyped-decorator]
+    name="app.resilience.tasks.generate_utilization_forecast", bind=True, **RETRY_POLICY
+)
+def generate_utilization_forecast(self: Task, days_ahead: int | None = None) -> dict[str, Any]:
+    """Forecast utilization, level and shortfall probability of the next ``days_ahead`` days.
+
+    ``days_ahead`` None means ``FORECAST_DAYS`` (90). Stores a forecast record with its
+    high-risk periods and raises (or resolves) the forecast alert in the same transaction. A
+    redelivered message (the same task id) finds its record and changes nothing. A bad
+    ``days_ahead`` fails at once (``InputError``, not retried) and stores nothing.
+    """
+    with session_scope() as session:
+        outcome = run_forecast(session, days_ahead=days_ahead, task_id=self.request.id)
+    publish_forecast_metrics(outcome)
+    summary = outcome.summary()
+    logger.info(
+        "forecast %s..%s: worst level %s, max shortfall probability %s, %s high-risk day(s)",
+        summary["start"],
+        summary["end"],
+        summary["worst_level"],
+        summary["max_shortfall_probability"],
+        summary["high_risk_days"],
+    )
     return summary

@@ -51,6 +51,7 @@ APP_TASK_NAMES = frozenset(
         "app.resilience.tasks.compute_scenario_fallback",
         "app.resilience.tasks.summarize_fallbacks",
         "app.resilience.tasks.activate_crisis_response",
+        "app.resilience.tasks.generate_utilization_forecast",
     }
 )
 

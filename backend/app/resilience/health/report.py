@@ -11,6 +11,7 @@ from typing import Any
 from app.domain.clock import HalfDayClock
 from app.domain.coverage import Gap, SiteHalfDay, gaps_of
 from app.domain.schedule import HalfDay
+from app.resilience.forecast.early_warning import EarlyWarning
 from app.resilience.health.levels import Level, Utilization, UtilizationThresholds, utilization_of
 from app.resilience.health.verdict import DefenseAssessment, VerdictPolicy, defense_level
 
@@ -66,6 +67,8 @@ class HealthReport:
     faculty_on_duty: int
     unscheduled: tuple[date, date] | None = None
     """The analysed days after the end of the published schedule (not judged)."""
+    early_warning: EarlyWarning | None = None
+    """Rising variance and autocorrelation of the daily coverage margin (None: not tested)."""
 
     @property
     def coverage_rate(self) -> float:
@@ -147,6 +150,7 @@ class HealthReport:
             ),
             "n1_status": self.n1_status,
             "n2_status": self.n2_status,
+            "early_warning": None if self.early_warning is None else self.early_warning.to_json(),
         }
 
 
@@ -165,6 +169,7 @@ def assess_health(
     policy: VerdictPolicy | None = None,
     analysed_end: date | None = None,
     unscheduled: tuple[date, date] | None = None,
+    early_warning: EarlyWarning | None = None,
 ) -> HealthReport:
     """Assess the analysed problems, and what the daily report adds beyond them.
 
@@ -177,6 +182,7 @@ def assess_health(
         later: gaps and findings of the daily report beyond the analysed windows.
         analysed_end: the last date of ``problems``' windows (default ``window_end``).
         unscheduled: the analysed days after the published schedule's end, for the record.
+        early_warning: the early-warning verdict on the stored health checks, for the record.
     """
     later = later or LaterFindings()
     in_window = [p for p in problems if p.halfday.date <= window_end]
@@ -211,4 +217,5 @@ def assess_health(
         faculty_present=faculty_present,
         faculty_on_duty=on_duty,
         unscheduled=unscheduled,
+        early_warning=early_warning,
     )

@@ -36,6 +36,7 @@ from app.models.resilience import ContingencyReport, HealthCheckRecord
 from app.notifications.service import raise_alert, resolve_alert
 from app.resilience.contingency.chunks import summarize_for_health
 from app.resilience.contingency.result import ContingencyResult
+from app.resilience.forecast.margins import early_warning_now
 from app.resilience.health.levels import ALERT_LEVEL_FOR
 from app.resilience.health.report import HealthReport, LaterFindings, assess_health
 from app.resilience.policy import HealthPolicy
@@ -222,6 +223,7 @@ def run_health_check(
         policy=policy.verdict,
         analysed_end=analysed_end,
         unscheduled=unscheduled_range(snapshot, start, analysed_end),
+        early_warning=early_warning_now(session, start, settings),
     )
     duration = _time.perf_counter() - t0
     record = HealthCheckRecord(
