@@ -149,6 +149,12 @@ class Settings(BaseSettings):
     EARLY_WARNING_P_VALUE: float = Field(default=0.05, gt=0, lt=1)
     """Significance of each one-sided Kendall test (variance and autocorrelation rising)."""
 
+    # Automatic load shedding (RESILIENCE_MODEL.md section 5)
+    AUTO_SHED_LOAD: bool = False
+    """Let the health check shed load by itself, following the defense level up to ORANGE."""
+    AUTO_SHED_RECOVERY_MIN: int = Field(default=60, ge=1)
+    """Automatic shedding steps down only after the level stayed lower this many minutes."""
+
     # Alerts (RESILIENCE_MODEL.md section 8)
     ALERT_COOLDOWN_HOURS: float = Field(default=24, gt=0)
     """An unchanged active alert notifies again only after this many hours."""

@@ -36,6 +36,7 @@ from app.resilience.contingency.chunks import (
     merge_cross_training,
 )
 from app.resilience.contingency.service import contingency_window, run_contingency_report
+from app.resilience.crisis.autoshed import apply_auto_shedding
 from app.resilience.crisis.service import activate_crisis, crisis_json, publish_crisis_metrics
 from app.resilience.fallbacks.scenarios import SCENARIOS, Ranking, scenario_named
 from app.resilience.fallbacks.service import (
@@ -176,6 +177,10 @@ def periodic_health_check(self: Task) -> dict[str, Any]:
     with session_scope() as session:
         outcome = run_health_check(session, task_id=self.request.id)
     publish_health_metrics(outcome)
+    settings = get_settings()
+    if settings.AUTO_SHED_LOAD:  # after the record is committed: it is the newest observation
+        with session_scope() as session:
+            apply_auto_shedding(session, settings, utcnow())
     summary = outcome.summary()
     logger.info(
         "health check: defense %s, utilization %s (%s), %s gap slot(s), N-1 %s, N-2 %s",
@@ -225,7 +230,7 @@ def run_contingency_analysis(
                 session, start=first, days_ahead=(last - first).days + 1
             )
         else:
-            snapshot = load_snapshot(session, start=first, end=last)
+            snapshot = load_snapshot(session, start=first, end=last, shedding=False)
     if len(chunks) == 1:
         publish_contingency_metrics(outcome)
         return outcome.summary()

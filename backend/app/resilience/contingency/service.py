@@ -72,7 +72,7 @@ def run_contingency_report(
 ) -> ReportOutcome:
     """Analyse ``days_ahead`` days from ``start`` in this process and store the report."""
     end = window_end(start, days_ahead)
-    snapshot = load_snapshot(session, start=start, end=end)
+    snapshot = load_snapshot(session, start=start, end=end, shedding=False)
     t0 = _time.perf_counter()
     problems = build_site_half_days(snapshot, start, end)
     result, fingerprint = analyze_in_chunks(problems, snapshot, start, end, progress=progress)

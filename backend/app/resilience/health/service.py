@@ -192,7 +192,7 @@ def run_health_check(
     load_start, load_end = start, analysed_end
     if report_row is not None:
         load_start, load_end = min(start, report_row.start), max(analysed_end, report_row.end)
-    snapshot = load_snapshot(session, start=load_start, end=load_end)
+    snapshot = load_snapshot(session, start=load_start, end=load_end, shedding=False)
     loaded = build_site_half_days(snapshot, load_start, load_end)
     with paused_gc():  # the report's findings as frozen objects, over a large heap
         later = _later_findings(
