@@ -1,9 +1,11 @@
-"""Benchmark: ``load_snapshot`` against a raw Core SELECT of the same rows.
+"""Benchmark: ``load_rows`` and ``load_snapshot`` against raw reads of the same rows.
 
 The program is 150 faculty precepting clinic in every half-day of 52 weeks (109,200
 assignments), imported into a fresh database (SQLite in a temporary folder, or
-``--database-url``). Both are timed in the same run, best of ``--runs``, and the figure that
-matters is the ratio: what turning rows into frozen snapshot data costs on top of reading them.
+``--database-url``). Timed in the same run, best of ``--runs``: a raw ``sqlite3`` read of every
+row (SQLite only; the floor), a Core SELECT of the same rows, ``load_rows`` (the lean loader:
+rows kept as text, what the fingerprint and a chunk's part need) and ``load_snapshot`` (rows
+turned into frozen snapshot data). The figures that matter are the ratios.
 This replaces a test that asserted a wall-clock limit (it failed on busy machines).
 
 Run from backend/:  .venv/bin/python benchmarks/bench_snapshot.py [--runs 3]
@@ -12,6 +14,7 @@ Run from backend/:  .venv/bin/python benchmarks/bench_snapshot.py [--runs 3]
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 import tempfile
 from datetime import date, timedelta
@@ -26,7 +29,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from app.core.db import make_engine  # noqa: E402
 from app.core.migrate import upgrade_database  # noqa: E402
-from app.domain.snapshot import load_snapshot  # noqa: E402
+from app.domain.snapshot import load_rows, load_snapshot  # noqa: E402
 from app.models.activity import Activity, MinFacultyRule  # noqa: E402
 from app.models.person import Person, person_qualification  # noqa: E402
 from app.models.program import Program  # noqa: E402
@@ -72,6 +75,21 @@ def core_select(session: Session, start: date | None = None, end: date | None = 
     return rows
 
 
+def raw_read(path: str, start: date | None = None, end: date | None = None) -> int:
+    """The floor: the same rows through the sqlite3 module, nothing converted or built."""
+    tables = ("program", "person", "person_qualification", "activity", "min_faculty_rule")
+    with sqlite3.connect(path) as c:
+        rows = sum(len(c.execute(f"SELECT * FROM {t}").fetchall()) for t in tables)
+        rows += len(c.execute("SELECT * FROM holiday").fetchall())
+        sql = "SELECT person_id, date, half, activity_id, role FROM assignment"
+        if start is not None and end is not None:
+            sql += f" WHERE date >= '{start}' AND date <= '{end}'"
+        rows += len(c.execute(sql).fetchall())
+        rows += len(c.execute("SELECT * FROM absence").fetchall())
+    c.close()
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -92,6 +110,7 @@ def main() -> None:
         rows = core_select(session)
         assignments = len(load_snapshot(session).assignments)
         select_s = best_of(args.runs, lambda: core_select(session), cold=False)
+        rows_s = best_of(args.runs, lambda: load_rows(session), cold=False)
         load_s = best_of(args.runs, lambda: load_snapshot(session), cold=False)
         window_select_s = best_of(args.runs, lambda: core_select(session, *window), cold=False)
         window_load_s = best_of(
@@ -101,8 +120,16 @@ def main() -> None:
         f"{args.faculty} faculty x {args.weeks} weeks: {assignments} assignments, {rows} rows "
         f"on {engine.url.get_backend_name()} (best of {args.runs})"
     )
-    print(f"  whole table: Core SELECT {select_s:.3f} s, load_snapshot {load_s:.3f} s")
+    print(
+        f"  whole table: Core SELECT {select_s:.3f} s, load_rows {rows_s:.3f} s, "
+        f"load_snapshot {load_s:.3f} s"
+    )
     print(f"    ratio load_snapshot / Core SELECT: {load_s / select_s:.2f}")
+    if engine.url.get_backend_name() == "sqlite":
+        path = str(engine.url.database)
+        raw_s = best_of(args.runs, lambda: raw_read(path), cold=False)
+        print(f"    raw sqlite3 read {raw_s:.3f} s; ratio load_rows / raw: {rows_s / raw_s:.2f}")
+        print(f"    load_snapshot / raw: {load_s / raw_s:.2f}")
     print(
         f"  4-week window: Core SELECT {window_select_s:.3f} s, load_snapshot {window_load_s:.3f} s"
     )

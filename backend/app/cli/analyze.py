@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, timedelta
 from typing import Annotated, Any
 
@@ -21,7 +20,7 @@ from app.cli.options import (
     parse_day,
     required,
 )
-from app.cli.output import reported_errors
+from app.cli.output import print_json, reported_errors
 from app.core.config import get_settings
 from app.core.db import session_scope
 from app.core.errors import InputError
@@ -61,6 +60,9 @@ def analyze_contingency_cmd(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print every finding as JSON.")] = False,
+    pretty: Annotated[
+        bool, typer.Option("--pretty", help="With --json: indented JSON (default: compact).")
+    ] = False,
 ) -> None:
     """Exact N-1/N-2 contingency analysis, stored as a report (same input: same report).
 
@@ -95,7 +97,7 @@ def analyze_contingency_cmd(
                     )
     publish_contingency_metrics(outcome)
     if as_json:
-        print(json.dumps({"summary": outcome.summary(), "report": outcome.report}, indent=1))
+        print_json({"summary": outcome.summary(), "report": outcome.report}, pretty=pretty)
         return
     _print_report(outcome.summary(), outcome.report)
 
@@ -126,6 +128,7 @@ def _print_report(summary: dict[str, Any], report: dict[str, Any]) -> None:
             for x in g["gaps"]:
                 table.add_row(_where(g), x["activity_id"], x["qualification"], str(x["missing"]))
         out.print(table)
+    names, exposures = report["names"], report["exposures"]
     people = {c["person_id"]: c for c in report["critical_faculty"]}
     if people:
         table = Table(title="Critical faculty (alone hold up these half-days)")
@@ -133,10 +136,10 @@ def _print_report(summary: dict[str, Any], report: dict[str, Any]) -> None:
             table.add_column(col)
         for row in report["rankings"]["critical_by_half_days"][:25]:
             c = people[row["person_ids"][0]]
-            quals = sorted({q for e in c["exposures"] for q in e["qualifications"]})
-            first = ", ".join(_where(e) for e in c["exposures"][:3])
+            quals = sorted({q for i in c["exposures"] for q in exposures[i]["qualifications"]})
+            first = ", ".join(_where(exposures[i]) for i in c["exposures"][:3])
             table.add_row(
-                f"{c['name']} ({c['person_id']})",
+                f"{names.get(c['person_id'])} ({c['person_id']})",
                 str(c["half_days"]),
                 str(c["residents_affected"]),
                 ", ".join(quals),
@@ -157,7 +160,8 @@ def _print_report(summary: dict[str, Any], report: dict[str, Any]) -> None:
         out.print("  Cross-training that removes the most findings:")
         for o in report["cross_training"]:
             out.print(
-                f"    - grant {o['qualification']} to {o['name']} ({o['person_id']}):"
+                f"    - grant {o['qualification']} to {names.get(o['person_id'])}"
+                f" ({o['person_id']}):"
                 f" removes {o['n1_removed']} N-1 and {o['n2_removed']} N-2 finding(s),"
                 f" fills {o['gap_slots_filled']} gap slot(s)",
                 highlight=False,
@@ -201,7 +205,7 @@ def what_if_absence_cmd(
             )
     data = impact.to_json()
     if as_json:
-        print(json.dumps(data | ({"repair": proposal.to_json()} if proposal else {}), indent=1))
+        print_json(data | ({"repair": proposal.to_json()} if proposal else {}), pretty=True)
         return
     if proposal is not None:
         _print_repair(proposal, person, first, last, half)

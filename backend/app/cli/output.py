@@ -1,9 +1,13 @@
-"""How every command reports an engine error: one message on stderr and its exit code."""
+"""How every command reports an engine error (one message on stderr and its exit code) and
+prints JSON (compact and streamed, or indented with ``--pretty``)."""
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any, TextIO
 
 import typer
 from rich.console import Console
@@ -38,3 +42,46 @@ def _report(error: SchedulerError) -> None:
     # Escaped: places like ``assignments[17]`` must not be read as rich markup.
     stderr.print(f"[red]error:[/red] {escape(str(error))}")
     raise typer.Exit(exit_code_for(error)) from None
+
+
+_COMPACT: dict[str, Any] = {"separators": (",", ":")}
+_SLICE = 2000
+"""List items encoded per call when streaming: few calls, each through the C encoder."""
+
+
+def print_json(data: Any, *, pretty: bool = False, out: TextIO | None = None) -> None:
+    """Write ``data`` as JSON and a newline to ``out`` (standard output).
+
+    Compact by default, written piece by piece: the two outer levels of objects and lists are
+    walked here and long lists are encoded a slice at a time, so no single string holds a
+    large report. ``pretty`` indents by one space (slower: Python's indenting encoder).
+    """
+    out = out or sys.stdout
+    if pretty:
+        json.dump(data, out, indent=1)
+    else:
+        for piece in _pieces(data, depth=3):
+            out.write(piece)
+    out.write("\n")
+
+
+def _pieces(value: Any, depth: int) -> Iterator[str]:
+    if depth and isinstance(value, dict):
+        yield "{"
+        for i, (key, item) in enumerate(value.items()):
+            yield ("," if i else "") + json.dumps(str(key), **_COMPACT) + ":"
+            yield from _pieces(item, depth - 1)
+        yield "}"
+    elif depth and isinstance(value, list) and len(value) > _SLICE:
+        yield "["
+        for i in range(0, len(value), _SLICE):
+            yield ("," if i else "") + json.dumps(value[i : i + _SLICE], **_COMPACT)[1:-1]
+        yield "]"
+    elif depth and isinstance(value, list):
+        yield "["
+        for i, item in enumerate(value):
+            yield "," if i else ""
+            yield from _pieces(item, depth - 1)
+        yield "]"
+    else:
+        yield json.dumps(value, **_COMPACT)

@@ -1,13 +1,16 @@
 """The one adapter from database rows to a ``ScheduleSnapshot`` (CONVENTIONS.md rule 1).
 
-Assignments are the bulk of a program (about 150,000 rows for 150 faculty over a year), so
-they are read as plain column tuples with a Core select rather than as ORM objects.
+No ORM objects: the small tables are read with Core selects, and the assignments, the bulk of
+a program (about 180,000 rows for 150 faculty over a year), with the DB-API cursor of the
+session's own connection (same transaction), kept as text rows (``ScheduleRows``). Dates come
+back as ISO text from SQLite and as dates from PostgreSQL; each distinct one is converted once.
 """
 
 from __future__ import annotations
 
 from datetime import date
 from operator import itemgetter
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -17,11 +20,8 @@ from app.core.gcpause import paused_gc
 from app.domain.schedule import (
     Absence,
     Activity,
-    Assignment,
-    AssignmentRole,
     Category,
     Half,
-    HalfDay,
     MinFacultyRule,
     Person,
     PersonKind,
@@ -29,6 +29,7 @@ from app.domain.schedule import (
     ScheduleSnapshot,
     absence_blocks,
 )
+from app.domain.schedule_rows import AssignmentRow, ScheduleRows
 from app.domain.shedding import suspend_activities
 from app.models.activity import Activity as ActivityRow
 from app.models.activity import MinFacultyRule as RuleRow
@@ -37,7 +38,7 @@ from app.models.person import Person as PersonRow
 from app.models.person import person_qualification
 from app.models.program import PROGRAM_ROW_ID, Program
 from app.models.schedule import Absence as AbsenceRow
-from app.models.schedule import Assignment as AssignmentRow
+from app.models.schedule import Assignment as AssignmentTable
 from app.models.schedule import Holiday
 
 
@@ -50,35 +51,12 @@ def load_snapshot(
 ) -> ScheduleSnapshot:
     """The stored schedule as a snapshot, optionally only the dates ``start``..``end``.
 
-    Args:
-        session: an open session.
-        start: first date whose assignments and absences are wanted (None: from the first).
-        end: last such date, inclusive (None: to the last). People, activities and holidays
-            are always loaded whole.
-        shedding: apply the load shedding in force: activities suspended by a sacrifice
-            decision not yet ended make no demand (the schedule in effect). False gives the
-            demand before shedding (the true state).
-
-    Returns:
-        The snapshot; an empty one with default program settings when nothing was imported.
-        Its ``program.schedule_end`` is the stated one, else the last date with an assignment
-        in the whole table (whatever the window), else None.
-
-    Its SELECTs all see one state of the database, even while an import commits
-    (``begin_consistent_read``): call it first in a transaction, or in one begun consistent.
-    Only the absences overlapping the window are read, so a program with many past absences
-    costs a windowed snapshot nothing.
+    As ``load_rows(...).snapshot()`` (see ``load_rows``), and with ``shedding`` the load
+    shedding in force applied: activities suspended by a sacrifice decision not yet ended make
+    no demand (the schedule in effect). ``load_rows`` and ``shedding=False`` give the demand
+    before shedding (the true state), which the health check and contingency reports judge.
     """
-    begin_consistent_read(session)
-    with paused_gc():  # tens of thousands of small frozen objects, no reference cycles
-        snapshot = ScheduleSnapshot(
-            program=_program_info(session),
-            people=_people(session),
-            activities=_activities(session),
-            assignments=_assignments(session, start, end),
-            absences=_absences(session, start, end),
-            holidays=frozenset(session.scalars(select(Holiday.date))),
-        )
+    snapshot = load_rows(session, start=start, end=end).snapshot()
     suspended = _suspended(session) if shedding else frozenset()
     return suspend_activities(snapshot, suspended) if suspended else snapshot
 
@@ -91,13 +69,47 @@ def _suspended(session: Session) -> frozenset[str]:
     return frozenset(a for d in decisions for a in d.get("activities", ()))
 
 
+def load_rows(
+    session: Session, *, start: date | None = None, end: date | None = None
+) -> ScheduleRows:
+    """The stored schedule as rows, optionally only the dates ``start``..``end``.
+
+    Args:
+        session: an open session.
+        start: first date whose assignments and absences are wanted (None: from the first).
+        end: last such date, inclusive (None: to the last). People, activities and holidays
+            are always loaded whole.
+
+    Returns:
+        The rows; empty, with default program settings, when nothing was imported. Their
+        ``program.schedule_end`` is the stated one, else the last date with an assignment
+        in the whole table (whatever the window), else None.
+
+    Its SELECTs all see one state of the database, even while an import commits
+    (``begin_consistent_read``): call it first in a transaction, or in one begun consistent.
+    Only the absences overlapping the window are read, so a program with many past absences
+    costs a windowed load nothing.
+    """
+    begin_consistent_read(session)
+    with paused_gc():  # tens of thousands of small objects, no reference cycles
+        base = ScheduleSnapshot(
+            program=_program_info(session),
+            people=_people(session),
+            activities=_activities(session),
+            assignments=(),
+            absences=_absences(session, start, end),
+            holidays=frozenset(session.scalars(select(Holiday.date))),
+        )
+        return ScheduleRows(base, _assignment_rows(session, start, end))
+
+
 def _program_info(session: Session) -> ProgramInfo:
     program = session.get(Program, PROGRAM_ROW_ID)
     if program is None:
         return ProgramInfo()
     month, day = program.academic_year_start.split("-")
     # Over the whole table, not the loaded window: a window's last assignment is not the end.
-    last_assigned = session.scalar(select(func.max(AssignmentRow.__table__.c.date)))
+    last_assigned = session.scalar(select(func.max(AssignmentTable.__table__.c.date)))
     return ProgramInfo(
         name=program.name,
         timezone=program.timezone,
@@ -166,26 +178,34 @@ def _activities(session: Session) -> tuple[Activity, ...]:
     return tuple(activities)
 
 
-def _assignments(session: Session, start: date | None, end: date | None) -> tuple[Assignment, ...]:
-    c = AssignmentRow.__table__.c
-    query = select(c.person_id, c.date, c.half, c.activity_id, c.role)
-    if start is not None:
-        query = query.where(c.date >= start)
-    if end is not None:
-        query = query.where(c.date <= end)
-    halves = {h.value: h for h in Half}
-    roles = {r.value: r for r in AssignmentRole}
-    halfdays: dict[tuple[date, str], HalfDay] = {}  # shared: one object per half-day
-    out = []
+def _assignment_rows(session: Session, start: date | None, end: date | None) -> list[AssignmentRow]:
+    """The assignments of the window as ``AssignmentRow`` text tuples, sorted."""
+    connection = session.connection()
+    quote = connection.dialect.identifier_preparer.quote
+    table = AssignmentTable.__tablename__
+    c = AssignmentTable.__table__.c
+    columns = ", ".join(quote(x.name) for x in (c.person_id, c.date, c.half, c.activity_id, c.role))
+    sql = f"SELECT {columns} FROM {quote(table)}"
+    # Literal ISO dates (from date objects: nothing to escape), compared as text by SQLite
+    # and cast to date by PostgreSQL.
+    bounds = [f"{quote(c.date.name)} {op} '{day.isoformat()}'"
+              for op, day in ((">=", start), ("<=", end)) if day is not None]  # fmt: skip
+    if bounds:
+        sql += " WHERE " + " AND ".join(bounds)
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql)
+        rows: list[Any] = list(cursor.fetchall())
+    finally:
+        cursor.close()
+    if rows and not isinstance(rows[0][1], str):  # PostgreSQL: dates, one conversion each
+        iso: dict[date, str] = {}
+        rows = [
+            (p, iso.get(d) or iso.setdefault(d, d.isoformat()), h, a, r) for p, d, h, a, r in rows
+        ]
     # Sorted here, not by the database, so that both backends give the same order.
-    rows = sorted(session.execute(query).all(), key=itemgetter(1, 2, 0))
-    for person_id, day, half, activity_id, role in rows:
-        key = (day, half)
-        halfday = halfdays.get(key)
-        if halfday is None:
-            halfday = halfdays[key] = HalfDay(day, halves[half])
-        out.append(Assignment(person_id, halfday, activity_id, roles[role]))
-    return tuple(out)
+    rows.sort(key=itemgetter(1, 2, 0))
+    return rows
 
 
 def _absences(session: Session, start: date | None, end: date | None) -> tuple[Absence, ...]:

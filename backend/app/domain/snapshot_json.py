@@ -12,7 +12,7 @@ the dates asked for. Assignments are the bulk, so they are short lists:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -30,6 +30,23 @@ from app.domain.schedule import (
     ProgramInfo,
     ScheduleSnapshot,
 )
+
+_HALVES = {h.value: h for h in Half}
+_ROLES = {r.value: r for r in AssignmentRole}
+
+
+def assignments_from_rows(rows: Iterable[Sequence[str]]) -> tuple[Assignment, ...]:
+    """Assignments from ``[person_id, date, half, activity_id, role]`` rows (the form above),
+    one ``HalfDay`` object per half-day."""
+    halfdays: dict[tuple[str, str], HalfDay] = {}
+    out = []
+    for person_id, day, half, activity_id, role in rows:
+        key = (day, half)
+        halfday = halfdays.get(key)
+        if halfday is None:
+            halfday = halfdays[key] = HalfDay(date.fromisoformat(day), _HALVES[half])
+        out.append(Assignment(person_id, halfday, activity_id, _ROLES[role]))
+    return tuple(out)
 
 
 def _iso(value: date | None) -> str | None:
@@ -64,7 +81,7 @@ def snapshot_to_json(
             "schedule_end": schedule_end.isoformat() if schedule_end else None,
         },
         "people": [_person_to_json(x) for x in snapshot.people],
-        "activities": [_activity_to_json(a) for a in snapshot.activities],
+        "activities": [activity_to_json(a) for a in snapshot.activities],
         "holidays": sorted(d.isoformat() for d in snapshot.holidays),
         "assignments": [
             [
@@ -97,15 +114,6 @@ def snapshot_from_json(data: Mapping[str, Any]) -> ScheduleSnapshot:
     """The snapshot ``snapshot_to_json`` wrote (equal to the original for the dates it kept)."""
     p = data["program"]
     month, day = p["academic_year_start"]
-    halfdays: dict[tuple[str, str], HalfDay] = {}  # shared: one object per half-day
-
-    def halfday(d: str, half: str) -> HalfDay:
-        key = (d, half)
-        found = halfdays.get(key)
-        if found is None:
-            found = halfdays[key] = HalfDay(date.fromisoformat(d), Half(half))
-        return found
-
     return ScheduleSnapshot(
         program=ProgramInfo(
             name=p["name"],
@@ -116,10 +124,7 @@ def snapshot_from_json(data: Mapping[str, Any]) -> ScheduleSnapshot:
         ),
         people=tuple(_person_from_json(x) for x in data["people"]),
         activities=tuple(_activity_from_json(a) for a in data["activities"]),
-        assignments=tuple(
-            Assignment(pid, halfday(d, half), act, AssignmentRole(role))
-            for pid, d, half, act, role in data["assignments"]
-        ),
+        assignments=assignments_from_rows(data["assignments"]),
         absences=tuple(
             Absence(
                 aid,
@@ -166,7 +171,7 @@ def _person_from_json(d: Mapping[str, Any]) -> Person:
     )
 
 
-def _activity_to_json(a: Activity) -> dict[str, Any]:
+def activity_to_json(a: Activity) -> dict[str, Any]:
     return {
         "id": a.id,
         "name": a.name,

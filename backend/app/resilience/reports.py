@@ -1,15 +1,17 @@
 """Contingency reports: storing them, reading them with current names, and their alerts.
 
 One report is stored per distinct input (idempotent under re-runs and under two runs at
-once); names are not stored but filled in from the current people whenever a report is read.
-The N-1 alerts follow the result of every run, whether its report was new or reused.
+once). The input is known by ``report_fingerprint``, a hash of the raw rows the analysis
+reads, so a re-run on unchanged input finds its report before analysing anything, and the
+health check knows a stored report is current without rebuilding its window. Names are not
+stored but filled in from the current people whenever a report is read. The N-1 alerts
+follow the result of every run, whether its report was new or reused.
 """
 
 from __future__ import annotations
 
-import copy
 import time as _time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -20,13 +22,12 @@ from sqlalchemy.orm import Session
 
 from app.core import metrics
 from app.core.db import committed_view
-from app.domain.coverage import SiteHalfDay
-from app.domain.fingerprint import site_half_day_digest, window_fingerprint
+from app.domain.schedule_rows import ScheduleRows
 from app.models.base import utcnow
 from app.models.resilience import ContingencyReport
 from app.notifications.service import open_alert_keys, raise_alert, resolve_alert
 from app.resilience.contingency.crosstrain import CrossTrainingOption
-from app.resilience.contingency.result import ContingencyResult
+from app.resilience.contingency.result import REPORT_FORMAT, ContingencyResult
 
 CROSS_TRAINING_RECOMMENDATIONS = 5
 N1_ALERT_PREFIX = "contingency:n1:"
@@ -62,25 +63,34 @@ class ReportOutcome:
         }
 
 
+def report_fingerprint(rows: ScheduleRows, start: date, end: date) -> str:
+    """The input fingerprint of the report of ``start``..``end`` (``ScheduleRows.fingerprint``,
+    tagged with the report format: a report of another format never matches)."""
+    return rows.fingerprint(start, end, tag=f"contingency-report/{REPORT_FORMAT}")
+
+
+def describes(report: ContingencyReport, rows: ScheduleRows) -> bool:
+    """True when ``report`` was made from exactly these rows in its window.
+
+    Args:
+        rows: the schedule now, loaded for at least the report's window.
+    """
+    return report_fingerprint(rows, report.start, report.end) == report.fingerprint
+
+
 def with_current_names(report: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
-    """A copy of a stored report with every ``name``/``names`` field filled from ``names``.
+    """A shallow copy of a stored report whose ``names`` map gives every person it names.
 
     Reports store person ids only, so that renaming someone never leaves a stale name in a
-    report that is reused for an unchanged schedule. Filled: critical faculty (``name``),
-    fatal pairs (``names``), every ranking row (``names``) and cross-training (``name``). An
-    id that is no longer a person gets None.
+    report that is reused for an unchanged schedule. The map covers critical faculty, fatal
+    pairs (and so the rankings) and cross-training; an id that is no longer a person gets None.
+    The report's findings are shared, not copied: treat the result as read-only.
     """
-    out = copy.deepcopy(dict(report))
-    for c in out.get("critical_faculty", []):
-        c["name"] = names.get(c["person_id"])
-    for p in out.get("fatal_pairs", []):
-        p["names"] = [names.get(i) for i in p["person_ids"]]
-    for rows in out.get("rankings", {}).values():
-        for row in rows:
-            row["names"] = [names.get(i) for i in row["person_ids"]]
-    for o in out.get("cross_training", []):
-        o["name"] = names.get(o["person_id"])
-    return out
+    ids = {c["person_id"] for c in report.get("critical_faculty", [])}
+    for p in report.get("fatal_pairs", []):
+        ids.update(p["person_ids"])
+    ids.update(o["person_id"] for o in report.get("cross_training", []))
+    return {**report, "names": {i: names.get(i) for i in sorted(ids)}}
 
 
 def _stored_json(
@@ -92,20 +102,18 @@ def _stored_json(
     timings: Mapping[str, float],
     unscheduled: tuple[date, date] | None = None,
 ) -> dict[str, Any]:
-    """The report as stored: ids only, every name field None (see ``with_current_names``)."""
-    return with_current_names(
-        {
-            "window": {"start": start.isoformat(), "end": end.isoformat()},
-            "unscheduled": None
-            if unscheduled is None
-            else {"start": unscheduled[0].isoformat(), "end": unscheduled[1].isoformat()},
-            "fingerprint": fingerprint,
-            **result.to_json(),
-            "cross_training": [o.to_json() for o in cross_training],
-            "timings": {k: round(v, 4) for k, v in timings.items()},
-        },
-        {},
-    )
+    """The report as stored: ids only, an empty ``names`` map (see ``with_current_names``)."""
+    return {
+        "window": {"start": start.isoformat(), "end": end.isoformat()},
+        "unscheduled": None
+        if unscheduled is None
+        else {"start": unscheduled[0].isoformat(), "end": unscheduled[1].isoformat()},
+        "fingerprint": fingerprint,
+        **result.to_json(),
+        "cross_training": [o.to_json() for o in cross_training],
+        "timings": {k: round(v, 4) for k, v in timings.items()},
+        "names": {},
+    }
 
 
 def _find_report(
@@ -118,6 +126,31 @@ def _find_report(
             ContingencyReport.end == end,
         )
     ).first()
+
+
+def reuse_report(
+    session: Session,
+    *,
+    start: date,
+    end: date,
+    fingerprint: str,
+    names: Mapping[str, str],
+    now: datetime | None = None,
+    alert_cooldown: timedelta | None = None,
+) -> ReportOutcome | None:
+    """The stored report of this input, with alerts reconciled to it; None when there is none.
+
+    Called before any analysis: a re-run on unchanged input reads its report and analyses
+    nothing (``created`` False).
+    """
+    t0 = _time.perf_counter()
+    row = _find_report(session, fingerprint, start, end)
+    if row is None:
+        return None
+    report = with_current_names(row.report, names)
+    result = ContingencyResult.from_json(report)
+    reconcile_alerts(session, result, names, now=now, cooldown=alert_cooldown)
+    return ReportOutcome(row.id, False, result, report, _time.perf_counter() - t0)
 
 
 def store_report(
@@ -247,14 +280,3 @@ def publish_contingency_metrics(outcome: ReportOutcome) -> None:
     metrics.contingency_findings.labels(window="horizon", kind="gap").set(counts["gap_slots"])
     metrics.contingency_analysis_duration.observe(outcome.duration_s)
     metrics.last_success.labels(task="run_contingency_analysis").set(_time.time())
-
-
-def describes(report: ContingencyReport, problems: Iterable[SiteHalfDay]) -> bool:
-    """True when ``report`` was made from exactly these coverage problems in its window.
-
-    Args:
-        problems: the coverage problems of the schedule now, covering at least the report's
-            window (problems outside it are ignored), in time order.
-    """
-    mine = (p for p in problems if report.start <= p.halfday.date <= report.end)
-    return window_fingerprint(site_half_day_digest(p) for p in mine) == report.fingerprint

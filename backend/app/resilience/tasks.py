@@ -24,7 +24,7 @@ from app.core.config import get_settings
 from app.core.db import session_scope
 from app.core.errors import TransientError
 from app.domain.coverage import unscheduled_range
-from app.domain.snapshot import load_snapshot
+from app.domain.snapshot import load_rows
 from app.domain.snapshot_json import snapshot_from_json, snapshot_to_json
 from app.models.base import utcnow
 from app.models.user import Role
@@ -53,7 +53,10 @@ from app.resilience.health.service import (
 )
 from app.resilience.reports import (
     CROSS_TRAINING_RECOMMENDATIONS,
+    ReportOutcome,
     publish_contingency_metrics,
+    report_fingerprint,
+    reuse_report,
     store_report,
 )
 
@@ -208,12 +211,14 @@ def run_contingency_analysis(
     """Exact N-1/N-2 analysis of the next ``days_ahead`` days, stored as a report.
 
     ``days_ahead`` None means ``CONTINGENCY_DAYS`` (90); ``start`` None means today on the
-    program's clock. A horizon longer than ``CONTINGENCY_CHUNK_DAYS`` is split into date
-    chunks analysed as a Celery chord across the workers: this task loads the schedule once
-    and hands each chunk its part as JSON (``snapshot_to_json``), so the report describes one
-    state; it is replaced by the chord, so its result is the merged report's summary. Shorter
-    horizons run here in one piece. ``rerun`` counts the times the analysis was started again
-    after a failure (``ContingencyTask``).
+    program's clock. This task reads the schedule's rows once and takes their fingerprint
+    first: on unchanged input it returns the stored report's summary and sends nothing. A
+    horizon longer than ``CONTINGENCY_CHUNK_DAYS`` is split into date chunks analysed as a
+    Celery chord across the workers: each chunk gets its part of the rows as JSON (the form
+    ``snapshot_from_json`` reads), so the report describes one state; this task is replaced
+    by the chord, so its result is the merged report's summary. Shorter horizons run here in
+    one piece. ``rerun`` counts the times the analysis was started again after a failure
+    (``ContingencyTask``).
     """
     settings = get_settings()
     with session_scope() as session:
@@ -225,24 +230,29 @@ def run_contingency_analysis(
             now=utcnow(),
         )
         chunks = chunk_dates(first, last, settings.CONTINGENCY_CHUNK_DAYS)
+        days = (last - first).days + 1
+        outcome: ReportOutcome | None
         if len(chunks) == 1:
-            outcome = run_contingency_report(
-                session, start=first, days_ahead=(last - first).days + 1
-            )
+            outcome = run_contingency_report(session, start=first, days_ahead=days)
         else:
-            snapshot = load_snapshot(session, start=first, end=last, shedding=False)
-    if len(chunks) == 1:
+            rows = load_rows(session, start=first, end=last)
+            fingerprint = report_fingerprint(rows, first, last)
+            names = {p.id: p.name for p in rows.base.people}
+            outcome = reuse_report(
+                session, start=first, end=last, fingerprint=fingerprint, names=names
+            )
+    if outcome is not None:
         publish_contingency_metrics(outcome)
         return outcome.summary()
     header = [
-        analyze_contingency_chunk.s(a.isoformat(), b.isoformat(), snapshot_to_json(snapshot, a, b))
+        analyze_contingency_chunk.s(a.isoformat(), b.isoformat(), rows.to_json(a, b))
         for a, b in chunks
     ]
-    names = {p.id: p.name for p in snapshot.people}
-    unscheduled = unscheduled_range(snapshot, first, last)
+    unscheduled = unscheduled_range(rows.base, first, last)
     callback = merge_contingency_chunks.s(
         first.isoformat(),
         last.isoformat(),
+        fingerprint,
         names,
         None if unscheduled is None else [d.isoformat() for d in unscheduled],
         rerun=rerun,
@@ -263,7 +273,8 @@ def analyze_contingency_chunk(
 
     Args:
         start, end: the chunk's first and last date (ISO).
-        snapshot: the schedule of those dates, ``snapshot_to_json(snapshot, start, end)``.
+        snapshot: the schedule of those dates, ``ScheduleRows.to_json(start, end)`` (the form
+            ``snapshot_to_json`` writes).
 
     Returns:
         ``ChunkAnalysis.to_json()``: the chunk's result, digests and grant effects.
@@ -282,19 +293,21 @@ def merge_contingency_chunks(
     chunks: list[dict[str, Any]],
     start: str,
     end: str,
+    fingerprint: str,
     names: dict[str, str],
     unscheduled: list[str] | None = None,
     rerun: int = 0,
 ) -> dict[str, Any]:
     """Merge the chunk analyses of a chord, store the report and reconcile alerts (idempotent).
 
-    Reads no schedule: the result, fingerprint and cross-training ranking come from the
-    chunks; ``names`` (person id to name, from the parent's snapshot) word the alerts.
+    Reads no schedule: the result and cross-training ranking come from the chunks, the input
+    ``fingerprint`` and ``names`` (person id to name, to word the alerts) from the parent's
+    rows.
     """
     first, last = date.fromisoformat(start), date.fromisoformat(end)
     t0 = time.perf_counter()
     parts = [ChunkAnalysis.from_json(c) for c in chunks]
-    result, fingerprint = merge_chunks(parts)
+    result = merge_chunks(parts)
     merge_s = time.perf_counter() - t0 + sum(p.duration_s for p in parts)
     t1 = time.perf_counter()
     options = merge_cross_training(parts, limit=CROSS_TRAINING_RECOMMENDATIONS)

@@ -118,13 +118,17 @@ def test_analyze_contingency_json_lists_findings_with_half_days(demo_db: Engine)
     assert expected, "the demo program should have critical faculty in these three weeks"
     assert {c["person_id"] for c in report["critical_faculty"]} == expected
     for c in report["critical_faculty"]:
-        assert c["name"] == snapshot.people_by_id[c["person_id"]].name
+        assert report["names"][c["person_id"]] == snapshot.people_by_id[c["person_id"]].name
         assert c["exposures"]
-        for e in c["exposures"]:
+        for e in (report["exposures"][i] for i in c["exposures"]):
             assert START <= date.fromisoformat(e["date"]) <= date(2026, 12, 20)
             assert e["half"] in {"AM", "PM"}
-    second = CliRunner().invoke(cli_app, args)
-    assert json.loads(second.stdout)["summary"]["created"] is False
+    assert first.stdout.count("\n") == 1  # compact: one line
+    second = CliRunner().invoke(cli_app, [*args, "--pretty"])
+    assert second.stdout.count("\n") > 100  # indented
+    again = json.loads(second.stdout)
+    assert again["summary"]["created"] is False
+    assert again["report"] == report  # the same data, however printed
     with Session(demo_db) as session:
         assert session.scalar(select(func.count()).select_from(ContingencyReport)) == 1
 

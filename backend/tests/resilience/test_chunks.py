@@ -52,7 +52,7 @@ def test_chunk_analyses_through_json_merge_to_whole_when_chunked(seed: int) -> N
         ChunkAnalysis.from_json(analyze_chunk(snapshot, a, b).to_json())
         for a, b in chunk_dates(START, end, 2)
     ]
-    result, _ = merge_chunks(parts)
+    result = merge_chunks(parts)
 
     assert whole.gaps or whole.critical_faculty
     assert result == whole

@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 
 from app.core.config import Settings
 from app.demo.generator import generate_demo_program
-from app.domain.coverage import SiteHalfDay, build_site_half_days, gaps_of
+from app.domain.coverage import build_site_half_days, gaps_of
 from app.domain.schedule import Half
-from app.domain.snapshot import load_snapshot
+from app.domain.schedule_rows import ScheduleRows
+from app.domain.snapshot import load_rows, load_snapshot
 from app.models.alert import Alert, AlertStatus
 from app.models.resilience import ContingencyReport, HealthCheckRecord
 from app.programs.absences import AbsenceEntry, add_absence
@@ -32,14 +33,13 @@ START = date(2026, 11, 30)  # a Monday
 
 
 def _chunked(snapshot, start, end, *, chunk_days):  # type: ignore[no-untyped-def]
-    """The chunked in-process analysis of ``start``..``end`` with its fingerprint."""
+    """The chunked in-process analysis of ``start``..``end``."""
     problems = build_site_half_days(snapshot, start, end)
     return analyze_in_chunks(problems, snapshot, start, end, chunk_days)
 
 
-def _problems_now(session: Session, report: ContingencyReport) -> list[SiteHalfDay]:
-    snapshot = load_snapshot(session, start=report.start, end=report.end)
-    return build_site_half_days(snapshot, report.start, report.end)
+def _rows_now(session: Session, report: ContingencyReport) -> ScheduleRows:
+    return load_rows(session, start=report.start, end=report.end)
 
 
 @pytest.fixture
@@ -57,11 +57,10 @@ def test_analyze_window_chunked_equals_whole_when_split_any_way(
     end = START + timedelta(days=41)
     snapshot = load_snapshot(demo_session)
     whole = analyze_contingency(build_site_half_days(snapshot, START, end), snapshot.people_by_id)
-    chunked, fingerprint = _chunked(snapshot, START, end, chunk_days=chunk_days)
-    single, fingerprint_single = _chunked(snapshot, START, end, chunk_days=60)
+    chunked = _chunked(snapshot, START, end, chunk_days=chunk_days)
+    single = _chunked(snapshot, START, end, chunk_days=60)
     assert whole.critical_faculty and whole.fatal_pairs  # something to split, not two empties
     assert chunked == whole == single
-    assert fingerprint == fingerprint_single
 
 
 def test_contingency_report_is_idempotent_when_input_unchanged(demo_session: Session) -> None:
@@ -74,7 +73,7 @@ def test_contingency_report_is_idempotent_when_input_unchanged(demo_session: Ses
     assert second.report == first.report
     assert demo_session.scalar(select(func.count()).select_from(ContingencyReport)) == 1
     report = demo_session.get(ContingencyReport, first.report_id)
-    assert report is not None and describes(report, _problems_now(demo_session, report))
+    assert report is not None and describes(report, _rows_now(demo_session, report))
 
 
 def test_contingency_report_goes_stale_when_schedule_changes(demo_session: Session) -> None:
@@ -88,7 +87,7 @@ def test_contingency_report_goes_stale_when_schedule_changes(demo_session: Sessi
     )
     demo_session.commit()
     report = demo_session.get(ContingencyReport, outcome.report_id)
-    assert report is not None and not describes(report, _problems_now(demo_session, report))
+    assert report is not None and not describes(report, _rows_now(demo_session, report))
     again = run_contingency_report(demo_session, start=START, days_ahead=28)
     assert again.created and again.report_id != outcome.report_id
 
@@ -216,3 +215,89 @@ def test_contingency_window_follows_contingency_days_setting_when_no_days_given(
 
     assert default == (START, date(2026, 12, 6))
     assert explicit == (START, date(2027, 2, 27))
+
+
+def test_rerun_analyses_nothing_when_input_unchanged_and_again_when_it_changes(
+    demo_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.resilience.contingency import service
+
+    analysed: list[tuple[date, date]] = []
+    real = service.analyze_in_chunks
+
+    def counting(problems, snapshot, start, end, *args, **kwargs):  # type: ignore[no-untyped-def]
+        analysed.append((start, end))
+        return real(problems, snapshot, start, end, *args, **kwargs)
+
+    monkeypatch.setattr(service, "analyze_in_chunks", counting)
+    first = run_contingency_report(demo_session, start=START, days_ahead=28)
+    demo_session.commit()
+    again = run_contingency_report(demo_session, start=START, days_ahead=28)
+    demo_session.commit()
+    assert analysed == [(START, START + timedelta(days=27))]
+    assert (again.report_id, again.created, again.result) == (first.report_id, False, first.result)
+
+    add_absence(
+        demo_session,
+        AbsenceEntry(person_id="F010", start=START, end=START, type="sick"),
+        actor="test",
+    )
+    demo_session.commit()
+    changed = run_contingency_report(demo_session, start=START, days_ahead=28)
+    assert len(analysed) == 2 and changed.created
+
+
+def test_health_check_builds_only_its_own_window_when_a_daily_report_is_fresh(
+    demo_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.resilience.health import service as health_service
+
+    run_contingency_report(demo_session, start=START, days_ahead=42)
+    demo_session.commit()
+    built: list[tuple[date, date]] = []
+    real = health_service.build_site_half_days
+
+    def recording(snapshot, start, end, *args, **kwargs):  # type: ignore[no-untyped-def]
+        built.append((start, end))
+        return real(snapshot, start, end, *args, **kwargs)
+
+    monkeypatch.setattr(health_service, "build_site_half_days", recording)
+    record = run_health_check(demo_session, now=datetime(2026, 11, 30, 13, 0, tzinfo=UTC))
+
+    report = record.summary()
+    assert record.report is not None
+    assert record.report.later.source["status"] == "used"
+    # Its own 14 days only: the report's 42-day window is checked by fingerprint, not rebuilt.
+    assert built == [(START, START + timedelta(days=13))]
+    assert report["n1_status"] == "fail"
+
+
+def test_report_of_older_format_is_recomputed_and_not_used_when_stored(
+    demo_session: Session,
+) -> None:
+    """A format-1 report (every finding with its exposures whole; fingerprint of coverage
+    problems) is never read: the health check calls it stale, the next run stores anew."""
+    end = START + timedelta(days=41)
+    old = ContingencyReport(
+        start=START,
+        end=end,
+        fingerprint="0" * 64,
+        n1_pass=False,
+        n2_pass=True,
+        gap_count=0,
+        critical_count=1,
+        fatal_pair_count=0,
+        duration_s=1.0,
+        report={"critical_faculty": [{"person_id": "F010", "name": None, "exposures": []}]},
+    )
+    demo_session.add(old)
+    demo_session.commit()
+
+    record = run_health_check(demo_session, now=datetime(2026, 11, 30, 13, 0, tzinfo=UTC))
+    assert record.report is not None
+    assert record.report.later.source["status"] == "stale: not used"
+    demo_session.commit()
+    again = run_contingency_report(demo_session, start=START, days_ahead=42)
+    demo_session.commit()
+    assert again.created and again.report_id != old.id
+    assert again.report["format"] == 2

@@ -219,7 +219,7 @@ def test_health_reads_report_and_schedule_in_one_state_when_import_commits_meanw
     # Between the health check's read of the latest report and its read of the schedule,
     # a second connection commits an import that adds F2 (the report no longer describes it).
     new = _program(["F1", "F2"], [("F1", 25, "AM"), ("F2", 20, "AM")], [_rule_on(20)])
-    real_load = health_service.load_snapshot
+    real_load = health_service.load_rows
 
     def import_then_load(s: Session, **window: Any) -> Any:
         with Session(engine) as other:
@@ -227,7 +227,7 @@ def test_health_reads_report_and_schedule_in_one_state_when_import_commits_meanw
             other.commit()
         return real_load(s, **window)
 
-    monkeypatch.setattr(health_service, "load_snapshot", import_then_load)
+    monkeypatch.setattr(health_service, "load_rows", import_then_load)
     if engine.dialect.name == "sqlite":
         # SQLite cannot write from a snapshot that a commit has overtaken: the check stores
         # nothing and fails as the database being busy (the task retries on the new data).

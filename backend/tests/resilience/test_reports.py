@@ -97,6 +97,12 @@ def test_store_report_reuses_other_runs_row_when_it_wins_the_race(
     demo_session: Session, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Another run commits the same input between this run's lookup and its insert."""
+    # What the other run stores: this very input's report (made here and rolled back).
+    made = run_contingency_report(demo_session, start=START, days_ahead=7)
+    theirs = demo_session.get(ContingencyReport, made.report_id)
+    assert theirs is not None
+    their_report = copy.deepcopy(theirs.report)
+    demo_session.rollback()
     real_find = reports._find_report
     stored_by_other: list[int] = []
 
@@ -116,7 +122,7 @@ def test_store_report_reuses_other_runs_row_when_it_wins_the_race(
                     critical_count=1,
                     fatal_pair_count=0,
                     duration_s=0.5,
-                    report={"window": {"start": "2026-11-30", "end": "2026-12-06"}},
+                    report=their_report,
                 )
                 other.add(row)
                 other.commit()
@@ -158,32 +164,28 @@ def test_report_shows_new_name_when_person_renamed_and_reimported(demo_session: 
 
     assert again.report_id == first.report_id and not again.created
     (critical,) = again.report["critical_faculty"]
-    assert (critical["person_id"], critical["name"]) == ("F010", "Dr. Renamed Person")
-    ranked = again.report["rankings"]["critical_by_half_days"][0]
-    assert ranked["names"] == ["Dr. Renamed Person"]
+    assert critical["person_id"] == "F010"
+    assert again.report["names"]["F010"] == "Dr. Renamed Person"
+    assert again.report["rankings"]["critical_by_half_days"][0]["person_ids"] == ["F010"]
     alert = demo_session.scalars(
         select(Alert).where(Alert.dedup_key == f"{N1_ALERT_PREFIX}F010")
     ).one()
     assert alert.message.startswith("Dr. Renamed Person is critical")
     stored = demo_session.get(ContingencyReport, first.report_id)
-    assert stored is not None and stored.report["critical_faculty"][0]["name"] is None
+    assert stored is not None and stored.report["names"] == {}
 
 
-def test_with_current_names_fills_every_name_field_when_read() -> None:
+def test_with_current_names_names_everyone_in_the_report_when_read() -> None:
     stored = {
-        "critical_faculty": [{"person_id": "a", "name": None}],
-        "fatal_pairs": [{"person_ids": ["a", "b"], "names": [None, None]}],
-        "rankings": {"pairs_by_half_days": [{"person_ids": ["a", "b"]}]},
-        "cross_training": [{"person_id": "b", "qualification": "q", "name": "Old"}],
+        "critical_faculty": [{"person_id": "a", "exposures": [0]}],
+        "fatal_pairs": [{"person_ids": ["a", "b"], "exposures": [0]}],
+        "cross_training": [{"person_id": "c", "qualification": "q"}],
+        "names": {},
     }
     before = copy.deepcopy(stored)
 
-    named = with_current_names(stored, {"a": "Ann", "b": "Bob"})
+    named = with_current_names(stored, {"a": "Ann", "b": "Bob", "z": "Zed"})
 
-    assert named == {
-        "critical_faculty": [{"person_id": "a", "name": "Ann"}],
-        "fatal_pairs": [{"person_ids": ["a", "b"], "names": ["Ann", "Bob"]}],
-        "rankings": {"pairs_by_half_days": [{"person_ids": ["a", "b"], "names": ["Ann", "Bob"]}]},
-        "cross_training": [{"person_id": "b", "qualification": "q", "name": "Bob"}],
-    }
+    # c is no longer a person: None; z is in no finding: not named.
+    assert named == {**before, "names": {"a": "Ann", "b": "Bob", "c": None}}
     assert stored == before

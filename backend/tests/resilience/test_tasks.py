@@ -14,14 +14,13 @@ from sqlalchemy.orm import Session
 
 from app.demo.generator import generate_demo_program
 from app.domain.coverage import build_site_half_days
-from app.domain.snapshot import load_snapshot
-from app.domain.snapshot_json import snapshot_to_json
+from app.domain.snapshot import load_rows, load_snapshot
 from app.models.resilience import ContingencyReport, HealthCheckRecord
 from app.programs.service import import_program
 from app.resilience.contingency.chunks import analyze_in_chunks, chunk_dates
 from app.resilience.contingency.core import ContingencyResult
 from app.resilience.contingency.crosstrain import cross_training_candidates
-from app.resilience.reports import with_current_names
+from app.resilience.reports import report_fingerprint, with_current_names
 from tests.support.celery_fixtures import CeleryWorkerProcess, StartWorker
 
 pytestmark = pytest.mark.redis
@@ -30,9 +29,16 @@ START = date(2026, 11, 30)
 
 
 def _chunked(snapshot, start, end, *, chunk_days):  # type: ignore[no-untyped-def]
-    """The chunked in-process analysis of ``start``..``end`` with its fingerprint."""
+    """The chunked in-process analysis of ``start``..``end``."""
     problems = build_site_half_days(snapshot, start, end)
     return analyze_in_chunks(problems, snapshot, start, end, chunk_days)
+
+
+def _rows_and_fingerprint(engine: Engine, start: date, end: date):  # type: ignore[no-untyped-def]
+    """The rows of ``start``..``end`` as the parent task reads them, and their fingerprint."""
+    with Session(engine) as session:
+        rows = load_rows(session, start=start, end=end)
+    return rows, report_fingerprint(rows, start, end)
 
 
 def _url(engine: Engine) -> str:
@@ -88,12 +94,13 @@ def test_contingency_chord_on_two_workers_equals_single_process(
     logs = [first.log(), second.log()]
     assert sum(log.count(f"{chunk_task}[") for log in logs) >= 7
     assert all(chunk_task in log for log in logs), "both workers should take chunks"
+    end = START + timedelta(days=48)
+    _, fingerprint = _rows_and_fingerprint(demo_engine, START, end)
     with Session(demo_engine) as session:
         row = session.get(ContingencyReport, summary["report_id"])
         assert row is not None
         snapshot = load_snapshot(session)
-        end = START + timedelta(days=48)
-        expected, fingerprint = _chunked(snapshot, START, end, chunk_days=49)
+        expected = _chunked(snapshot, START, end, chunk_days=49)
         assert (row.start, row.end) == (START, end)
         assert row.fingerprint == fingerprint
         names = {p.id: p.name for p in snapshot.people}
@@ -101,14 +108,17 @@ def test_contingency_chord_on_two_workers_equals_single_process(
         assert summary["critical_faculty"] == len(expected.critical_faculty)
         problems = build_site_half_days(snapshot, START, end)
         options = cross_training_candidates(problems, expected, limit=5)
-        assert row.report["cross_training"] == [{**o.to_json(), "name": None} for o in options]
-    # Re-running on unchanged input returns the same stored report.
+        assert row.report["cross_training"] == [o.to_json() for o in options]
+    # Re-running on unchanged input returns the same stored report, and sends no chunk: the
+    # fingerprint is checked before anything is analysed.
+    chunks_sent = sum(log.count(f"{chunk_task}[") for log in [first.log(), second.log()])
     again = client.send_task(
         "app.resilience.tasks.run_contingency_analysis",
         kwargs={"days_ahead": 49, "start": START.isoformat()},
         queue="resilience",
     ).get(timeout=180)
     assert again["report_id"] == summary["report_id"] and again["created"] is False
+    assert sum(log.count(f"{chunk_task}[") for log in [first.log(), second.log()]) == chunks_sent
 
 
 SCHEDULE_TABLES = ("assignment", "absence", "person", "activity", "holiday", "program")
@@ -133,9 +143,9 @@ def test_chunk_and_merge_tasks_read_no_schedule_when_given_parents_snapshot(
     from app.resilience.tasks import analyze_contingency_chunk, merge_contingency_chunks
 
     end = START + timedelta(days=48)
-    with Session(demo_engine) as session:
-        snapshot = load_snapshot(session, start=START, end=end)
-    expected, fingerprint = _chunked(snapshot, START, end, chunk_days=49)
+    rows, fingerprint = _rows_and_fingerprint(demo_engine, START, end)
+    snapshot = rows.snapshot()
+    expected = _chunked(snapshot, START, end, chunk_days=49)
     problems = build_site_half_days(snapshot, START, end)
     options = cross_training_candidates(problems, expected, limit=5)
     names = {p.id: p.name for p in snapshot.people}
@@ -146,16 +156,16 @@ def test_chunk_and_merge_tasks_read_no_schedule_when_given_parents_snapshot(
         json.loads(
             json.dumps(
                 analyze_contingency_chunk(
-                    a.isoformat(),
-                    b.isoformat(),
-                    json.loads(json.dumps(snapshot_to_json(snapshot, a, b))),
+                    a.isoformat(), b.isoformat(), json.loads(json.dumps(rows.to_json(a, b)))
                 )
             )
         )
         for a, b in chunk_dates(START, end, 10)
     ]
     assert statements == []
-    summary = merge_contingency_chunks(chunks, START.isoformat(), end.isoformat(), names)
+    summary = merge_contingency_chunks(
+        chunks, START.isoformat(), end.isoformat(), fingerprint, names
+    )
 
     read = [s for s in statements if any(f"from {t}" in s for t in SCHEDULE_TABLES)]
     assert read == []
@@ -164,7 +174,7 @@ def test_chunk_and_merge_tasks_read_no_schedule_when_given_parents_snapshot(
         assert row is not None
         assert row.fingerprint == fingerprint
         assert ContingencyResult.from_json(with_current_names(row.report, names)) == expected
-        assert row.report["cross_training"] == [{**o.to_json(), "name": None} for o in options]
+        assert row.report["cross_training"] == [o.to_json() for o in options]
 
 
 def test_merge_reports_parents_state_when_import_commits_before_it(
@@ -175,13 +185,13 @@ def test_merge_reports_parents_state_when_import_commits_before_it(
     from app.resilience.tasks import analyze_contingency_chunk, merge_contingency_chunks
 
     end = START + timedelta(days=27)
-    with Session(demo_engine) as session:  # the parent's one load
-        snapshot = load_snapshot(session, start=START, end=end)
-    expected, fingerprint = _chunked(snapshot, START, end, chunk_days=28)
+    rows, fingerprint = _rows_and_fingerprint(demo_engine, START, end)  # the parent's one load
+    snapshot = rows.snapshot()
+    expected = _chunked(snapshot, START, end, chunk_days=28)
     names = {p.id: p.name for p in snapshot.people}
     chunks = [
         json.loads(json.dumps(analyze_contingency_chunk(
-            a.isoformat(), b.isoformat(), json.loads(json.dumps(snapshot_to_json(snapshot, a, b)))
+            a.isoformat(), b.isoformat(), json.loads(json.dumps(rows.to_json(a, b)))
         )))
         for a, b in chunk_dates(START, end, 7)
     ]  # fmt: skip
@@ -192,7 +202,9 @@ def test_merge_reports_parents_state_when_import_commits_before_it(
         session.commit()
         assert {p.id for p in load_snapshot(session).people} != set(names)
 
-    summary = merge_contingency_chunks(chunks, START.isoformat(), end.isoformat(), names)
+    summary = merge_contingency_chunks(
+        chunks, START.isoformat(), end.isoformat(), fingerprint, names
+    )
 
     with Session(demo_engine) as session:
         row = session.get(ContingencyReport, summary["report_id"])
@@ -201,4 +213,4 @@ def test_merge_reports_parents_state_when_import_commits_before_it(
         assert ContingencyResult.from_json(with_current_names(row.report, names)) == expected
         problems = build_site_half_days(snapshot, START, end)
         options = cross_training_candidates(problems, expected, limit=5)
-        assert row.report["cross_training"] == [{**o.to_json(), "name": None} for o in options]
+        assert row.report["cross_training"] == [o.to_json() for o in options]

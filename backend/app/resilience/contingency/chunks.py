@@ -1,8 +1,11 @@
 """Splitting a horizon into date chunks and merging their analyses (pure: no database).
 
-A chunk's analysis crosses the broker as JSON; merging the chunks of a horizon gives the same
-result, fingerprint and cross-training ranking as analysing it in one piece (a grant's effect
-is a sum over site-half-days, so each chunk returns its part of every grant's effect).
+A chunk's analysis crosses the broker as JSON and holds everything the merge needs: its
+findings and its part of every cross-training grant's effect (a grant's effect is a sum over
+site-half-days, so the parts add up). Merging the chunks of a horizon gives the same result and
+cross-training ranking as analysing it in one piece, without reading the schedule again. The
+input fingerprint is not the chunks' business: it comes from the rows the parent read
+(``reports.report_fingerprint``).
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ from typing import Any
 
 from app.core.errors import InputError
 from app.domain.coverage import SiteHalfDay, build_site_half_days
-from app.domain.fingerprint import site_half_day_digest, window_fingerprint
 from app.domain.schedule import ScheduleSnapshot
 from app.resilience.contingency.core import analyze_contingency
 from app.resilience.contingency.crosstrain import (
@@ -56,20 +58,18 @@ class ChunkAnalysis:
     start: date
     end: date
     result: ContingencyResult
-    digests: tuple[str, ...]
     duration_s: float = 0.0
     grants: tuple[GrantEffect, ...] = ()
     """The chunk's part of each cross-training grant's effect (``grant_effects``)."""
     grants_s: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
-        """``{"start", "end", "result" (ContingencyResult JSON without rankings), "digests",
+        """``{"start", "end", "result" (ContingencyResult JSON without rankings),
         "duration_s", "grants" (GrantEffect lists), "grants_s"}``."""
         return {
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
             "result": self.result.to_json(ranking_limit=0),
-            "digests": list(self.digests),
             "duration_s": self.duration_s,
             "grants": [g.to_json() for g in self.grants],
             "grants_s": self.grants_s,
@@ -81,7 +81,6 @@ class ChunkAnalysis:
             date.fromisoformat(d["start"]),
             date.fromisoformat(d["end"]),
             ContingencyResult.from_json(d["result"]),
-            tuple(d["digests"]),
             float(d.get("duration_s", 0.0)),
             tuple(GrantEffect.from_json(g) for g in d.get("grants", ())),
             float(d.get("grants_s", 0.0)),
@@ -106,8 +105,7 @@ def _analyze_problems(
     t0: float,
 ) -> ChunkAnalysis:
     result = analyze_contingency(problems, snapshot.people_by_id)
-    digests = tuple(site_half_day_digest(p) for p in problems)
-    return ChunkAnalysis(start, end, result, digests, _time.perf_counter() - t0)
+    return ChunkAnalysis(start, end, result, _time.perf_counter() - t0)
 
 
 def chunk_dates(start: date, end: date, chunk_days: int) -> list[tuple[date, date]]:
@@ -133,12 +131,8 @@ def analyze_in_chunks(
     end: date,
     chunk_days: int = 7,
     progress: Callable[[int, int], None] | None = None,
-) -> tuple[ContingencyResult, str]:
-    """Analyse ``problems`` (of ``start``..``end``) chunk by chunk, for progress, and merge.
-
-    Returns:
-        The merged result and its input fingerprint (the same however it is chunked).
-    """
+) -> ContingencyResult:
+    """Analyse ``problems`` (of ``start``..``end``) chunk by chunk, for progress, and merge."""
     chunks = chunk_dates(start, end, chunk_days)
     parts: list[ChunkAnalysis] = []
     for i, (a, b) in enumerate(chunks):
@@ -150,11 +144,9 @@ def analyze_in_chunks(
     return merge_chunks(parts)
 
 
-def merge_chunks(parts: Sequence[ChunkAnalysis]) -> tuple[ContingencyResult, str]:
-    """Merge chunk analyses; the fingerprint equals that of one single-process analysis."""
-    ordered = sorted(parts, key=lambda c: c.start)
-    digests = [d for c in ordered for d in c.digests]
-    return merge([c.result for c in ordered]), window_fingerprint(digests)
+def merge_chunks(parts: Sequence[ChunkAnalysis]) -> ContingencyResult:
+    """Merge chunk analyses (in any order): equal to one single-process analysis."""
+    return merge([c.result for c in sorted(parts, key=lambda c: c.start)])
 
 
 def merge_cross_training(

@@ -3,187 +3,49 @@
 Everything is kept in one canonical sorted order so that two analyses of the same schedule
 compare equal, their JSON is byte-stable, and merging the results of disjoint date chunks gives
 exactly the result of analysing the whole horizon at once.
+
+Its size is linear in its findings. Many findings share one exposure (every fatal pair of a
+half-day at a site that leaves the same qualifications short): in memory they share the object,
+and in JSON (``REPORT_FORMAT`` 2, docs/resilience.md) each distinct exposure, with its
+residents, is written once in an ``exposures`` table that findings point into by position.
+The counts of each finding (half-days, residents affected) are computed once, when first read,
+and the rankings sort those counts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any
 
-from app.domain.coverage import Gap
-from app.domain.schedule import Category, Half, HalfDay
+from app.domain.schedule import Half, HalfDay
+from app.resilience.contingency.findings import (
+    CriticalFaculty,
+    Exposure,
+    FatalPair,
+    HalfDayAtSite,
+    SiteGaps,
+)
+
+__all__ = [
+    "REPORT_FORMAT",
+    "ContingencyResult",
+    "CriticalFaculty",
+    "Exposure",
+    "FatalPair",
+    "HalfDayAtSite",
+    "Ranked",
+    "SiteGaps",
+    "assemble",
+    "merge",
+]
 
 
-def _halfday_from_json(d: Mapping[str, Any]) -> HalfDay:
-    return HalfDay(date.fromisoformat(d["date"]), Half(d["half"]))
-
-
-@dataclass(frozen=True, order=True)
-class HalfDayAtSite:
-    """One half-day at one site: the unit the analysis covers."""
-
-    halfday: HalfDay
-    site: str
-
-    def to_json(self) -> dict[str, str]:
-        return {**self.halfday.to_json(), "site": self.site}
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> HalfDayAtSite:
-        return cls(_halfday_from_json(d), d["site"])
-
-
-@dataclass(frozen=True)
-class Exposure:
-    """A half-day at a site that a loss would leave uncovered.
-
-    Attributes:
-        qualifications: the demanded qualifications one of whose slots may then go unfilled
-            (a slot that some maximum matching after the loss leaves empty), sorted.
-        activity_ids: the activities demanding them, most protected first.
-        residents: the residents of those activities in that half-day, sorted.
-    """
-
-    halfday: HalfDay
-    site: str
-    qualifications: tuple[str, ...]
-    activity_ids: tuple[str, ...]
-    residents: tuple[str, ...]
-
-    @property
-    def where(self) -> HalfDayAtSite:
-        return HalfDayAtSite(self.halfday, self.site)
-
-    def sort_key(self) -> tuple[date, str, str]:
-        return (self.halfday.date, self.halfday.half, self.site)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            **self.halfday.to_json(),
-            "site": self.site,
-            "qualifications": list(self.qualifications),
-            "activity_ids": list(self.activity_ids),
-            "residents": list(self.residents),
-        }
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> Exposure:
-        return cls(
-            _halfday_from_json(d),
-            d["site"],
-            tuple(d["qualifications"]),
-            tuple(d["activity_ids"]),
-            tuple(d["residents"]),
-        )
-
-
-def _half_day_count(exposures: Sequence[Exposure]) -> int:
-    return len({e.halfday for e in exposures})
-
-
-def _residents_affected(exposures: Sequence[Exposure]) -> int:
-    """Distinct (resident, half-day) pairs put at risk."""
-    return len({(r, e.halfday) for e in exposures for r in e.residents})
-
-
-class _Exposed:
-    """Counts shared by critical faculty and fatal pairs, from their ``exposures``."""
-
-    exposures: tuple[Exposure, ...]
-
-    @property
-    def half_days(self) -> int:
-        return _half_day_count(self.exposures)
-
-    @property
-    def residents_affected(self) -> int:
-        return _residents_affected(self.exposures)
-
-
-@dataclass(frozen=True)
-class CriticalFaculty(_Exposed):
-    """A faculty member who alone holds up at least one half-day (an N-1 failure there)."""
-
-    person_id: str
-    name: str | None
-    exposures: tuple[Exposure, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "person_id": self.person_id,
-            "name": self.name,
-            "half_days": self.half_days,
-            "residents_affected": self.residents_affected,
-            "exposures": [e.to_json() for e in self.exposures],
-        }
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> CriticalFaculty:
-        exposures = tuple(Exposure.from_json(e) for e in d["exposures"])
-        return cls(d["person_id"], d["name"], exposures)
-
-
-@dataclass(frozen=True)
-class FatalPair(_Exposed):
-    """Two faculty members whose joint loss uncovers half-days neither uncovers alone."""
-
-    person_ids: tuple[str, str]
-    names: tuple[str | None, str | None]
-    exposures: tuple[Exposure, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "person_ids": list(self.person_ids),
-            "names": list(self.names),
-            "half_days": self.half_days,
-            "residents_affected": self.residents_affected,
-            "exposures": [e.to_json() for e in self.exposures],
-        }
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> FatalPair:
-        a, b = d["person_ids"]
-        name_a, name_b = d["names"]
-        exposures = tuple(Exposure.from_json(e) for e in d["exposures"])
-        return cls((a, b), (name_a, name_b), exposures)
-
-
-@dataclass(frozen=True)
-class SiteGaps:
-    """An already-uncovered half-day at a site and its unfilled slots (the worst finding)."""
-
-    halfday: HalfDay
-    site: str
-    gaps: tuple[Gap, ...]
-
-    @property
-    def missing(self) -> int:
-        return sum(g.missing for g in self.gaps)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            **self.halfday.to_json(),
-            "site": self.site,
-            "missing": self.missing,
-            "gaps": [g.to_json() for g in self.gaps],
-        }
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> SiteGaps:
-        gaps = tuple(
-            Gap(
-                _halfday_from_json(g),
-                g["site"],
-                g["activity_id"],
-                Category(g["category"]),
-                g["qualification"],
-                g["missing"],
-            )
-            for g in d["gaps"]
-        )
-        return cls(_halfday_from_json(d), d["site"], gaps)
+REPORT_FORMAT = 2
+"""Version of the JSON layout of ``ContingencyResult.to_json`` (1: every finding carried its
+exposures whole; 2: an exposure table, findings point into it, names in one map)."""
 
 
 @dataclass(frozen=True)
@@ -259,9 +121,13 @@ class ContingencyResult:
                 yield p.person_ids, e
 
     def counts(self) -> dict[str, int]:
+        return dict(self._counts)
+
+    @cached_property
+    def _counts(self) -> dict[str, int]:
         return {
             "site_half_days": len(self.analysed),
-            "half_days": len(self.half_days),
+            "half_days": len({a.halfday for a in self.analysed}),
             "gap_site_half_days": len(self.gaps),
             "gap_slots": sum(g.missing for g in self.gaps),
             "critical_faculty": len(self.critical_faculty),
@@ -279,36 +145,105 @@ class ContingencyResult:
         return _ranked(self.fatal_pairs, by_residents)
 
     def to_json(self, ranking_limit: int | None = 50) -> dict[str, Any]:
-        """JSON-ready dict; rankings (derived, not read back) keep their top ``ranking_limit``."""
+        """JSON-ready dict (``REPORT_FORMAT``); rankings (derived, not read back) keep their
+        top ``ranking_limit``. Each distinct exposure is written once, in time order, in
+        ``exposures``; findings list the positions of theirs there."""
+        table, position = _exposure_table(
+            e for f in (*self.critical_faculty, *self.fatal_pairs) for e in f.exposures
+        )
 
         def top(rows: list[Ranked]) -> list[dict[str, Any]]:
             return [r.to_json() for r in rows[:ranking_limit]]
 
+        def finding(f: CriticalFaculty | FatalPair) -> dict[str, Any]:
+            return {
+                "half_days": f.half_days,
+                "residents_affected": f.residents_affected,
+                "exposures": [position[id(e)] for e in f.exposures],
+            }
+
+        names = {c.person_id: c.name for c in self.critical_faculty}
+        for p in self.fatal_pairs:
+            names.update(zip(p.person_ids, p.names, strict=True))
         return {
+            "format": REPORT_FORMAT,
             "n1_pass": self.n1_pass,
             "n2_pass": self.n2_pass,
             "counts": self.counts(),
-            "analysed": [a.to_json() for a in self.analysed],
+            "analysed": [[*a.halfday.to_json().values(), a.site] for a in self.analysed],
             "gaps": [g.to_json() for g in self.gaps],
-            "critical_faculty": [c.to_json() for c in self.critical_faculty],
-            "fatal_pairs": [p.to_json() for p in self.fatal_pairs],
+            "exposures": [e.to_json() for e in table],
+            "critical_faculty": [
+                {"person_id": c.person_id, **finding(c)} for c in self.critical_faculty
+            ],
+            "fatal_pairs": [
+                {"person_ids": list(p.person_ids), **finding(p)} for p in self.fatal_pairs
+            ],
             "rankings": {
                 "critical_by_half_days": top(self.critical_ranking()),
                 "critical_by_residents": top(self.critical_ranking(by_residents=True)),
                 "pairs_by_half_days": top(self.pair_ranking()),
                 "pairs_by_residents": top(self.pair_ranking(by_residents=True)),
             },
+            "names": {pid: name for pid, name in sorted(names.items()) if name is not None},
         }
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> ContingencyResult:
-        """Rebuild a result from ``to_json`` output (e.g. after a Celery broker round trip)."""
+        """Rebuild a result from ``to_json`` output (e.g. after a Celery broker round trip).
+
+        Raises:
+            ValueError: ``d`` is of another ``REPORT_FORMAT`` (a report stored by an older
+                version: it is not read, the next run recomputes it).
+        """
+        if d.get("format") != REPORT_FORMAT:
+            raise ValueError(
+                f"contingency report format {d.get('format')!r} is not {REPORT_FORMAT}"
+            )
+        table = [Exposure.from_json(e) for e in d["exposures"]]
+        names: Mapping[str, str | None] = d.get("names") or {}
         return cls(
-            tuple(HalfDayAtSite.from_json(a) for a in d["analysed"]),
+            tuple(
+                HalfDayAtSite(HalfDay(date.fromisoformat(day), Half(half)), site)
+                for day, half, site in d["analysed"]
+            ),  # fmt: skip
             tuple(SiteGaps.from_json(g) for g in d["gaps"]),
-            tuple(CriticalFaculty.from_json(c) for c in d["critical_faculty"]),
-            tuple(FatalPair.from_json(p) for p in d["fatal_pairs"]),
+            tuple(
+                CriticalFaculty(
+                    c["person_id"],
+                    names.get(c["person_id"]),
+                    tuple(table[i] for i in c["exposures"]),
+                )
+                for c in d["critical_faculty"]
+            ),
+            tuple(
+                FatalPair(
+                    (p["person_ids"][0], p["person_ids"][1]),
+                    (names.get(p["person_ids"][0]), names.get(p["person_ids"][1])),
+                    tuple(table[i] for i in p["exposures"]),
+                )
+                for p in d["fatal_pairs"]
+            ),
         )
+
+
+def _exposure_table(exposures: Iterable[Exposure]) -> tuple[list[Exposure], dict[int, int]]:
+    """The distinct exposures in time order, and each object's position there (by ``id``).
+
+    Findings share exposure objects, so most lookups hit by identity; equal objects that are
+    not the same (from different chunks) still get one entry.
+    """
+    by_id: dict[int, Exposure] = {}
+    for e in exposures:
+        if id(e) not in by_id:
+            by_id[id(e)] = e
+    distinct = sorted(set(by_id.values()), key=_table_key)
+    index = {e: i for i, e in enumerate(distinct)}
+    return distinct, {k: index[e] for k, e in by_id.items()}
+
+
+def _table_key(e: Exposure) -> tuple[Any, ...]:
+    return (*e.sort_key(), e.qualifications, e.activity_ids, e.residents)
 
 
 def assemble(
@@ -340,11 +275,15 @@ def assemble(
 def merge(results: Sequence[ContingencyResult]) -> ContingencyResult:
     """Combine results of disjoint sets of site-half-days (e.g. date chunks of the horizon).
 
+    Given in time order (each result's site-half-days before the next one's, as date chunks
+    are), nothing needs sorting again: the merge is linear in the findings.
+
     Raises:
         ValueError: two results analysed the same half-day at the same site.
     """
     analysed = [a for r in results for a in r.analysed]
-    if len(set(analysed)) != len(analysed):
+    in_order = all(x < y for x, y in zip(analysed, analysed[1:], strict=False))
+    if not in_order and len(set(analysed)) != len(analysed):
         raise ValueError("merged contingency results overlap")
     names: dict[str, str | None] = {}
     n1: dict[str, list[Exposure]] = {}
@@ -356,4 +295,5 @@ def merge(results: Sequence[ContingencyResult]) -> ContingencyResult:
         for p in r.fatal_pairs:
             names.update(zip(p.person_ids, p.names, strict=True))
             n2.setdefault(p.person_ids, []).extend(p.exposures)
-    return assemble(analysed, [g for r in results for g in r.gaps], n1, n2, names.get)
+    gaps = [g for r in results for g in r.gaps]
+    return assemble(analysed, gaps, n1, n2, names.get, presorted=in_order)

@@ -14,12 +14,18 @@ from app.core.db import begin_consistent_read
 from app.core.errors import InputError, NotFound
 from app.domain.coverage import SiteHalfDay, build_site_half_days, unscheduled_range
 from app.domain.schedule import Absence, Half
-from app.domain.snapshot import load_snapshot
+from app.domain.snapshot import load_rows, load_snapshot
 from app.resilience.contingency.chunks import analyze_in_chunks
 from app.resilience.contingency.crosstrain import cross_training_candidates
 from app.resilience.contingency.whatif import AbsenceImpact, absence_impact
 from app.resilience.health.service import program_clock
-from app.resilience.reports import CROSS_TRAINING_RECOMMENDATIONS, ReportOutcome, store_report
+from app.resilience.reports import (
+    CROSS_TRAINING_RECOMMENDATIONS,
+    ReportOutcome,
+    report_fingerprint,
+    reuse_report,
+    store_report,
+)
 
 
 def contingency_window(
@@ -70,12 +76,23 @@ def run_contingency_report(
     days_ahead: int,
     progress: Callable[[int, int], None] | None = None,
 ) -> ReportOutcome:
-    """Analyse ``days_ahead`` days from ``start`` in this process and store the report."""
+    """Analyse ``days_ahead`` days from ``start`` in this process and store the report.
+
+    The input fingerprint is taken from the rows first: on unchanged input the stored report
+    is returned (``created`` False) and nothing is analysed.
+    """
     end = window_end(start, days_ahead)
-    snapshot = load_snapshot(session, start=start, end=end, shedding=False)
+    rows = load_rows(session, start=start, end=end)
+    fingerprint = report_fingerprint(rows, start, end)
+    names = {p.id: p.name for p in rows.base.people}
+    stored = reuse_report(session, start=start, end=end, fingerprint=fingerprint, names=names)
+    if stored is not None:
+        return stored
+    snapshot = rows.snapshot(start, end)
+    del rows  # the assignments now live in the snapshot
     t0 = _time.perf_counter()
     problems = build_site_half_days(snapshot, start, end)
-    result, fingerprint = analyze_in_chunks(problems, snapshot, start, end, progress=progress)
+    result = analyze_in_chunks(problems, snapshot, start, end, progress=progress)
     duration = _time.perf_counter() - t0
     t1 = _time.perf_counter()
     options = cross_training_candidates(problems, result, limit=CROSS_TRAINING_RECOMMENDATIONS)
@@ -86,7 +103,7 @@ def run_contingency_report(
         fingerprint=fingerprint,
         result=result,
         cross_training=options,
-        names={p.id: p.name for p in snapshot.people},
+        names=names,
         duration_s=duration,
         cross_training_s=_time.perf_counter() - t1,
         unscheduled=unscheduled_range(snapshot, start, end),

@@ -23,7 +23,7 @@ from app.core.errors import NotFound
 from app.domain.clock import HalfDayClock
 from app.domain.coverage import build_site_half_days
 from app.domain.schedule import ScheduleSnapshot
-from app.domain.snapshot import load_snapshot
+from app.domain.snapshot import load_rows, load_snapshot
 from app.models.activity import Activity as ActivityRow
 from app.models.fallback import FallbackSchedule
 from app.models.person import Person as PersonRow
@@ -72,7 +72,7 @@ def loss_ranking(session: Session, snapshot: ScheduleSnapshot, start: date, end:
         .where(ContingencyReport.start == start, ContingencyReport.end == end)
         .order_by(ContingencyReport.created_at.desc(), ContingencyReport.id.desc())
     ).first()
-    if report is not None and describes(report, problems):
+    if report is not None and describes(report, load_rows(session, start=start, end=end)):
         rankings = report.report["rankings"]
         critical = rankings["critical_by_half_days"]
         pairs = rankings["pairs_by_half_days"]

@@ -12,7 +12,6 @@ beyond them when that report is not stale. Half-days that have ended count for n
 from __future__ import annotations
 
 import time as _time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -26,10 +25,11 @@ from app.core.config import Settings, get_settings
 from app.core.db import begin_consistent_read, committed_view
 from app.core.gcpause import paused_gc
 from app.domain.clock import HalfDayClock
-from app.domain.coverage import SiteHalfDay, build_site_half_days, unscheduled_range
+from app.domain.coverage import build_site_half_days, unscheduled_range
 from app.domain.presence import Presence
 from app.domain.schedule import ScheduleSnapshot, half_days
-from app.domain.snapshot import load_snapshot
+from app.domain.schedule_rows import ScheduleRows
+from app.domain.snapshot import load_rows
 from app.models.base import utcnow
 from app.models.program import PROGRAM_ROW_ID, Program
 from app.models.resilience import ContingencyReport, HealthCheckRecord
@@ -120,7 +120,7 @@ def _latest_report(session: Session, today: date, horizon_days: int) -> Continge
 
 def _later_findings(
     report: ContingencyReport | None,
-    problems: Sequence[SiteHalfDay],
+    rows: ScheduleRows,
     *,
     gaps_after: date,
     findings_after: date,
@@ -134,7 +134,7 @@ def _later_findings(
         "end": report.end.isoformat(),
         "created_at": report.created_at.isoformat(),
     }
-    if not describes(report, problems):
+    if not describes(report, rows):
         return LaterFindings(source={**source, "status": "stale: not used"})
     result = ContingencyResult.from_json(report.report)
     return LaterFindings(
@@ -187,23 +187,24 @@ def run_health_check(
     contingency_end = start + timedelta(days=policy.contingency_days - 1)
     analysed_end = start + timedelta(days=policy.analysed_days - 1)
     report_row = _latest_report(session, start, settings.CONTINGENCY_DAYS)
-    # One read for the windows and, when there is a report, its whole window (to check that
-    # it is not stale): every finding weighed comes from the same state of the schedule.
+    # One read of the rows for the windows and, when there is a report, its whole window:
+    # the report is current when the fingerprint of those rows is its own (nothing of its
+    # window is built), and every finding weighed comes from the same state of the schedule.
     load_start, load_end = start, analysed_end
     if report_row is not None:
         load_start, load_end = min(start, report_row.start), max(analysed_end, report_row.end)
-    snapshot = load_snapshot(session, start=load_start, end=load_end, shedding=False)
-    loaded = build_site_half_days(snapshot, load_start, load_end)
+    rows = load_rows(session, start=load_start, end=load_end)
     with paused_gc():  # the report's findings as frozen objects, over a large heap
         later = _later_findings(
-            report_row, loaded, gaps_after=analysed_end, findings_after=contingency_end
+            report_row, rows, gaps_after=analysed_end, findings_after=contingency_end
         )
+    snapshot = rows.snapshot(start, analysed_end)
     # Ended half-days count for nothing: they are not analysed at all, so no gap, finding or
     # N-1 status comes from them.
     live = [
         p
-        for p in loaded
-        if start <= p.halfday.date <= analysed_end and clock.end_of(p.halfday) > now
+        for p in build_site_half_days(snapshot, start, analysed_end)
+        if clock.end_of(p.halfday) > now
     ]
     contingency = summarize_for_health(
         [p for p in live if p.halfday.date <= contingency_end], start, contingency_end

@@ -1,0 +1,175 @@
+"""The parts of a contingency report: where, what a loss exposes, who, and the gaps.
+
+Frozen data shared by the analysis (``core``), the what-ifs and the report (``result``). A
+finding's counts (half-days, residents affected) are computed once, when first read, in one
+pass over its exposures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
+from typing import Any
+
+from app.domain.coverage import Gap
+from app.domain.schedule import Category, Half, HalfDay
+
+
+def _halfday_from_json(d: Mapping[str, Any]) -> HalfDay:
+    return HalfDay(date.fromisoformat(d["date"]), Half(d["half"]))
+
+
+@dataclass(frozen=True, order=True)
+class HalfDayAtSite:
+    """One half-day at one site: the unit the analysis covers."""
+
+    halfday: HalfDay
+    site: str
+
+    def to_json(self) -> dict[str, str]:
+        return {**self.halfday.to_json(), "site": self.site}
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> HalfDayAtSite:
+        return cls(_halfday_from_json(d), d["site"])
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """A half-day at a site that a loss would leave uncovered.
+
+    Attributes:
+        qualifications: the demanded qualifications one of whose slots may then go unfilled
+            (a slot that some maximum matching after the loss leaves empty), sorted.
+        activity_ids: the activities demanding them, most protected first.
+        residents: the residents of those activities in that half-day, sorted.
+    """
+
+    halfday: HalfDay
+    site: str
+    qualifications: tuple[str, ...]
+    activity_ids: tuple[str, ...]
+    residents: tuple[str, ...]
+
+    @property
+    def where(self) -> HalfDayAtSite:
+        return HalfDayAtSite(self.halfday, self.site)
+
+    def sort_key(self) -> tuple[date, str, str]:
+        return (self.halfday.date, self.halfday.half, self.site)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **self.halfday.to_json(),
+            "site": self.site,
+            "qualifications": list(self.qualifications),
+            "activity_ids": list(self.activity_ids),
+            "residents": list(self.residents),
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Exposure:
+        return cls(
+            _halfday_from_json(d),
+            d["site"],
+            tuple(d["qualifications"]),
+            tuple(d["activity_ids"]),
+            tuple(d["residents"]),
+        )
+
+
+def _exposure_counts(exposures: Iterable[Exposure]) -> tuple[int, int]:
+    """Distinct half-days, and distinct (resident, half-day) pairs put at risk.
+
+    One pass: a half-day's residents are counted by length unless several sites of that
+    half-day are exposed (then as a set, a resident being in one place at a time anyway).
+    """
+    by_half: dict[tuple[date, str], list[Exposure]] = {}
+    for e in exposures:
+        key = (e.halfday.date, e.halfday.half)  # hashed in C, unlike the HalfDay dataclass
+        same = by_half.get(key)
+        if same is None:
+            by_half[key] = [e]
+        else:
+            same.append(e)
+    residents = 0
+    for group in by_half.values():
+        if len(group) == 1:
+            residents += len(group[0].residents)
+        else:
+            residents += len(set(group[0].residents).union(*(e.residents for e in group[1:])))
+    return len(by_half), residents
+
+
+class _Exposed:
+    """Counts shared by critical faculty and fatal pairs, computed once from ``exposures``."""
+
+    exposures: tuple[Exposure, ...]
+
+    @cached_property
+    def _counts(self) -> tuple[int, int]:
+        return _exposure_counts(self.exposures)
+
+    @property
+    def half_days(self) -> int:
+        return self._counts[0]
+
+    @property
+    def residents_affected(self) -> int:
+        return self._counts[1]
+
+
+@dataclass(frozen=True)
+class CriticalFaculty(_Exposed):
+    """A faculty member who alone holds up at least one half-day (an N-1 failure there)."""
+
+    person_id: str
+    name: str | None
+    exposures: tuple[Exposure, ...]
+
+
+@dataclass(frozen=True)
+class FatalPair(_Exposed):
+    """Two faculty members whose joint loss uncovers half-days neither uncovers alone."""
+
+    person_ids: tuple[str, str]
+    names: tuple[str | None, str | None]
+    exposures: tuple[Exposure, ...]
+
+
+@dataclass(frozen=True)
+class SiteGaps:
+    """An already-uncovered half-day at a site and its unfilled slots (the worst finding)."""
+
+    halfday: HalfDay
+    site: str
+    gaps: tuple[Gap, ...]
+
+    @property
+    def missing(self) -> int:
+        return sum(g.missing for g in self.gaps)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **self.halfday.to_json(),
+            "site": self.site,
+            "missing": self.missing,
+            "gaps": [g.to_json() for g in self.gaps],
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> SiteGaps:
+        gaps = tuple(
+            Gap(
+                _halfday_from_json(g),
+                g["site"],
+                g["activity_id"],
+                Category(g["category"]),
+                g["qualification"],
+                g["missing"],
+            )
+            for g in d["gaps"]
+        )
+        return cls(_halfday_from_json(d), d["site"], gaps)

@@ -1,0 +1,186 @@
+"""The lean loader (``load_rows``): equal to an ORM-object loader, and its fingerprint.
+
+The ORM loader here is written independently of the app's: it reads mapped objects one by
+one, relationships included, as the obvious code would.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.domain.schedule import (
+    Absence,
+    Activity,
+    Assignment,
+    AssignmentRole,
+    Category,
+    Half,
+    HalfDay,
+    MinFacultyRule,
+    Person,
+    PersonKind,
+    ProgramInfo,
+    absence_blocks,
+)
+from app.domain.snapshot import load_rows
+from app.domain.snapshot_json import snapshot_from_json
+from app.models import activity as activity_model
+from app.models import person as person_model
+from app.models import program as program_model
+from app.models import schedule as schedule_model
+from app.programs.absences import AbsenceEntry, add_absence
+from app.programs.service import import_program
+from tests.programs.factories import START, random_program
+
+TAG = "test"
+
+
+def orm_view(session: Session, start: date, end: date) -> dict[str, Any]:
+    """The schedule of ``start``..``end`` from ORM objects, as comparable sets."""
+    program = session.get(program_model.Program, program_model.PROGRAM_ROW_ID)
+    assert program is not None
+    assignments = session.scalars(select(schedule_model.Assignment)).all()
+    month, day = program.academic_year_start.split("-")
+    return {
+        "program": ProgramInfo(
+            program.name,
+            program.timezone,
+            program.main_site,
+            (int(month), int(day)),
+            program.schedule_end or max(a.date for a in assignments),
+        ),
+        "people": {
+            Person(p.id, p.name, PersonKind(p.kind), p.pgy, p.pgy_academic_year, p.faculty_role,
+                   frozenset(q.id for q in p.qualifications), p.weekly_cap, p.active_from,
+                   p.active_to)
+            for p in session.scalars(select(person_model.Person))
+        },
+        "activities": {
+            Activity(a.id, a.name, Category(a.category), a.site_id, a.qualification_id,
+                     a.min_faculty,
+                     tuple(MinFacultyRule(r.min_faculty,
+                                          None if r.weekdays is None else frozenset(r.weekdays),
+                                          Half(r.half) if r.half else None, r.start, r.end,
+                                          r.holiday)
+                           for r in sorted(a.rules, key=lambda r: r.position)),
+                     a.ratio_pgy1, a.ratio_pgy2plus, a.releasable)
+            for a in session.scalars(select(activity_model.Activity))
+        },
+        "assignments": {
+            Assignment(a.person_id, HalfDay(a.date, Half(a.half)), a.activity_id,
+                       AssignmentRole(a.role))
+            for a in assignments
+            if start <= a.date <= end
+        },
+        "absences": {
+            Absence(a.id, a.person_id, a.start, a.end, a.type, Half(a.half) if a.half else None,
+                    absence_blocks(a.type, a.blocking))
+            for a in session.scalars(select(schedule_model.Absence))
+            if a.start <= end and a.end >= start
+        },
+        "holidays": frozenset(h.date for h in session.scalars(select(schedule_model.Holiday))),
+    }  # fmt: skip
+
+
+def lean_view(session: Session, start: date, end: date) -> dict[str, Any]:
+    snapshot = load_rows(session, start=start, end=end).snapshot()
+    return {
+        "program": snapshot.program,
+        "people": set(snapshot.people),
+        "activities": set(snapshot.activities),
+        "assignments": set(snapshot.assignments),
+        "absences": set(snapshot.absences),
+        "holidays": snapshot.holidays,
+    }
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_lean_loader_equals_orm_loader_when_program_is_random(session: Session, seed: int) -> None:
+    rng = random.Random(seed)
+    import_program(session, random_program(rng, people=14, days=21), source="p", actor=None)
+    session.commit()
+    for _ in range(3):
+        first = START + timedelta(days=rng.randint(0, 15))
+        last = first + timedelta(days=rng.randint(0, 10))
+        expected = orm_view(session, first, last)
+        assert expected["assignments"]  # never two empty windows compared
+        assert lean_view(session, first, last) == expected
+        session.rollback()
+
+
+def test_rows_are_sorted_and_sliced_by_date_when_loaded(session: Session) -> None:
+    import_program(session, random_program(random.Random(3), days=20), source="p", actor=None)
+    session.commit()
+    rows = load_rows(session)
+    assert list(rows.assignments) == sorted(rows.assignments, key=lambda r: (r[1], r[2], r[0]))
+    a, b = START + timedelta(days=3), START + timedelta(days=9)
+    assert list(rows.between(a, b)) == [
+        r for r in rows.assignments if a.isoformat() <= r[1] <= b.isoformat()
+    ]
+    part = snapshot_from_json(rows.to_json(a, b))
+    assert set(part.assignments) == set(rows.snapshot(a, b).assignments)
+
+
+def _fingerprint(session: Session, start: date, end: date) -> str:
+    rows = load_rows(session, start=start, end=end)
+    session.rollback()
+    return rows.fingerprint(start, end, TAG)
+
+
+def _reimport(session: Session, doc: dict[str, Any]) -> None:
+    import_program(session, doc, source="p", actor=None)
+    session.commit()
+
+
+def test_fingerprint_follows_the_window_input_and_nothing_else(session: Session) -> None:
+    doc = random_program(random.Random(11), days=20)
+    _reimport(session, doc)
+    first, last = START + timedelta(days=5), START + timedelta(days=11)
+    base = _fingerprint(session, first, last)
+
+    # The same input read through a wider window: the same fingerprint.
+    wide = load_rows(session, start=START, end=START + timedelta(days=19))
+    session.rollback()
+    assert wide.fingerprint(first, last, TAG) == base
+    assert wide.fingerprint(first, last, "other purpose") != base
+
+    # A renamed person: the same (reports store ids, names are read fresh).
+    doc["people"][0]["name"] = "Someone Else"
+    _reimport(session, doc)
+    assert _fingerprint(session, first, last) == base
+
+    # An assignment outside the window moved: the same.
+    outside = next(a for a in doc["assignments"] if a["date"] > last.isoformat())
+    outside["half"] = "PM" if outside["half"] == "AM" else "AM"
+    doc["assignments"] = [
+        a
+        for a in doc["assignments"]
+        if a is outside
+        or not (a["person_id"] == outside["person_id"] and a["date"] == outside["date"])
+    ]
+    _reimport(session, doc)
+    assert _fingerprint(session, first, last) == base
+
+    # An assignment inside the window dropped: changed.
+    inside = next(
+        a for a in doc["assignments"] if first.isoformat() <= a["date"] <= last.isoformat()
+    )
+    doc["assignments"].remove(inside)
+    _reimport(session, doc)
+    changed = _fingerprint(session, first, last)
+    assert changed != base
+
+    # An absence overlapping the window: changed again.
+    add_absence(
+        session,
+        AbsenceEntry(person_id=inside["person_id"], start=first, end=first, type="sick"),
+        actor="t",
+    )
+    session.commit()
+    assert _fingerprint(session, first, last) != changed

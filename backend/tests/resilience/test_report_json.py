@@ -1,0 +1,139 @@
+"""The contingency report's JSON: round trip, counts, rankings and size linear in findings."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from app.domain.coverage import ActivityDemand, PoolMember, SiteHalfDay
+from app.domain.schedule import Category, Half, HalfDay, Person, PersonKind
+from app.resilience.contingency.core import analyze_contingency
+from app.resilience.contingency.result import (
+    REPORT_FORMAT,
+    ContingencyResult,
+    CriticalFaculty,
+    Exposure,
+    merge,
+)
+from tests.resilience.factories import START, random_problems
+
+
+def _result(seed: int) -> ContingencyResult:
+    rng = random.Random(seed)
+    problems = random_problems(rng, days=5, sites=3, max_pool=7)
+    people = {f"f{i}": Person(f"f{i}", f"Dr {i}", PersonKind.FACULTY) for i in range(0, 12, 2)}
+    return analyze_contingency(problems, people)
+
+
+def _recount(exposures: list[dict[str, Any]]) -> tuple[int, int]:
+    """Half-days and distinct (resident, half-day) pairs, straight from exposure dicts."""
+    halves = {(e["date"], e["half"]) for e in exposures}
+    residents = {(r, e["date"], e["half"]) for e in exposures for r in e["residents"]}
+    return len(halves), len(residents)
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_report_round_trips_through_json_when_encoded(seed: int) -> None:
+    result = _result(seed)
+    assert result.critical_faculty or result.fatal_pairs
+
+    data = json.loads(json.dumps(result.to_json()))
+
+    assert data["format"] == REPORT_FORMAT
+    assert ContingencyResult.from_json(data) == result
+    assert ContingencyResult.from_json(data).to_json() == data
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_counts_and_rankings_equal_a_recount_from_the_findings(seed: int) -> None:
+    data = json.loads(json.dumps(_result(seed).to_json(ranking_limit=None)))
+    table = data["exposures"]
+    recounted: dict[tuple[str, ...], tuple[int, int]] = {}
+    for kind in ("critical_faculty", "fatal_pairs"):
+        for f in data[kind]:
+            ids = (f["person_id"],) if kind == "critical_faculty" else tuple(f["person_ids"])
+            half_days, residents = _recount([table[i] for i in f["exposures"]])
+            assert (f["half_days"], f["residents_affected"]) == (half_days, residents)
+            recounted[ids] = (half_days, residents)
+    counts = data["counts"]
+    assert counts["n1_findings"] == sum(len(c["exposures"]) for c in data["critical_faculty"])
+    assert counts["n2_findings"] == sum(len(p["exposures"]) for p in data["fatal_pairs"])
+    assert counts["site_half_days"] == len(data["analysed"])
+    for name, index in (("by_half_days", 0), ("by_residents", 1)):
+        for kind, width in (("critical", 1), ("pairs", 2)):
+            rows = data["rankings"][f"{kind}_{name}"]
+            expected = sorted(
+                (k for k in recounted if len(k) == width),
+                key=lambda k: (-recounted[k][index], -recounted[k][1 - index], k),
+            )
+            assert [tuple(r["person_ids"]) for r in rows] == expected
+
+
+def test_residents_counted_once_when_two_sites_of_a_half_day_share_them() -> None:
+    hd = HalfDay(START, Half.AM)
+    at_a = Exposure(hd, "a", ("q",), ("x",), ("r1", "r2"))
+    at_b = Exposure(hd, "b", ("q",), ("y",), ("r2", "r3"))
+    later = Exposure(HalfDay(START, Half.PM), "a", ("q",), ("x",), ("r1",))
+
+    finding = CriticalFaculty("f", None, (at_a, at_b, later))
+
+    assert (finding.half_days, finding.residents_affected) == (2, 4)
+
+
+def _one_tight_half_day(holders: int, residents: int) -> SiteHalfDay:
+    """``holders`` faculty for ``holders - 1`` slots: every pair of them is fatal."""
+    demand = ActivityDemand(
+        "clinic",
+        Category.PATIENT_SAFETY,
+        "q",
+        holders - 1,
+        tuple(f"R{i:03d}" for i in range(residents)),
+    )
+    pool = tuple(PoolMember(f"F{i:03d}", frozenset({"q"})) for i in range(holders))
+    return SiteHalfDay(HalfDay(START, Half.AM), "main", (demand,), pool)
+
+
+def test_report_size_grows_by_findings_not_by_their_residents_when_pairs_share_exposures() -> None:
+    sizes = {}
+    for holders in (10, 20, 40):
+        result = analyze_contingency([_one_tight_half_day(holders, residents=50)])
+        data = result.to_json(ranking_limit=0)
+        assert result.counts()["n2_findings"] == holders * (holders - 1) // 2
+        assert len(data["exposures"]) == 1  # 50 residents written once for every pair
+        text = json.dumps(data, separators=(",", ":"))
+        assert text.count('"R000"') == 1
+        sizes[holders] = (len(text), result.counts()["n2_findings"])
+    # Each further pair costs its ids, counts and one index (about 85 bytes): well under the
+    # 50 residents that writing its exposure whole would cost again.
+    residents = len(json.dumps([f"R{i:03d}" for i in range(50)], separators=(",", ":")))
+    (s10, n10), (s20, n20), (s40, n40) = sizes[10], sizes[20], sizes[40]
+    per_finding = (s40 - s10) / (n40 - n10)
+    assert per_finding < 100 < residents
+    assert (s20 - s10) / (n20 - n10) == pytest.approx(per_finding, rel=0.1)  # linear
+
+
+def test_report_of_another_format_is_refused_when_read() -> None:
+    data = _result(1).to_json()
+    for older in ({**data, "format": 1}, {k: v for k, v in data.items() if k != "format"}):
+        with pytest.raises(ValueError, match="format"):
+            ContingencyResult.from_json(older)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_merge_equals_whole_in_any_order_when_split_by_date(seed: int) -> None:
+    rng = random.Random(seed)
+    problems = random_problems(rng, days=6, max_pool=6)
+    whole = analyze_contingency(problems)
+    cut = START + timedelta(days=rng.randint(1, 4))
+    parts = [
+        analyze_contingency([p for p in problems if p.halfday.date < cut]),
+        analyze_contingency([p for p in problems if p.halfday.date >= cut]),
+    ]
+
+    assert merge(parts) == whole == merge(parts[::-1])
+    with pytest.raises(ValueError, match="overlap"):
+        merge([whole, parts[0]])
