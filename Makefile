@@ -14,8 +14,9 @@ run:
 test: dev-venv
 	cd $(BACKEND) && .venv/bin/python -m pytest $(PYTEST_ARGS)
 
-## lint: ruff (lint and format) and mypy --strict on app/
+## lint: shellcheck on scripts/, ruff (lint and format) and mypy --strict on app/
 lint: dev-venv
+	shellcheck scripts/*.sh
 	cd $(BACKEND) && .venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy app
 
 ## bench: time demo-data and the health check (BENCH_SIZES="default 150x52x30"), then backend/benchmarks/

@@ -67,6 +67,7 @@ if [[ "$PEOPLE" == "0" ]]; then
 fi
 
 PIDS=()
+# shellcheck disable=SC2317  # called by the trap, not inline
 stop_all() {
   trap - INT TERM EXIT
   if ((${#PIDS[@]})); then

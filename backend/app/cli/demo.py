@@ -63,6 +63,14 @@ def demo_data_cmd(
     qualifications: Annotated[
         int, typer.Option(help="Qualifications (named ones, then special_NN).")
     ] = 8,
+    cross_trained: Annotated[
+        float | None,
+        typer.Option(
+            metavar="SHARE",
+            help="A cross-trained faculty: each member holds each qualification with this"
+            " probability (0.5: about half of them).",
+        ),
+    ] = None,
     output: Annotated[
         Path | None,
         typer.Option(metavar="FILE", help="Write the program file here instead of loading it."),
@@ -88,6 +96,7 @@ def demo_data_cmd(
             residents=residents,
             weeks=weeks,
             qualifications=qualifications,
+            cross_trained=cross_trained,
         )
         if output is not None:
             canonical = validate_program(document, source=DEMO_SOURCE)

@@ -178,10 +178,12 @@ def _print_health(summary: dict[str, Any], result: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     from app.core.logging import configure_logging
+    from app.core.observability import init_sentry
 
     try:
         with reported_errors():  # bad settings: one line naming them, never their values
             configure_logging()
+            init_sentry("cli")
     except typer.Exit as stop:
         sys.exit(stop.exit_code)
     command: Callable[..., Any] = typer.main.get_command(app)

@@ -39,6 +39,7 @@ from celery import Celery, signals
 from celery.schedules import crontab
 from kombu.entity import Exchange, Queue
 
+from app.core.beat import BEAT_MAX_INTERVAL_S
 from app.core.config import (
     TASK_SOFT_TIME_LIMIT_S,
     TASK_TIME_LIMIT_S,
@@ -46,7 +47,8 @@ from app.core.config import (
     get_settings,
 )
 from app.core.db import make_private_folder, make_private_sqlite_file
-from app.core.logging import install_secret_filter
+from app.core.logging import configure_logging
+from app.core.observability import init_sentry
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +101,16 @@ SEED_PERIODIC_TASKS = (
         crontab(hour=6, minute=0),
     ),
 )
+PERIODIC_TASKS = (
+    *SEED_PERIODIC_TASKS,
+    # Not the seed's: records older than RETENTION_DAYS are deleted daily.
+    PeriodicTask(
+        "resilience-prune-old-records",
+        "app.resilience.tasks.prune_old_records",
+        crontab(hour=4, minute=30),
+    ),
+)
+"""Every beat entry: the seed's, then the engine's own."""
 
 
 def retry_countdown_s(retries: int, settings: Settings, rng: random.Random | None = None) -> float:
@@ -176,6 +188,20 @@ def _broker_transport_options(settings: Settings) -> dict[str, Any]:
     }
 
 
+def _beat_settings(settings: Settings) -> dict[str, Any]:
+    if not settings.broker_url.startswith(("redis://", "rediss://")):
+        return {"beat_scheduler": "app.core.beat:BeatScheduler"}
+    return {
+        "beat_scheduler": "app.core.beat:RedisBeatScheduler",
+        "beat_max_loop_interval": BEAT_MAX_INTERVAL_S,
+        "redbeat_redis_url": settings.broker_url,
+        # Retry a lost Redis for ever, as the worker does (-1: no deadline).
+        "redbeat_redis_options": {"retry_period": -1},
+        "redbeat_key_prefix": "redbeat:",
+        "redbeat_lock_timeout": settings.BEAT_LOCK_TIMEOUT_S,
+    }
+
+
 def _queue(name: str) -> Queue:
     return Queue(name, Exchange(name), routing_key=name)  # type: ignore[no-untyped-call]
 
@@ -225,10 +251,12 @@ def make_celery_app(settings: Settings, *, set_as_current: bool = True) -> Celer
             "app.resilience.tasks.*": {"queue": "resilience"},
             "app.notifications.tasks.*": {"queue": "notifications"},
         },
-        beat_schedule=RegisteredBeatSchedule(celery, SEED_PERIODIC_TASKS),
+        beat_schedule=RegisteredBeatSchedule(celery, PERIODIC_TASKS),
         beat_schedule_filename=str(settings.DATA_DIR / "celerybeat-schedule"),
         # Beat's messages get "beat-" task ids: health-check.sh sees beat tick in the records.
-        beat_scheduler="app.core.beat:BeatScheduler",
+        # On Redis, schedule and a single-beat lock live there (celery-redbeat): a second
+        # beat waits for the lock instead of sending everything twice (app.core.beat).
+        **_beat_settings(settings),
         # Acknowledge after the task ran, so a worker killed mid-task does not lose it
         # (tasks are idempotent, CONVENTIONS.md rule 2)...
         task_acks_late=True,
@@ -269,8 +297,11 @@ app = celery_app
 # --- process hooks (worker and beat of the module-level app only) -----------------------------
 
 
-def _mask_secrets_in_celery_logs(logger: logging.Logger, **_: Any) -> None:
-    install_secret_filter(logger)
+def _setup_logging(loglevel: int | str | None = None, **_: Any) -> None:
+    """Worker and beat log through the engine's one handler (format, task ids, masked
+    secrets) instead of Celery's own: a receiver of this signal replaces Celery's setup."""
+    level = logging.getLevelName(loglevel) if isinstance(loglevel, int) else loglevel
+    configure_logging(level)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -324,12 +355,24 @@ def _serve_metrics(sender: Any = None, **_: Any) -> None:
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    if settings.broker_url.startswith(("redis://", "rediss://")):
+        from app.core.metrics import QueueLengthCollector
+
+        registry.register(QueueLengthCollector(settings.broker_url, list(QUEUE_NAMES)))
     try:
         start_http_server(port, addr=settings.METRICS_HOST, registry=registry)
     except OSError as exc:
         logger.error("metrics not served: %s:%s: %s", settings.METRICS_HOST, port, exc)
         return
     logger.info("metrics served on %s:%s", settings.METRICS_HOST, port)
+
+
+def _sentry_in_worker(**_: Any) -> None:
+    init_sentry("worker")
+
+
+def _sentry_in_beat(**_: Any) -> None:
+    init_sentry("beat")
 
 
 def _forget_inherited_engine(**_: Any) -> None:
@@ -351,8 +394,9 @@ def _forget_child_metrics(pid: int | None = None, **_: Any) -> None:
 
 
 # Connected by call rather than decorator: Celery ships no type information.
-signals.after_setup_logger.connect(_mask_secrets_in_celery_logs)
-signals.after_setup_task_logger.connect(_mask_secrets_in_celery_logs)
+signals.setup_logging.connect(_setup_logging)
+signals.celeryd_init.connect(_sentry_in_worker)
+signals.beat_init.connect(_sentry_in_beat)
 signals.import_modules.connect(_prepare_multiprocess_metrics)
 signals.worker_init.connect(_serve_metrics)
 signals.worker_process_init.connect(_forget_inherited_engine)

@@ -159,6 +159,23 @@ class Settings(BaseSettings):
     ALERT_COOLDOWN_HOURS: float = Field(default=24, gt=0)
     """An unchanged active alert notifies again only after this many hours."""
 
+    # Operations
+    BEAT_LOCK_TIMEOUT_S: int = Field(default=60, ge=15)
+    """Redis: a beat that stops renewing its lock (killed, host lost) loses it after this long,
+    and a waiting beat takes over."""
+    RETENTION_DAYS: int = Field(default=90, ge=1)
+    """Health checks, contingency reports (the newest kept), resolved alerts and deliveries
+    older than this many days are deleted by the daily prune task."""
+    FLOWER_BASIC_AUTH: str = ""
+    """``user:password`` Flower asks for (``celery ... flower`` refuses to start without it
+    under docker-compose); Flower itself has no authentication."""
+    SENTRY_DSN: str = ""
+    """When set, worker, beat and CLI errors go to this Sentry project."""
+    LOG_FORMAT: Literal["text", "json"] = "text"
+    """``json``: one JSON object per log line, for log shippers."""
+    API_URL: str = "http://localhost:8000"
+    """Where ``scripts/health-check.sh`` looks for the HTTP API once it is deployed."""
+
     # Metrics
     METRICS_PORT: int = 9808
     """Port of the worker's Prometheus exposition (0 turns it off)."""
@@ -188,6 +205,11 @@ class Settings(BaseSettings):
                 f" + BROKER_RESTORE_SWEEP_S + {TASK_TIME_LIMIT_S} s time limit"
                 " + TASK_RETRY_BACKOFF_MAX_S, or a chord whose worker died mid-chunk"
                 " never merges"
+            )
+        if self.ENVIRONMENT == "production" and (weak := placeholder_secrets(self)):
+            raise ValueError(
+                f"{', '.join(weak)}: placeholder or missing password refused when"
+                " ENVIRONMENT=production (set a real one)"
             )
         try:
             ZoneInfo(self.PROGRAM_TIMEZONE)
@@ -244,6 +266,35 @@ class Settings(BaseSettings):
     @property
     def queues(self) -> list[str]:
         return [q.strip() for q in self.CELERY_QUEUES.split(",") if q.strip()]
+
+
+PLACEHOLDER_PASSWORDS = frozenset({"", "change-me", "changeme", "password", "secret", "scheduler"})
+"""Passwords refused in production: the examples' and docker-compose's defaults, and none."""
+
+
+def placeholder_secrets(settings: Settings) -> list[str]:
+    """Names of the settings whose password is a placeholder (never the value itself).
+
+    A URL with no password is refused only for PostgreSQL: Redis on a private network
+    without ``requirepass`` is an operator's choice (docs/operations.md says why not).
+    """
+    weak = []
+    urls = {"DATABASE_URL": settings.DATABASE_URL, "REDIS_URL": settings.REDIS_URL}
+    urls |= {"CELERY_BROKER_URL": settings.CELERY_BROKER_URL}
+    for name, url in urls.items():
+        if not url.strip():
+            continue
+        password = urlsplit(url).password
+        if password is None and not url.startswith("postgresql"):
+            continue
+        if (password or "").lower() in PLACEHOLDER_PASSWORDS:
+            weak.append(name)
+    if settings.FLOWER_BASIC_AUTH:
+        for pair in settings.FLOWER_BASIC_AUTH.split(","):
+            if pair.partition(":")[2].lower() in PLACEHOLDER_PASSWORDS:
+                weak.append("FLOWER_BASIC_AUTH")
+                break
+    return weak
 
 
 def settings_error_message(error: ValidationError) -> str:

@@ -1,28 +1,41 @@
-"""Logging for the command line, the worker and beat, with secrets masked.
+"""Logging for the command line, the worker, beat and the API: one format, secrets masked.
+
+One handler on the root logger, installed by ``configure_logging`` (the CLI calls it; Celery's
+``setup_logging`` signal makes worker and beat call it instead of configuring their own). Each
+line says when, the level, the process, the logger and, inside a Celery task, the task's name
+and id, whatever logger wrote it. ``LOG_FORMAT=json`` writes the same fields as one JSON
+object per line, for log shippers.
 
 Connection strings end up in log lines (a failed connection, a banner, a traceback). The
-``SecretMaskingFilter`` sits on every handler we configure and replaces the password of any
-``scheme://user:password@host`` URL, and any ``password=...`` pair, with ``***`` before the
-record is written, tracebacks included.
+``SecretMaskingFilter`` sits on the handler and replaces the password of any
+``scheme://user:password@host`` URL, the user part of an ``http(s)://key@host`` URL (a Sentry
+DSN's key), and any ``password=``, ``token=``, ``secret=``, ``api_key=`` pair or ``Bearer``
+credential, with ``***`` before the record is written, tracebacks included.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
-from typing import TextIO
+from datetime import UTC, datetime
+from typing import Any, TextIO
 
 from app.core.config import get_settings
 
 MASK = "***"
 
 _URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:)(?P<secret>[^@\s/]+)@")
+_URL_KEY = re.compile(r"(?P<head>https?://)(?P<secret>[^/\s:@]+)@", re.IGNORECASE)
 _KEY_VALUE_PASSWORD = re.compile(
-    r"(?P<head>\b(?:password|passwd|pwd)\s*[=:]\s*['\"]?)(?P<secret>[^\s'\",;&]+)", re.IGNORECASE
+    r"(?P<head>\b(?:password|passwd|pwd|token|secret|api[_-]?key|basic[_-]?auth)"
+    r"\s*[=:]\s*['\"]?)(?P<secret>[^\s'\",;&]+)",
+    re.IGNORECASE,
 )
+_BEARER = re.compile(r"(?P<head>\bBearer\s+)(?P<secret>[A-Za-z0-9._~+/=-]+)", re.IGNORECASE)
 
-LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+TEXT_FORMAT = "%(asctime)s %(levelname)-7s [%(processName)s] %(name)s: %(message)s"
 
 
 def mask_secrets(text: str) -> str:
@@ -35,6 +48,8 @@ def mask_secrets(text: str) -> str:
         The same text with secrets masked, e.g. ``redis://:***@redis:6379/0``.
     """
     text = _URL_PASSWORD.sub(rf"\g<head>{MASK}@", text)
+    text = _URL_KEY.sub(rf"\g<head>{MASK}@", text)
+    text = _BEARER.sub(rf"\g<head>{MASK}", text)
     return _KEY_VALUE_PASSWORD.sub(rf"\g<head>{MASK}", text)
 
 
@@ -54,15 +69,58 @@ class SecretMaskingFilter(logging.Filter):
         return True
 
 
-def install_secret_filter(logger: logging.Logger) -> None:
-    """Put a ``SecretMaskingFilter`` on each handler of ``logger`` (once per handler)."""
-    for handler in logger.handlers:
-        if not any(isinstance(f, SecretMaskingFilter) for f in handler.filters):
-            handler.addFilter(SecretMaskingFilter())
+def _current_task() -> tuple[str, str] | None:
+    """``(name, id)`` of the Celery task running in this process, if any."""
+    from celery import current_task
+
+    request = getattr(current_task, "request", None) if current_task else None
+    task_id = getattr(request, "id", None)
+    return (str(current_task.name), str(task_id)) if task_id else None
+
+
+class TextFormatter(logging.Formatter):
+    """``TEXT_FORMAT``, with ``task=NAME id=ID`` before the message inside a task."""
+
+    def __init__(self) -> None:
+        super().__init__(TEXT_FORMAT)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (stdlib name)
+        task = _current_task()
+        if task is None:
+            return super().formatMessage(record)
+        saved = record.message
+        record.message = f"task={task[0]} id={task[1]}: {saved}"
+        try:
+            return super().formatMessage(record)
+        finally:
+            record.message = saved
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, process, logger, message, task, exception."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "process": record.processName,
+            "pid": record.process,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        task = _current_task()
+        if task is not None:
+            line["task_name"], line["task_id"] = task
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            line["exception"] = record.exc_text
+        return json.dumps(line, ensure_ascii=False)
 
 
 def configure_logging(level: str | None = None, stream: TextIO | None = None) -> None:
-    """Log to ``stream`` (standard error by default) at ``level`` (default: LOG_LEVEL).
+    """Log to ``stream`` (standard error by default) at ``level`` (default: LOG_LEVEL), in the
+    ``LOG_FORMAT`` of the settings.
 
     Calling it again replaces the handler it installed before rather than adding a second one.
 
@@ -70,16 +128,18 @@ def configure_logging(level: str | None = None, stream: TextIO | None = None) ->
         level: a level name such as ``"INFO"``; ``None`` uses the LOG_LEVEL setting.
         stream: where to write; ``None`` means ``sys.stderr``.
     """
+    settings = get_settings()
     root = logging.getLogger()
     for handler in list(root.handlers):
         if getattr(handler, "_scheduler_handler", False):
             root.removeHandler(handler)
     handler = logging.StreamHandler(stream or sys.stderr)
     handler._scheduler_handler = True  # type: ignore[attr-defined]
-    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    json_lines = settings.LOG_FORMAT == "json"
+    handler.setFormatter(JsonFormatter() if json_lines else TextFormatter())
     handler.addFilter(SecretMaskingFilter())
     root.addHandler(handler)
-    root_level = (level or get_settings().LOG_LEVEL).upper()
+    root_level = (level or settings.LOG_LEVEL).upper()
     root.setLevel(root_level)
     # Alembic says "Context impl SQLiteImpl", "Will assume transactional DDL" at INFO on every
     # migration: noise in a command's output. Its INFO lines show only under DEBUG.

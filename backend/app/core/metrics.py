@@ -1,22 +1,37 @@
-"""Prometheus metrics, with the seed system's names (RESILIENCE_MODEL.md section 9).
+"""Prometheus metrics, with the seed system's names (RESILIENCE_MODEL.md section 9), and the
+task metrics every Celery task feeds through signals (duration, failures, retries, last
+success) plus the queue lengths read from Redis at each scrape.
 
 Gauges use ``multiprocess_mode="mostrecent"`` so that, when the worker runs prefork children
 in prometheus_client's multiprocess mode, a scrape shows the value the latest task wrote.
 Label values are bounded: ``type`` is one of FACULTY_TYPES, ``reason`` one of FAILURE_REASONS,
-``task`` one of the task short names.
+``severity`` one of CRISIS_SEVERITIES, ``task`` the short name of one of the app's tasks,
+``queue`` one of the worker's queues.
 """
 
 from __future__ import annotations
 
-from typing import Final
+import logging
+import time
+from collections.abc import Iterator
+from typing import Any, Final
 
+from celery import Task, signals
 from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+logger = logging.getLogger(__name__)
 
 LEVEL_VALUES = {"GREEN": 0, "YELLOW": 1, "ORANGE": 2, "RED": 3, "BLACK": 4}
 """Numeric value exported for each level, so alert rules can say ``>= 2``."""
 SHEDDING_VALUES = {"NORMAL": 0, "YELLOW": 1, "ORANGE": 2, "RED": 3, "BLACK": 4, "CRITICAL": 5}
 FACULTY_TYPES = ("total", "present", "on_duty")
 FAILURE_REASONS = ("database", "broker", "timeout", "error")
+CRISIS_SEVERITIES = ("minor", "moderate", "severe", "critical")
+REDIS_PRIORITY_SEP = "\x06\x16"
+"""kombu's Redis transport keeps priorities 3, 6 and 9 of queue Q in lists Q + SEP + digit."""
+REDIS_PRIORITIES = (3, 6, 9)
 
 _MODE: Final = "mostrecent"
 
@@ -132,3 +147,85 @@ contingency_findings = Gauge(
     ["window", "kind"],
     multiprocess_mode=_MODE,
 )
+
+task_duration = Histogram(
+    "resilience_task_duration_seconds",
+    "Run time of each Celery task, successful or not",
+    ["task"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600),
+)
+task_failures = Counter(
+    "resilience_task_failures_total", "Celery tasks that failed (retries spent)", ["task"]
+)
+task_retries = Counter("resilience_task_retries_total", "Celery task retries", ["task"])
+
+# Labelled series that exist before their first event, so a rule can say rate(...) == 0.
+for _reason in FAILURE_REASONS:
+    health_check_failures.labels(reason=_reason)
+for _severity in CRISIS_SEVERITIES:
+    crisis_activations.labels(severity=_severity)
+
+
+def task_label(task: Task | None) -> str:
+    """The bounded ``task`` label: the task's short name."""
+    return str(getattr(task, "name", "unknown")).rsplit(".", 1)[-1]
+
+
+_started: dict[str, float] = {}
+
+
+def _on_prerun(task_id: str | None = None, **_: Any) -> None:
+    if task_id is not None:
+        _started[task_id] = time.monotonic()
+
+
+def _on_postrun(task_id: str | None = None, task: Task | None = None, **_: Any) -> None:
+    started = _started.pop(task_id or "", None)
+    if started is not None:
+        task_duration.labels(task=task_label(task)).observe(time.monotonic() - started)
+
+
+def _on_success(sender: Task | None = None, **_: Any) -> None:
+    last_success.labels(task=task_label(sender)).set(time.time())
+
+
+def _on_failure(sender: Task | None = None, **_: Any) -> None:
+    task_failures.labels(task=task_label(sender)).inc()
+
+
+def _on_retry(sender: Task | None = None, **_: Any) -> None:
+    task_retries.labels(task=task_label(sender)).inc()
+
+
+signals.task_prerun.connect(_on_prerun, weak=False)
+signals.task_postrun.connect(_on_postrun, weak=False)
+signals.task_success.connect(_on_success, weak=False)
+signals.task_failure.connect(_on_failure, weak=False)
+signals.task_retry.connect(_on_retry, weak=False)
+
+
+class QueueLengthCollector(Collector):
+    """``resilience_queue_length{queue}``: messages waiting in each Redis queue, read at scrape
+    time in the worker's main process (one ``LLEN`` per priority list; nothing is consumed)."""
+
+    def __init__(self, broker_url: str, queues: list[str]) -> None:
+        self._broker_url = broker_url
+        self._queues = queues
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        import redis
+
+        family = GaugeMetricFamily(
+            "resilience_queue_length", "Messages waiting in the queue", labels=["queue"]
+        )
+        client = redis.Redis.from_url(self._broker_url, socket_timeout=2, socket_connect_timeout=2)
+        try:
+            for queue in self._queues:
+                keys = [queue] + [f"{queue}{REDIS_PRIORITY_SEP}{p}" for p in REDIS_PRIORITIES]
+                family.add_metric([queue], float(sum(int(client.llen(k)) for k in keys)))
+        except redis.RedisError as exc:  # no sample rather than a wrong one
+            logger.warning("queue lengths not read: %s", type(exc).__name__)
+            return
+        finally:
+            client.close()
+        yield family

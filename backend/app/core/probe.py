@@ -10,6 +10,9 @@ traceback) and exits 0 when all is well, 1 when not:
   dependency is missing) is reported as such, not as a broker that does not answer.
 * ``beat``: beat is ticking: the newest health-check record that beat sent (task id
   ``beat-...``) finished less than two health-check intervals (2 x 15 min) ago.
+* ``api`` / ``dashboard``: the HTTP API answers ``API_URL/health``, the dashboard ``API_URL/``.
+  Exit 3, "not deployed", while this checkout has no API (``app.main``) or dashboard
+  (``app.web``): the check lights up by itself when they land.
 
 ``scripts/start-celery.sh`` and ``scripts/health-check.sh`` run them.
 """
@@ -23,12 +26,19 @@ from datetime import UTC, datetime
 
 from app.core.logging import mask_secrets
 
+NOT_DEPLOYED = 3
+"""Exit status of a check whose component is not part of this checkout."""
+HTTP_TIMEOUT_S = 5.0
 BEAT_STALE_INTERVALS = 2
 """Beat is taken as down when it has sent no health check for two of its intervals."""
 
 
 class ProbeFailed(Exception):
     """The check ran and found a problem (its message is the line printed)."""
+
+
+class NotDeployed(Exception):
+    """The component checked is not part of this checkout."""
 
 
 def _describe(exc: BaseException) -> str:
@@ -106,9 +116,36 @@ def check_beat(now: datetime | None = None) -> str:
     return line
 
 
+def check_http(module: str, path: str) -> str:
+    """GET ``API_URL + path`` once ``module`` exists; any answer below 500 is up (a page that
+    asks for a sign-in is served)."""
+    import importlib.util
+    import urllib.error
+    import urllib.request
+
+    from app.core.config import get_settings
+
+    if importlib.util.find_spec(module) is None:
+        raise NotDeployed(f"not deployed ({module} is not part of this release)")
+    url = get_settings().API_URL.rstrip("/") + path
+    try:
+        with urllib.request.urlopen(url, timeout=HTTP_TIMEOUT_S) as answer:
+            status = answer.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+        exc.close()
+    except (OSError, ValueError) as exc:
+        raise ProbeFailed(f"{mask_secrets(url)} does not answer: {_describe(exc)}") from exc
+    if status >= 500:
+        raise ProbeFailed(f"{mask_secrets(url)} answered HTTP {status}")
+    return f"{mask_secrets(url)} answered HTTP {status}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.core.probe")
-    parser.add_argument("check", choices=["database", "schema", "broker", "beat"])
+    parser.add_argument(
+        "check", choices=["database", "schema", "broker", "beat", "api", "dashboard"]
+    )
     parser.add_argument("--retries", type=int, default=1, help="broker connection retries")
     args = parser.parse_args(argv)
     checks: dict[str, Callable[[], str]] = {
@@ -116,12 +153,17 @@ def main(argv: list[str] | None = None) -> int:
         "schema": check_schema,
         "broker": lambda: check_broker(args.retries),
         "beat": check_beat,
+        "api": lambda: check_http("app.main", "/health"),
+        "dashboard": lambda: check_http("app.web", "/"),
     }
     try:
         print(checks[args.check]())
     except ProbeFailed as exc:
         print(exc)
         return 1
+    except NotDeployed as exc:
+        print(exc)
+        return NOT_DEPLOYED
     except Exception as exc:  # the one line an operator needs, not a traceback
         print(_describe(exc))
         return 1

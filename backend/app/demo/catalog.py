@@ -81,11 +81,11 @@ _NAMED_SPECIALTY_CLINICS: dict[str, tuple[str, str, str, str]] = {
 
 @dataclass(frozen=True)
 class SpecialtyClinic:
-    """A clinic run by holders of one specialty qualification, in two weekly sessions."""
+    """A clinic run by holders of one specialty qualification, in its weekly sessions."""
 
     activity_id: str
     qualification: str
-    sessions: tuple[int, int]
+    sessions: tuple[int, ...]
 
 
 def qualification_ids(count: int) -> list[str]:
@@ -141,14 +141,22 @@ def _activity(
     }
 
 
-def specialty_clinics(qualifications: list[str]) -> list[SpecialtyClinic]:
-    """One specialty clinic per qualification beyond the four core ones, sessions spread."""
+def specialty_clinics(
+    qualifications: list[str], every_session: bool = False
+) -> list[SpecialtyClinic]:
+    """One specialty clinic per qualification beyond the four core ones.
+
+    Two weekly sessions each, spread over the week; with ``every_session`` (the cross-trained
+    program) every clinic runs in every teaching slot, so a half-day demands many of them.
+    """
     clinics = []
     for k, qualification in enumerate(q for q in qualifications if q not in CORE_QUALIFICATIONS):
-        first, second = TEACHING_SLOTS[(2 * k) % 9], TEACHING_SLOTS[(2 * k + 4) % 9]
-        clinics.append(
-            SpecialtyClinic(f"{_clinic_id(qualification)}", qualification, (first, second))
+        sessions = (
+            TEACHING_SLOTS
+            if every_session
+            else (TEACHING_SLOTS[(2 * k) % 9], TEACHING_SLOTS[(2 * k + 4) % 9])
         )
+        clinics.append(SpecialtyClinic(f"{_clinic_id(qualification)}", qualification, sessions))
     return clinics
 
 
@@ -157,8 +165,14 @@ def _clinic_id(qualification: str) -> str:
     return named[0] if named else f"{qualification}_clinic"
 
 
-def activities(qualifications: list[str]) -> list[dict[str, Any]]:
-    """The program's activities as document dicts: services, clinics, then other work."""
+def activities(
+    qualifications: list[str], staffed_specialties: bool = False
+) -> list[dict[str, Any]]:
+    """The program's activities as document dicts: services, clinics, then other work.
+
+    With ``staffed_specialties`` (the cross-trained program) each specialty clinic needs two
+    faculty members every weekday half-day, residents or not, as a staffed unit does.
+    """
     weekdays = [0, 1, 2, 3, 4]
     out = [
         _activity(
@@ -239,6 +253,7 @@ def activities(qualifications: list[str]) -> list[dict[str, Any]]:
                 category,
                 site=site,
                 qualification=clinic.qualification,
+                rules=[_rule(2, weekdays=weekdays, holiday=False)] if staffed_specialties else None,
                 ratios=(2, 4),
             )
         )

@@ -63,7 +63,9 @@ def default_residents(faculty: int) -> int:
     return max(3, round(faculty * RESIDENTS_PER_FACULTY))
 
 
-def _check(faculty: int, residents: int, weeks: int, qualifications: int) -> None:
+def _check(
+    faculty: int, residents: int, weeks: int, qualifications: int, cross_trained: float | None
+) -> None:
     problems = []
     if faculty < 6:
         problems.append("--faculty must be at least 6")
@@ -73,6 +75,8 @@ def _check(faculty: int, residents: int, weeks: int, qualifications: int) -> Non
         problems.append("--weeks must be at least 4")
     if qualifications < 4:
         problems.append("--qualifications must be at least 4")
+    if cross_trained is not None and not 0 < cross_trained <= 1:
+        problems.append("--cross-trained must be a share above 0 and at most 1")
     if problems:
         raise InputError("; ".join(problems))
 
@@ -184,6 +188,7 @@ def generate_demo_program(
     weeks: int = 52,
     qualifications: int = 8,
     start: date | None = None,
+    cross_trained: float | None = None,
 ) -> dict[str, Any]:
     """A realistic family-medicine program document, the same for the same arguments.
 
@@ -198,16 +203,20 @@ def generate_demo_program(
         qualifications: how many qualifications exist: the named ones first, then
             ``special_NN``; each beyond the four core ones runs a specialty clinic.
         start: first day of the horizon (default: Monday of the current week).
+        cross_trained: a widely cross-trained program, as in nurse rostering: each faculty
+            member holds clinic precepting and each other qualification with this
+            probability (e.g. 0.5: about half of them) instead of scarce credentials held by
+            a few, and every specialty clinic runs, staffed by two, in every teaching half-day.
 
     Returns:
         A JSON-ready program document (docs/program-format.md).
 
     Raises:
         InputError: a size is below what the program needs (6 faculty, 3 residents, 4 weeks,
-            4 qualifications).
+            4 qualifications), or ``cross_trained`` is not in (0, 1].
     """
     residents = default_residents(faculty) if residents is None else residents
-    _check(faculty, residents, weeks, qualifications)
+    _check(faculty, residents, weeks, qualifications, cross_trained)
     rng = random.Random(seed)
     start = monday_of(date.today()) if start is None else start
     dates = [start + timedelta(days=n) for n in range(weeks * 7)]
@@ -218,7 +227,7 @@ def generate_demo_program(
 
     quals = qualification_ids(qualifications)
     names = NameBook(rng)
-    faculty_plans = make_faculty(rng, names, faculty, quals)
+    faculty_plans = make_faculty(rng, names, faculty, quals, cross_trained)
     resident_plans = make_residents(names, residents, first_year, later_years)
     _place_residents(resident_plans, start)
 
@@ -228,7 +237,7 @@ def generate_demo_program(
     _plan_moves(rng, faculty_plans, book, dates, quals)
     plan_routine_absences(book, faculty_plans, resident_plans, weeks)
 
-    activity_docs = activities(quals)
+    activity_docs = activities(quals, staffed_specialties=cross_trained is not None)
     roster = Roster(
         RosterInput(
             dates=dates,
@@ -239,7 +248,7 @@ def generate_demo_program(
             activities={
                 a["id"]: activity_from_document(a, PROGRAM.main_site) for a in activity_docs
             },
-            specialties=specialty_clinics(quals),
+            specialties=specialty_clinics(quals, every_session=cross_trained is not None),
             blocked=book.blocked_half_days(),
             main_site=PROGRAM.main_site,
         )

@@ -189,12 +189,18 @@ def ident(prefix: str, number: int, total: int) -> str:
 
 
 def make_faculty(
-    rng: random.Random, names: NameBook, count: int, qualifications: list[str]
+    rng: random.Random,
+    names: NameBook,
+    count: int,
+    qualifications: list[str],
+    cross_trained: float | None = None,
 ) -> list[FacultyPlan]:
     """``count`` faculty: a program director, associate PDs, core faculty and adjuncts.
 
     Everyone precepts clinic; inpatient attending is common; obstetrics and procedures are
     held by few (the program's natural tight spots); each further specialty by a handful.
+    With ``cross_trained`` (a share in 0..1) every member instead holds each qualification
+    but clinic precepting with that probability, as in a widely cross-trained program.
     """
     n_apd = max(1, min(6, round(count * 0.09)))
     n_adjunct = max(1, round(count * 0.18))
@@ -230,12 +236,16 @@ def make_faculty(
         for f in rng.sample(pool, min(len(pool), max(2, round(count * share)))):
             f.qualifications.append(qualification)
 
-    for f in leaders + rng.sample(core, round(len(core) * 0.65)):
-        f.qualifications.append("inpatient_attending")
-    grant("obstetrics", core, 0.09)
-    grant("procedures", clinicians, 0.13)
-    for qualification in qualifications[4:]:
-        grant(qualification, clinicians + leaders[1:], 0.12)
+    if cross_trained is not None:
+        for f in faculty:
+            f.qualifications.extend(q for q in qualifications[1:] if rng.random() < cross_trained)
+    else:
+        for f in leaders + rng.sample(core, round(len(core) * 0.65)):
+            f.qualifications.append("inpatient_attending")
+        grant("obstetrics", core, 0.09)
+        grant("procedures", clinicians, 0.13)
+        for qualification in qualifications[4:]:
+            grant(qualification, clinicians + leaders[1:], 0.12)
     for f in faculty:
         f.qualifications = [q for q in qualifications if q in f.qualifications]
         f.quals = frozenset(f.qualifications)

@@ -59,6 +59,7 @@ from app.resilience.reports import (
     reuse_report,
     store_report,
 )
+from app.resilience.retention import prune_old_records as prune_records
 
 logger = logging.getLogger(__name__)
 
@@ -476,3 +477,21 @@ def generate_utilization_forecast(self: Task, days_ahead: int | None = None) -> 
         summary["high_risk_days"],
     )
     return summary
+
+
+# --- retention (issue 12) ----------------------------------------------------------------------
+
+
+@celery_app.task(  # type: ignore[untyped-decorator]
+    name="app.resilience.tasks.prune_old_records", bind=True, **RETRY_POLICY
+)
+def prune_old_records(self: Task) -> dict[str, Any]:
+    """Delete health checks, old contingency reports, resolved alerts (and what else
+    ``app.resilience.retention.PRUNED`` lists) older than ``RETENTION_DAYS``.
+
+    Idempotent: a second run finds nothing older than the cutoff. Returns rows deleted per table.
+    """
+    with session_scope() as session:
+        deleted = prune_records(session, utcnow(), get_settings().RETENTION_DAYS)
+    logger.info("pruned records older than %s days: %s", get_settings().RETENTION_DAYS, deleted)
+    return deleted

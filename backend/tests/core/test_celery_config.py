@@ -92,15 +92,17 @@ def test_beat_schedule_holds_exactly_registered_tasks_when_read() -> None:
 
     schedule = dict(celery_app.conf.beat_schedule)
 
-    # Today the health check, contingency analysis, fallbacks and forecast exist (README).
+    # Today every seed task and the prune task exist (README, "What runs when").
     assert set(schedule) == {
         "resilience-health-check",
         "resilience-contingency-analysis",
         "resilience-fallback-precomputation",
         "resilience-utilization-forecast",
+        "resilience-prune-old-records",
     }
+    crontabs = SEED_CRONTABS | {"resilience-prune-old-records": crontab(hour=4, minute=30)}
     for name, entry in schedule.items():
-        assert entry["schedule"] == SEED_CRONTABS[name]
+        assert entry["schedule"] == crontabs[name]
         assert entry["options"] == {"queue": "resilience"}
         assert entry["task"] in registered
 

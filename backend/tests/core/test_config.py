@@ -251,3 +251,46 @@ def test_chord_expiry_is_refused_when_shorter_than_a_redelivery() -> None:
         _env_file=None, BROKER_VISIBILITY_TIMEOUT_S=20, RESULT_CHORD_EXPIRES_S=800
     )
     assert ok.chord_state_must_outlive_s == 20 + 100 + 600 + 60
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DATABASE_URL", "postgresql+psycopg://scheduler:CHANGE-ME@db:5432/scheduler"),
+        ("DATABASE_URL", "postgresql+psycopg://scheduler@db:5432/scheduler"),
+        ("REDIS_URL", "redis://:changeme@redis:6379/0"),
+        ("CELERY_BROKER_URL", "redis://:password@redis:6379/0"),
+        ("FLOWER_BASIC_AUTH", "admin:CHANGE-ME"),
+    ],
+)
+def test_placeholder_password_is_refused_when_environment_is_production(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv(name, value)
+
+    with pytest.raises(ValidationError) as caught:
+        _settings()
+
+    assert name in str(caught.value) and "placeholder" in str(caught.value)
+
+
+def test_placeholder_password_is_accepted_when_environment_is_not_production(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "development")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://scheduler:CHANGE-ME@db:5432/x")
+    monkeypatch.setenv("FLOWER_BASIC_AUTH", "admin:CHANGE-ME")
+
+    assert _settings().FLOWER_BASIC_AUTH == "admin:CHANGE-ME"
+
+
+def test_real_passwords_load_when_environment_is_production(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://scheduler:Xk3-9fQ@db:5432/x")
+    monkeypatch.setenv("REDIS_URL", "redis://:Tq8-w2L@redis:6379/0")
+    monkeypatch.setenv("FLOWER_BASIC_AUTH", "admin:Zr4-p7M")
+
+    assert _settings().ENVIRONMENT == "production"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,17 +20,20 @@ from app.core.beat import BEAT_TASK_ID_PREFIX, BeatScheduler
 from app.core.celery_app import SEED_PERIODIC_TASKS
 from app.core.config import BACKEND_DIR
 from app.core.migrate import alembic_config, upgrade_database
-from tests.support.celery_fixtures import CeleryWorkerProcess, StartWorker
+from tests.support.celery_fixtures import CeleryWorkerProcess, StartWorker, broker_env
+from tests.support.faults import RedisServer
 
 pytestmark = pytest.mark.redis
 
 HEALTH_CHECK = "app.resilience.tasks.periodic_health_check"
 
 
-def _health_check_sh(worker: CeleryWorkerProcess) -> subprocess.CompletedProcess[str]:
+def _health_check_sh(
+    worker: CeleryWorkerProcess, **settings: str
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(BACKEND_DIR.parent / "scripts" / "health-check.sh"), "--verbose"],
-        env=worker.env | {"PYTHON": sys.executable},
+        env=worker.env | {"PYTHON": sys.executable} | settings,
         capture_output=True,
         text=True,
         timeout=120,
@@ -71,7 +75,23 @@ def test_beat_ok_when_beat_sent_health_check_recently(
     assert task_id.startswith(BEAT_TASK_ID_PREFIX)
     assert done.returncode == 0, done.stdout + done.stderr
     assert _line(done.stdout, "Celery beat").startswith("[OK  ]")
+    # No HTTP API in this release: shown, not counted as a failure.
+    assert _line(done.stdout, "Backend API").startswith("[--  ]")
+    assert "not deployed" in _line(done.stdout, "Dashboard")
     assert done.stdout.rstrip().endswith("HEALTHY")
+
+    # Each core component down in turn makes the whole unhealthy (exit 2).
+    no_redis = _health_check_sh(worker, CELERY_BROKER_URL="redis://127.0.0.1:1/0")
+    no_database = _health_check_sh(worker, DATABASE_URL="postgresql+psycopg://u:Xq9@127.0.0.1:1/x")
+    worker.stop()
+    no_worker = _health_check_sh(worker)
+
+    assert no_redis.returncode == 2, no_redis.stdout
+    assert _line(no_redis.stdout, "Broker").startswith("[FAIL]")
+    assert no_database.returncode == 2, no_database.stdout
+    assert _line(no_database.stdout, "Database").startswith("[FAIL]")
+    assert no_worker.returncode == 2, no_worker.stdout
+    assert _line(no_worker.stdout, "Celery worker").startswith("[FAIL]")
 
 
 def test_beat_down_when_only_non_beat_health_checks_are_recorded(
@@ -103,11 +123,22 @@ def test_unhealthy_when_schema_is_behind_migrations(
     assert done.stdout.rstrip().endswith("UNHEALTHY")
 
 
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[str]:
+    """A Redis of this test alone: beat's schedule there is new (celery-redbeat)."""
+    folder = tmp_path / "redis"
+    folder.mkdir()
+    server = RedisServer(folder)
+    server.start()
+    yield server.url
+    server.stop()
+
+
 def test_seed_beat_command_uses_tagging_scheduler(
-    celery_redis_url: str, tmp_path: Path, start_celery_worker: StartWorker
+    private_redis: str, tmp_path: Path, start_celery_worker: StartWorker
 ) -> None:
     # The seed's own command, no -S and no PID file: beat's banner names the scheduler.
-    worker = start_celery_worker()
+    worker = start_celery_worker(extra_env=broker_env(private_redis))
     log = tmp_path / "beat.log"
     with log.open("wb") as out:
         beat = subprocess.Popen(
@@ -126,14 +157,14 @@ def test_seed_beat_command_uses_tagging_scheduler(
         beat.terminate()
         beat.wait(timeout=20)
 
-    assert "app.core.beat.BeatScheduler" in log.read_text()
+    assert "app.core.beat.RedisBeatScheduler" in log.read_text()
 
 
 def test_fresh_beat_sends_a_health_check_at_once(
-    celery_redis_url: str, tmp_path: Path, start_celery_worker: StartWorker
+    private_redis: str, tmp_path: Path, start_celery_worker: StartWorker
 ) -> None:
-    worker = start_celery_worker()
-    env = {**worker.env, "DATA_DIR": str(tmp_path / "beat-data")}  # a new schedule file
+    worker = start_celery_worker(extra_env=broker_env(private_redis))
+    env = {**worker.env, "DATA_DIR": str(tmp_path / "beat-data")}
     log = tmp_path / "beat.log"
     with log.open("wb") as out:
         beat = subprocess.Popen(

@@ -2,7 +2,7 @@
 
 Every comparison is of the full result: the set of (faculty, half-day, site) N-1 findings and
 (pair, half-day, site) fatal findings with the qualifications that go short, the missing slots
-per uncovered site-half-day, and n1_pass / n2_pass. ``hall_max_quals=0`` forces the flow
+per uncovered site-half-day, and n1_pass / n2_pass. ``hall_max_quals=0`` forces the matching
 method, so both exact methods are checked.
 """
 
@@ -30,7 +30,7 @@ from tests.resilience.factories import (
 )
 from tests.resilience.reference import ReferenceResult, reference_analysis
 
-METHODS = [pytest.param(10, id="hall"), pytest.param(0, id="flow")]
+METHODS = [pytest.param(10, id="hall"), pytest.param(0, id="matching")]
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -105,7 +105,7 @@ def test_analysis_matches_reference_when_bulk_seeded(hall_max_quals: int) -> Non
 
 
 def test_analysis_matches_reference_when_component_is_wide() -> None:
-    """Eleven qualifications bridged into one component take the flow path by default."""
+    """Eleven qualifications bridged into one component take the matching method by default."""
     rng = random.Random(11)
     quals = tuple(f"q{i}" for i in range(11))
     for _ in range(40):

@@ -52,6 +52,7 @@ APP_TASK_NAMES = frozenset(
         "app.resilience.tasks.summarize_fallbacks",
         "app.resilience.tasks.activate_crisis_response",
         "app.resilience.tasks.generate_utilization_forecast",
+        "app.resilience.tasks.prune_old_records",
     }
 )
 
@@ -192,14 +193,16 @@ def start_worker(
     *,
     python: str = sys.executable,
     cwd: Path = BACKEND_DIR,
+    nodename: str | None = None,
 ) -> CeleryWorkerProcess:
     """Start the seed's worker command with ``env`` and wait until it answers a ping.
 
     Args:
         python: the interpreter (another virtual environment's, say) that runs the worker.
         cwd: its working folder; away from ``backend/`` it imports ``app`` as installed.
+        nodename: the worker's name (default: a new ``test-...@localhost``).
     """
-    nodename = f"test-{uuid.uuid4().hex[:8]}@localhost"
+    nodename = nodename or f"test-{uuid.uuid4().hex[:8]}@localhost"
     argv = [python, "-m", "celery", "-A", "app.core.celery_app", "worker"]
     argv += ["-Q", ",".join(queues), "-P", "prefork", "-c", "1", "-n", nodename, "-l", "info"]
     argv += ["--without-heartbeat", "--without-gossip", "--without-mingle"]
@@ -250,6 +253,7 @@ def start_celery_worker(request: pytest.FixtureRequest, tmp_path: Path) -> Itera
         embedded: bool = False,
         queues: tuple[str, ...] = QUEUE_NAMES,
         extra_env: dict[str, str] | None = None,
+        nodename: str | None = None,
     ) -> CeleryWorkerProcess:
         folder = tmp_path / f"worker-{len(workers)}"
         folder.mkdir()
@@ -259,7 +263,7 @@ def start_celery_worker(request: pytest.FixtureRequest, tmp_path: Path) -> Itera
             celery_env = broker_env(request.getfixturevalue("celery_redis_url"))
         database = database_url or f"sqlite:///{folder / 'worker.db'}"
         env = worker_env(folder / "var", database, celery_env | (extra_env or {}))
-        worker = start_worker(env, folder / "worker.log", queues)
+        worker = start_worker(env, folder / "worker.log", queues, nodename=nodename)
         workers.append(worker)
         return worker
 

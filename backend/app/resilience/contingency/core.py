@@ -3,7 +3,8 @@
 Pure and exact: the answers equal re-solving the coverage matching for every single and every
 pair removal, but each site-half-day is reduced to its *shape* (demand per demanded
 qualification, and faculty types with identical demanded qualifications counted together) and
-analysed by Hall's condition in ``contingency_shape``; shapes repeat, so they are memoised.
+analysed in ``shape`` (Hall's condition, or one maximum matching for wide components); shapes
+repeat, so they are memoised.
 
 - ``f`` is an N-1 failure in ``h`` if ``h`` is covered but not once ``f`` leaves the pool.
 - ``{f, g}`` is fatal in ``h`` if ``h`` is covered, neither alone is an N-1 failure in ``h``,
@@ -83,7 +84,7 @@ class ProblemFindings:
 
 
 class ProblemShape(NamedTuple):
-    """A site-half-day as a shape: see ``contingency_shape``."""
+    """A site-half-day as a shape: see ``shape``."""
 
     quals: tuple[str, ...]
     """The demanded qualifications, sorted; the ``i``-th is bit ``i``."""
@@ -135,8 +136,8 @@ def analyze_problem(
 
     Args:
         problem: the half-day at a site.
-        hall_max_quals: see ``contingency_shape.HALL_MAX_QUALS`` (tests lower it to exercise
-            the flow method).
+        hall_max_quals: see ``shape.HALL_MAX_QUALS`` (tests lower it to exercise the
+            matching method).
         mask_cache: reused across calls of one analysis to turn qualification sets into masks.
 
     Returns:

@@ -1,7 +1,8 @@
 """What-if: which (faculty, qualification) grants remove the most contingency findings.
 
-Exact: each candidate is re-analysed on every site-half-day where it can change anything,
-and findings (a person or a pair, a half-day, a site) are compared before and after.
+Exact: on every site-half-day where a candidate can change anything, the findings (a person or
+a pair, a half-day, a site) after the grant are read off that half-day's maximum matchings,
+prepared once for all grants (``grant_delta``), and compared with those before.
 
 Only half-days that already have a gap or a finding can change. A grant only adds members to
 the neighbourhoods of qualification sets, so no Hall surplus falls. Without a gap or an N-1
@@ -9,7 +10,7 @@ failure no set has surplus 0; without a fatal pair no set of surplus 1 is met by
 after the grant a new fatal pair would need a set of surplus 1 met by two members, which
 (surpluses having not fallen) it already had.
 
-The comparison is done on types (see ``contingency_shape`` and ``grant_delta``): the grant
+The comparison is done on types (see ``shape`` and ``grant_delta``): the grant
 moves one member from type ``m`` to ``m | q``; everyone else keeps their type, so counting
 changed findings and unfilled slots needs no enumeration of people or pairs.
 """
@@ -23,7 +24,6 @@ from typing import Any
 from app.domain.coverage import SiteHalfDay
 from app.resilience.contingency.core import ContingencyResult, HalfDayAtSite, MaskCache
 from app.resilience.contingency.grant_delta import Delta, GrantSite
-from app.resilience.contingency.shape import HALL_MAX_QUALS
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,6 @@ class GrantEffect:
 def grant_effects(
     problems: Sequence[SiteHalfDay],
     result: ContingencyResult,
-    hall_max_quals: int = HALL_MAX_QUALS,
     *,
     candidates_only: bool = False,
 ) -> tuple[GrantEffect, ...]:
@@ -128,7 +127,6 @@ def grant_effects(
     Args:
         problems: site-half-days (e.g. one date chunk of the horizon).
         result: ``analyze_contingency(problems)``.
-        hall_max_quals: see ``analyze_problem``.
         candidates_only: only the candidates' effects; enough when ``problems`` are the whole
             horizon (``rank_grants`` ranks candidates only), not for one chunk of it.
 
@@ -137,45 +135,66 @@ def grant_effects(
         that is a candidate only in another chunk still gets its effect here.
     """
     by_where = {HalfDayAtSite(p.halfday, p.site): p for p in problems}
+    short = _short_qualifications(result)
+    cache = MaskCache()
+    totals: dict[tuple[str, str], list[int]] = {}
+    changed: dict[tuple[str, str], list[HalfDayAtSite]] = {}
+    candidates: set[tuple[str, str]] = set()
+    for where in sorted(short):  # in time order: each grant's half-days come out sorted
+        site = GrantSite(by_where[where], cache)
+        groups: list[tuple[int | None, list[str]]] = [
+            (site.type_of[ids[0]], ids) for ids in site.shape.members_of.values()
+        ]
+        idle = [m.person_id for m in site.problem.pool if m.person_id not in site.type_of]
+        if idle:
+            groups.append((None, idle))
+        for t, ids in groups:
+            held = 0 if t is None else site.masks[t]
+            for i, qual in enumerate(site.shape.quals):
+                if held >> i & 1:
+                    continue
+                candidate = qual in short[where]
+                delta = site.effect(t, qual)  # members of one type share it
+                if not candidate and not any(delta):
+                    continue
+                for pid in ids:
+                    key = (pid, qual)
+                    if candidate:
+                        candidates.add(key)
+                    if any(delta):
+                        total = totals.setdefault(key, [0, 0, 0, 0, 0])
+                        for x, d in enumerate(delta):
+                            total[x] += d
+                        changed.setdefault(key, []).append(where)
+
+    effects: list[GrantEffect] = []
+    for key in sorted(candidates if candidates_only else candidates | totals.keys()):
+        n1r, n2r, n1a, n2a, filled = totals.get(key, (0, 0, 0, 0, 0))
+        effects.append(
+            GrantEffect(
+                key[0],
+                key[1],
+                key in candidates,
+                (n1r, n2r, n1a, n2a, filled),
+                tuple(changed.get(key, ())),
+            )
+        )
+    return tuple(effects)
+
+
+def _short_qualifications(result: ContingencyResult) -> dict[HalfDayAtSite, set[str]]:
+    """Per site-half-day with a gap or finding, the qualifications that go short there."""
     short: dict[HalfDayAtSite, set[str]] = {}
     for g in result.gaps:
         short.setdefault(HalfDayAtSite(g.halfday, g.site), set()).update(
             x.qualification for x in g.gaps
         )
+    seen: set[int] = set()  # exposures are shared by the findings of one type (or type pair)
     for _, e in [*result.n1_findings(), *result.n2_findings()]:
-        short.setdefault(e.where, set()).update(e.qualifications)
-
-    cache = MaskCache()
-    hot = {w: GrantSite(by_where[w], hall_max_quals, cache) for w in sorted(short)}
-    # Where each person could use each qualification: in its pool, demanded, not yet held.
-    reach: dict[tuple[str, str], list[HalfDayAtSite]] = {}
-    candidates: set[tuple[str, str]] = set()
-    for where, half_day in hot.items():
-        for member in half_day.problem.pool:
-            for q in half_day.shape.quals:
-                if q not in member.qualifications:
-                    reach.setdefault((member.person_id, q), []).append(where)
-                    if q in short[where]:
-                        candidates.add((member.person_id, q))
-
-    effects: list[GrantEffect] = []
-    for person_id, qual in sorted(candidates if candidates_only else reach):
-        total = [0, 0, 0, 0, 0]
-        changed: list[HalfDayAtSite] = []
-        for where in reach[(person_id, qual)]:
-            delta = hot[where].delta(person_id, qual)
-            if any(delta):
-                changed.append(where)
-                total = [t + d for t, d in zip(total, delta, strict=True)]
-        candidate = (person_id, qual) in candidates
-        if candidate or changed:
-            n1r, n2r, n1a, n2a, filled = total
-            effects.append(
-                GrantEffect(
-                    person_id, qual, candidate, (n1r, n2r, n1a, n2a, filled), tuple(changed)
-                )
-            )
-    return tuple(effects)
+        if id(e) not in seen:
+            seen.add(id(e))
+            short.setdefault(e.where, set()).update(e.qualifications)
+    return short
 
 
 def rank_grants(
@@ -224,7 +243,6 @@ def cross_training_candidates(
     problems: Sequence[SiteHalfDay],
     result: ContingencyResult,
     limit: int | None = 20,
-    hall_max_quals: int = HALL_MAX_QUALS,
 ) -> tuple[CrossTrainingOption, ...]:
     """Rank (faculty, qualification) grants by the findings they remove.
 
@@ -235,10 +253,9 @@ def cross_training_candidates(
         problems: the site-half-days ``result`` was computed from.
         result: ``analyze_contingency(problems)``.
         limit: how many options to return (None: all that remove something).
-        hall_max_quals: see ``analyze_problem``.
 
     Returns:
         As ``rank_grants``.
     """
-    effects = grant_effects(problems, result, hall_max_quals, candidates_only=True)
+    effects = grant_effects(problems, result, candidates_only=True)
     return rank_grants([effects], limit)

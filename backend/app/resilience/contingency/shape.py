@@ -17,15 +17,21 @@ the sets ``S`` that ``m`` meets, so:
   tight (resp. surplus-1) sets the lost members meet.
 
 With up to ``HALL_MAX_QUALS`` demanded qualifications per connected component the 2^k subset
-sums are enumerated; above that an augmenting-path flow over types re-solves each removal.
-Qualifications split into connected components (no member bridges them) are analysed apart,
-which keeps k small and lets the memo (keyed by the component's shape) hit often.
+sums are enumerated. Above that (widely cross-trained faculty) ``findings`` works from one
+maximum matching instead (``typeflow``: Dulmage-Mendelsohn reachability for N-1, one
+re-augmentation per type for N-2), whose cost grows with types^2 x qualifications, not 2^k.
+On the demo programs the enumeration is the faster of the two for small components
+(``bench_contingency_core``), and both are exact. Qualifications split into connected
+components (no member bridges them) are analysed apart, which keeps k small and lets the memo
+(keyed by the component's shape) hit often.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache, lru_cache
+
+from app.resilience.contingency.typeflow import TypeFlow
 
 HALL_MAX_QUALS = 10
 """Largest component (in demanded qualifications) analysed by subset enumeration."""
@@ -60,7 +66,7 @@ def analyse_shape(
     Args:
         demands: slots per demanded qualification (all > 0); bit ``q`` is ``demands[q]``.
         types: faculty types over those bits (see ``Types``).
-        hall_max_quals: component size above which the flow method is used.
+        hall_max_quals: component size above which the matching method is used.
 
     Returns:
         The shape's outcome with masks over the same bits as the input.
@@ -126,7 +132,7 @@ def _unpack(local: int, bits: list[int]) -> int:
 def _analyse_component(demands: tuple[int, ...], types: Types, hall_max_quals: int) -> ShapeOutcome:
     if len(demands) <= hall_max_quals:
         return _by_hall(demands, types)
-    return _by_flow(demands, types)
+    return _by_matching(demands, types)
 
 
 def _by_hall(demands: tuple[int, ...], types: Types) -> ShapeOutcome:
@@ -192,112 +198,46 @@ def _intersection(masks: list[int]) -> int:
     return out
 
 
-def _by_flow(demands: tuple[int, ...], types: Types) -> ShapeOutcome:
-    """Re-solve by augmenting paths over types; for components too wide to enumerate."""
-    state = _FlowState(demands, types)
-    if state.holes():
+def _by_matching(demands: tuple[int, ...], types: Types) -> ShapeOutcome:
+    """One maximum matching, then one re-augmentation per member that is not an N-1 failure."""
+    return findings(TypeFlow(demands, types))
+
+
+def findings(flow: TypeFlow) -> ShapeOutcome:
+    """N-1 failures and fatal pairs from a maximum matching (see ``typeflow``).
+
+    Costs one ``tight`` for the N-1 failures, then per type that is not one an augmenting path
+    and a ``tight``: O(types^2 x qualifications), whatever the number of linked qualifications.
+    The matching is left as it was given.
+    """
+    if flow.deficit():
         return ShapeOutcome(False)
+    masks = flow.masks
+    tight = flow.tight()
     n1: list[tuple[int, int]] = []
     safe: list[int] = []
-    for t, (mask, _) in enumerate(types):
-        deficit, unfilled = state.without([t])
-        if deficit:
-            n1.append((mask, unfilled))
+    unfilled: dict[int, int] = {}  # the slot left -> what may go unfilled (one matching)
+    for t, mask in enumerate(masks):
+        if mask & tight:
+            q = flow.slot_of(t)
+            if q not in unfilled:
+                unfilled[q] = flow.up_reach(q)
+            n1.append((mask, unfilled[q]))
         else:
             safe.append(t)
     n2: list[tuple[int, int, int]] = []
     for x, a in enumerate(safe):
-        for b in safe[x:]:
-            if a == b and types[a][1] < 2:
-                continue
-            deficit, unfilled = state.without([a, b])
-            if deficit:
-                n2.append((types[a][0], types[b][0], unfilled))
+        changes = flow.remove_one(a)
+        assert changes is not None  # a is not an N-1 failure
+        tight_a = flow.tight()
+        if tight_a:
+            unfilled.clear()
+            for b in safe[x:]:
+                # b == a: another member of a's type, if one is left.
+                if masks[b] & tight_a and (b != a or flow.free[a] or flow.filled[a]):
+                    q = flow.slot_of(b)
+                    if q not in unfilled:
+                        unfilled[q] = flow.up_reach(q)
+                    n2.append((masks[a], masks[b], unfilled[q]))
+        flow.undo(changes)
     return ShapeOutcome(True, tuple(n1), tuple(n2))
-
-
-@lru_cache(maxsize=65536)
-def shape_deficit(demands: tuple[int, ...], types: Types) -> int:
-    """Slots every maximum matching of the shape leaves unfilled (0 when covered)."""
-    return _FlowState(demands, types).holes()
-
-
-class _FlowState:
-    """A maximum flow of type members to qualification slots, kept as counts."""
-
-    def __init__(self, demands: tuple[int, ...], types: Types) -> None:
-        self.k = len(demands)
-        self.masks = [m for m, _ in types]
-        self.holders = [[t for t, m in enumerate(self.masks) if m >> q & 1] for q in range(self.k)]
-        self.free = [c for _, c in types]
-        self.flow = [[0] * self.k for _ in types]
-        self.unfilled = list(demands)
-        for q in range(self.k):
-            while self.unfilled[q] and self._augment(q, self.flow, self.free):
-                self.unfilled[q] -= 1
-
-    def holes(self) -> int:
-        return sum(self.unfilled)
-
-    def _augment(self, start: int, flow: list[list[int]], free: list[int]) -> bool:
-        """Fill one slot of ``start`` by moving members along an alternating path."""
-        fills: dict[int, int] = {}  # type -> the qualification it would move into
-        vacated_by: dict[int, int] = {}  # qualification -> the type that would leave it
-        frontier = [start]
-        seen_quals = {start}
-        while frontier:
-            nxt: list[int] = []
-            for q in frontier:
-                for t in self.holders[q]:
-                    if t in fills:
-                        continue
-                    fills[t] = q
-                    if free[t]:
-                        free[t] -= 1
-                        while True:
-                            q_in = fills[t]
-                            flow[t][q_in] += 1
-                            if q_in == start:
-                                return True
-                            t = vacated_by[q_in]
-                            flow[t][q_in] -= 1
-                    for q2 in range(self.k):
-                        if flow[t][q2] and q2 not in seen_quals:
-                            seen_quals.add(q2)
-                            vacated_by[q2] = t
-                            nxt.append(q2)
-            frontier = nxt
-        return False
-
-    def without(self, lost: list[int]) -> tuple[int, int]:
-        """Slots left unfilled after losing one member of each type in ``lost``.
-
-        Returns:
-            The deficit and the mask of qualifications that some maximum matching leaves
-            short (slots reachable from a hole by moving members, Gallai-Edmonds).
-        """
-        flow = [row[:] for row in self.flow]
-        free = self.free[:]
-        holes: list[int] = []
-        for t in lost:
-            if free[t]:
-                free[t] -= 1
-                continue
-            q = next(q for q in range(self.k) if flow[t][q])
-            flow[t][q] -= 1
-            holes.append(q)
-        holes = [q for q in holes if not self._augment(q, flow, free)]
-        if not holes:
-            return 0, 0
-        reach = set(holes)
-        frontier = holes
-        while frontier:
-            nxt = []
-            for q in frontier:
-                for t in self.holders[q]:
-                    for q2 in range(self.k):
-                        if flow[t][q2] and q2 not in reach:
-                            reach.add(q2)
-                            nxt.append(q2)
-            frontier = nxt
-        return len(holes), sum(1 << q for q in reach)

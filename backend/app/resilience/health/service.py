@@ -312,4 +312,3 @@ def publish_health_metrics(outcome: HealthCheckOutcome) -> None:
         metrics.critical_faculty.labels(window="health").set(r.contingency.critical_faculty)
         metrics.fatal_pairs.labels(window="health").set(r.contingency.fatal_pairs)
     metrics.health_check_duration.observe(outcome.duration_s)
-    metrics.last_success.labels(task="periodic_health_check").set(_time.time())
