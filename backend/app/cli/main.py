@@ -18,7 +18,9 @@ from rich.table import Table
 
 from app.cli.alerts import alerts_app
 from app.cli.analyze import analyze_contingency_cmd, what_if_app
+from app.cli.crisis import crisis_app
 from app.cli.demo import demo_data_cmd
+from app.cli.fallbacks import analyze_fallbacks_cmd, fallbacks_app
 from app.cli.forecast import analyze_forecast_cmd
 from app.cli.output import reported_errors
 from app.cli.programs import absences_app, export_cmd, import_cmd
@@ -37,6 +39,9 @@ analyze_app = typer.Typer(
 app.add_typer(analyze_app, name="analyze")
 app.add_typer(what_if_app, name="what-if")
 analyze_app.command("contingency")(analyze_contingency_cmd)
+analyze_app.command("fallbacks")(analyze_fallbacks_cmd)
+app.add_typer(fallbacks_app, name="fallbacks")
+app.add_typer(crisis_app, name="crisis")
 analyze_app.command("forecast")(analyze_forecast_cmd)
 app.command("import", help="Replace the program's schedule data with a program file.")(import_cmd)
 app.command("export", help="Write the program's schedule data to a program file.")(export_cmd)

@@ -120,6 +120,17 @@ class Settings(BaseSettings):
     CONTINGENCY_RERUN_DELAY_S: float = Field(default=900, gt=0)
     """Wait before such a re-run (keep it below BROKER_VISIBILITY_TIMEOUT_S)."""
 
+    # Fallback schedules (RESILIENCE_MODEL.md section 6)
+    FALLBACK_DAYS: int = Field(default=90, ge=1)
+    """Days ahead the weekly fallback precomputation covers by default."""
+    FALLBACK_SOLVER_TIME_LIMIT_S: float = Field(default=120, gt=0)
+    """Time limit of one CP-SAT solve (a fallback makes a few: keep their sum below the task's
+    soft time limit, 540 s)."""
+    FALLBACK_SOLVER_WORKERS: int = Field(default=1, ge=1)
+    """CP-SAT's parallel workers per solve; 1 gives the same fallback for the same seed."""
+    FALLBACK_SOLVER_SEED: int = Field(default=0, ge=0)
+    """CP-SAT's random seed."""
+
     # Forecast and early warning (RESILIENCE_MODEL.md section 7)
     FORECAST_DAYS: int = Field(default=90, ge=1, le=FORECAST_MAX_DAYS)
     """Days ahead the daily forecast (and ``analyze forecast``) covers by default."""
@@ -140,6 +151,12 @@ class Settings(BaseSettings):
     window plus 2)."""
     EARLY_WARNING_P_VALUE: float = Field(default=0.05, gt=0, lt=1)
     """Significance of each one-sided Kendall test (variance and autocorrelation rising)."""
+
+    # Automatic load shedding (RESILIENCE_MODEL.md section 5)
+    AUTO_SHED_LOAD: bool = False
+    """Let the health check shed load by itself, following the defense level up to ORANGE."""
+    AUTO_SHED_RECOVERY_MIN: int = Field(default=60, ge=1)
+    """Automatic shedding steps down only after the level stayed lower this many minutes."""
 
     # Alerts (RESILIENCE_MODEL.md section 8)
     ALERT_COOLDOWN_HOURS: float = Field(default=24, gt=0)

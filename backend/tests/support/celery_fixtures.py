@@ -51,6 +51,10 @@ APP_TASK_NAMES = frozenset(
         "app.notifications.tasks.deliver_alert_notification",
         "app.notifications.tasks.send_email",
         "app.notifications.tasks.send_webhook",
+        "app.resilience.tasks.precompute_fallback_schedules",
+        "app.resilience.tasks.compute_scenario_fallback",
+        "app.resilience.tasks.summarize_fallbacks",
+        "app.resilience.tasks.activate_crisis_response",
         "app.resilience.tasks.generate_utilization_forecast",
         "app.resilience.tasks.prune_old_records",
     }
