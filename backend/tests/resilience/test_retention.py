@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.core.migrate import upgrade_database
 from app.models.alert import Alert
+from app.models.fallback import FallbackSchedule
 from app.models.resilience import ContingencyReport, HealthCheckRecord
 from app.resilience.retention import PRUNED, Pruned, prune_old_records
 from tests.support.celery_fixtures import StartWorker
@@ -89,11 +90,48 @@ def test_prune_deletes_only_what_is_older_than_retention(session: Session) -> No
         "contingency_report": 1,
         "alert": 1,
         "utilization_forecast": 0,
+        "fallback_schedule": 0,
     }
     assert set(again.values()) == {0}
     assert set(session.scalars(select(HealthCheckRecord.task_id))) == {"edge", "new"}
     assert set(session.scalars(select(ContingencyReport.fingerprint))) == {"b" * 64}
     assert set(session.scalars(select(Alert.dedup_key))) == {"resolved-new", "active-old"}
+
+
+def _fallback(scenario: str, fingerprint: str, age_days: float) -> FallbackSchedule:
+    return FallbackSchedule(
+        created_at=NOW - timedelta(days=age_days),
+        scenario=scenario,
+        start=date(2026, 12, 1),
+        end=date(2027, 2, 28),
+        fingerprint=fingerprint,
+        status="OPTIMAL",
+        moves=0,
+        uncovered_slots=0,
+        n1_pass=True,
+        n2_pass=True,
+        result={},
+    )
+
+
+def test_prune_keeps_the_newest_fallback_of_each_scenario(session: Session) -> None:
+    session.add_all(
+        [
+            _fallback("pandemic", "old", 200),
+            _fallback("pandemic", "new", 1),
+            _fallback("weather", "only", 200),  # reused for months: still the one to switch to
+            _fallback("weather-2", "a", 120),
+            _fallback("weather-2", "b", 100),
+        ]
+    )
+    session.commit()
+
+    deleted = prune_old_records(session, NOW, retention_days=90)
+    session.commit()
+
+    assert deleted["fallback_schedule"] == 2
+    kept = set(session.execute(select(FallbackSchedule.scenario, FallbackSchedule.fingerprint)))
+    assert kept == {("pandemic", "new"), ("weather", "only"), ("weather-2", "b")}
 
 
 def test_prune_skips_a_table_missing_from_the_database(
@@ -124,5 +162,6 @@ def test_prune_task_runs_on_a_worker_when_sent(
         "contingency_report": 0,
         "alert": 0,
         "utilization_forecast": 0,
+        "fallback_schedule": 0,
     }
     assert "pruned records older than 30 days" in worker.log()
