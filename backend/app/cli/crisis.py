@@ -16,6 +16,7 @@ from app.cli.options import JsonOption
 from app.cli.output import reported_errors
 from app.cli.users import TokenOption, caller_from_cli
 from app.core.db import session_scope
+from app.notifications.dispatch import dispatch_alert_notifications
 from app.resilience.crisis.service import (
     activate_crisis,
     crisis_json,
@@ -53,6 +54,7 @@ def activate_cmd(
         outcome = activate_crisis(session, severity, reason, caller, scenario)
         view = {**crisis_json(session, outcome.crisis), "activated_now": outcome.created}
         view["notices"] = outcome.notices
+    dispatch_alert_notifications(outcome.alerts)
     publish_crisis_metrics(outcome, activated=True)
     if as_json:
         print(json.dumps(view, indent=1))
@@ -69,6 +71,7 @@ def deactivate_cmd(reason: ReasonOption, token: TokenOption = None) -> None:
         caller = caller_from_cli(session, token)
         outcome = deactivate_crisis(session, reason, caller)
         view = crisis_json(session, outcome.crisis)
+    dispatch_alert_notifications(outcome.alerts)
     publish_crisis_metrics(outcome, activated=False)
     out.print(f"crisis {view['id']} ended by {view['ended_by']}; {outcome.notices} notice(s)")
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Delete, column, delete, func, inspect, select, table
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import ColumnClause
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,9 @@ class Pruned:
 
     def delete_older_than(self, cutoff: datetime) -> Delete:
         """The DELETE statement of this table's rows older than ``cutoff``."""
-        group = [column(self.keep_newest_per)] if self.keep_newest_per else []
+        group: list[ColumnClause[Any]] = (
+            [column(self.keep_newest_per)] if self.keep_newest_per else []
+        )
         rows = table(self.table, column(self.time_column), column("status"), *group)
         when = rows.c[self.time_column]
         condition = when < cutoff

@@ -431,6 +431,7 @@ def activate_crisis_response(
         approver = user_with_role(session, approved_by, Role.PROGRAM_DIRECTOR)
         outcome = activate_crisis(session, severity, reason, approver, scenario)
         summary = {**crisis_json(session, outcome.crisis), "activated_now": outcome.created}
+    dispatch_alert_notifications(outcome.alerts)
     publish_crisis_metrics(outcome, activated=True)
     return summary
 

@@ -31,7 +31,7 @@ from app.models.base import utcnow
 from app.models.crisis import CrisisEvent, SacrificeDecision
 from app.models.fallback import FallbackSchedule
 from app.models.user import Role, User
-from app.notifications.service import raise_alert, resolve_alert
+from app.notifications.service import AlertOutcome, raise_alert, resolve_alert
 from app.resilience.crisis.overlay import lay_over, lift, store_notices
 from app.resilience.fallbacks.scenarios import SCENARIOS_BY_NAME, scenario_named
 from app.resilience.fallbacks.service import stale_ids
@@ -49,6 +49,8 @@ class CrisisOutcome:
     created: bool
     suspended: tuple[str, ...]
     notices: int
+    alerts: tuple[AlertOutcome | None, ...] = ()
+    """What the crisis alert did: send after the commit (``dispatch_alert_notifications``)."""
 
 
 def _check_reason(reason: str) -> str:
@@ -182,14 +184,14 @@ def activate_crisis(
         approver.username,
         {"crisis_id": crisis.id, "severity": severity, "level": level.value, "choice": choice},
     )
-    raise_alert(
+    alert = raise_alert(
         session,
         "critical",
         f"Crisis response active ({severity}, shedding {level.value}): {choice}",
         {"dedup_key": CRISIS_ALERT_KEY, "crisis_id": crisis.id, "suspended": len(suspended)},
         now=now,
     )
-    return CrisisOutcome(crisis, True, tuple(suspended), notices)
+    return CrisisOutcome(crisis, True, tuple(suspended), notices, (alert,))
 
 
 def _suspended_of(session: Session, crisis: CrisisEvent) -> tuple[str, ...]:
@@ -221,9 +223,9 @@ def deactivate_crisis(
     crisis.ended_at, crisis.ended_by, crisis.end_reason = now, by.username, reason
     notices = store_notices(session, crisis, "ended", restored)
     record_audit(session, "crisis.deactivate", by.username, {"crisis_id": crisis.id})
-    resolve_alert(session, CRISIS_ALERT_KEY, now=now)
+    resolved = resolve_alert(session, CRISIS_ALERT_KEY, now=now)
     session.flush()
-    return CrisisOutcome(crisis, True, suspended, notices)
+    return CrisisOutcome(crisis, True, suspended, notices, (resolved,))
 
 
 def crisis_status(session: Session) -> dict[str, Any]:
