@@ -61,6 +61,9 @@ PRUNED = (
     # A fallback reused on unchanged input keeps its first created_at: the newest of each
     # scenario stays however old, so a quiet program never loses its ready fallbacks.
     Pruned("fallback_schedule", "created_at", keep_newest_per="scenario"),
+    # Delivered notices go (their attempts with them, ON DELETE CASCADE); a failed one stays
+    # visible for `alerts resend-failed`, and a resolved alert takes its deliveries along.
+    Pruned("alert_delivery", "created_at", only_status="delivered"),
 )
 
 

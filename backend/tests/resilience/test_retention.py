@@ -6,11 +6,12 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.core.migrate import upgrade_database
 from app.models.alert import Alert
+from app.models.delivery import AlertDelivery, DeliveryAttempt
 from app.models.fallback import FallbackSchedule
 from app.models.resilience import ContingencyReport, HealthCheckRecord
 from app.resilience.retention import PRUNED, Pruned, prune_old_records
@@ -91,6 +92,7 @@ def test_prune_deletes_only_what_is_older_than_retention(session: Session) -> No
         "alert": 1,
         "utilization_forecast": 0,
         "fallback_schedule": 0,
+        "alert_delivery": 0,
     }
     assert set(again.values()) == {0}
     assert set(session.scalars(select(HealthCheckRecord.task_id))) == {"edge", "new"}
@@ -163,5 +165,44 @@ def test_prune_task_runs_on_a_worker_when_sent(
         "alert": 0,
         "utilization_forecast": 0,
         "fallback_schedule": 0,
+        "alert_delivery": 0,
     }
     assert "pruned records older than 30 days" in worker.log()
+
+
+def test_prune_keeps_failed_and_recent_deliveries_and_drops_old_attempts(session: Session) -> None:
+    alert = _alert("active-with-notices", "active", None)
+    session.add(alert)
+    session.flush()
+
+    def delivery(key: str, status: str, age_days: float) -> AlertDelivery:
+        at = NOW - timedelta(days=age_days)
+        row = AlertDelivery(
+            alert_id=alert.id,
+            event="raised",
+            level="warning",
+            channel="webhook",
+            target="https://example.org/hook",
+            idempotency_key=key,
+            status=status,
+            attempts=1,
+            created_at=at,
+            updated_at=at,
+        )
+        session.add(row)
+        session.flush()
+        session.add(DeliveryAttempt(delivery_id=row.id, number=1, at=at, ok=status == "delivered"))
+        return row
+
+    delivery("old-delivered", "delivered", 120)
+    delivery("old-failed", "failed", 120)
+    delivery("new-delivered", "delivered", 10)
+    session.commit()
+
+    deleted = prune_old_records(session, NOW, retention_days=90)
+    session.commit()
+
+    assert deleted["alert_delivery"] == 1
+    kept = set(session.scalars(select(AlertDelivery.idempotency_key)))
+    assert kept == {"old-failed", "new-delivered"}
+    assert session.scalar(select(func.count()).select_from(DeliveryAttempt)) == 2

@@ -1,6 +1,6 @@
 """Alert deliveries (one per channel and target) and their attempts.
 
-Revision ID: 0004
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-02
 """
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004"
+revision: str = "0007"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
