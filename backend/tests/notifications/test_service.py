@@ -125,11 +125,13 @@ def test_raise_alert_stays_quiet_when_level_dips_and_returns_to_the_notified_one
     )
 
 
-def test_resolve_alert_true_once_then_false_and_raise_opens_new_alert(session: Session) -> None:
+def test_resolve_alert_notifies_once_then_none_and_raise_opens_new_alert(session: Session) -> None:
     first = raise_alert(session, "warning", "Clinic short", KEY, now=T0, cooldown=DAY)
 
-    assert resolve_alert(session, "test:key", now=T0 + timedelta(hours=2)) is True
-    assert resolve_alert(session, "test:key", now=T0 + timedelta(hours=3)) is False
+    resolved_now = resolve_alert(session, "test:key", now=T0 + timedelta(hours=2))
+    assert resolved_now is not None and resolved_now.should_notify
+    assert resolved_now.alert_id == first.alert_id
+    assert resolve_alert(session, "test:key", now=T0 + timedelta(hours=3)) is None
     again = raise_alert(
         session, "warning", "Clinic short", KEY, now=T0 + timedelta(hours=4), cooldown=DAY
     )
