@@ -260,7 +260,7 @@ class Settings(BaseSettings):
         self._check_notifications()
         if self.ENVIRONMENT == "production" and (weak := placeholder_secrets(self)):
             raise ValueError(
-                f"{', '.join(weak)}: placeholder or missing password refused when"
+                f"{', '.join(weak)}: placeholder or missing password or secret refused when"
                 " ENVIRONMENT=production (set a real one)"
             )
         try:
@@ -353,13 +353,32 @@ class Settings(BaseSettings):
 
 PLACEHOLDER_PASSWORDS = frozenset({"", "change-me", "changeme", "password", "secret", "scheduler"})
 """Passwords refused in production: the examples' and docker-compose's defaults, and none."""
+MIN_DISTINCT_CHARACTERS = 4
+"""A secret of fewer distinct characters (``xxxxxxxx``, a key of zero bytes) is a placeholder."""
+
+
+def is_placeholder(secret: str | bytes) -> bool:
+    """Whether ``secret`` is a placeholder: one of PLACEHOLDER_PASSWORDS (any case), anything
+    containing "change me" (``CHANGE-ME-32-random-characters``), or fewer than
+    MIN_DISTINCT_CHARACTERS distinct characters; a decoded key's bytes are read as Latin-1."""
+    text = secret.decode("latin-1") if isinstance(secret, bytes) else secret
+    squeezed = re.sub(r"[^a-z0-9]", "", text.lower())
+    return (
+        len(set(text)) < MIN_DISTINCT_CHARACTERS
+        or text.lower() in PLACEHOLDER_PASSWORDS
+        or "changeme" in squeezed
+    )
 
 
 def placeholder_secrets(settings: Settings) -> list[str]:
-    """Names of the settings whose password is a placeholder (never the value itself).
+    """Names of the settings whose password or secret is a placeholder (never the value).
 
     A URL with no password is refused only for PostgreSQL: Redis on a private network
     without ``requirepass`` is an operator's choice (docs/operations.md says why not).
+    SMTP_PASSWORD is checked when the engine signs in to a mail server (SMTP_HOST and
+    SMTP_USER set), WEBHOOK_SECRET when WEBHOOK_URLS is set; SESSION_SECRET and METRICS_TOKEN
+    when set (empty: the API refuses to start in production without SESSION_SECRET, and
+    ``/metrics`` is open without METRICS_TOKEN).
     """
     weak = []
     urls = {"DATABASE_URL": settings.DATABASE_URL, "REDIS_URL": settings.REDIS_URL}
@@ -370,14 +389,33 @@ def placeholder_secrets(settings: Settings) -> list[str]:
         password = urlsplit(url).password
         if password is None and not url.startswith("postgresql"):
             continue
-        if (password or "").lower() in PLACEHOLDER_PASSWORDS:
+        if is_placeholder(password or ""):
             weak.append(name)
     if settings.FLOWER_BASIC_AUTH:
-        for pair in settings.FLOWER_BASIC_AUTH.split(","):
-            if pair.partition(":")[2].lower() in PLACEHOLDER_PASSWORDS:
-                weak.append("FLOWER_BASIC_AUTH")
-                break
+        pairs = settings.FLOWER_BASIC_AUTH.split(",")
+        if any(is_placeholder(pair.partition(":")[2]) for pair in pairs):
+            weak.append("FLOWER_BASIC_AUTH")
+    if settings.SMTP_HOST and settings.SMTP_USER:
+        if is_placeholder(settings.SMTP_PASSWORD.get_secret_value()):
+            weak.append("SMTP_PASSWORD")
+    if settings.webhook_urls and _webhook_secret_is_placeholder(settings):
+        weak.append("WEBHOOK_SECRET")
+    for name in ("SESSION_SECRET", "METRICS_TOKEN"):
+        value = getattr(settings, name)
+        if value and is_placeholder(value):
+            weak.append(name)
     return weak
+
+
+def _webhook_secret_is_placeholder(settings: Settings) -> bool:
+    from app.notifications.messages import WEBHOOK_SECRET_PREFIX, webhook_key
+
+    secret = settings.WEBHOOK_SECRET.get_secret_value()
+    try:
+        key = webhook_key(secret)
+    except InputError:
+        return True  # not a key at all (refused with its reason before this check)
+    return is_placeholder(secret.removeprefix(WEBHOOK_SECRET_PREFIX)) or is_placeholder(key)
 
 
 def settings_error_message(error: ValidationError) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import subprocess
@@ -11,7 +12,13 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from app.core.config import BACKEND_DIR, Settings, remember_embedded_broker
+from app.core.config import (
+    BACKEND_DIR,
+    Settings,
+    is_placeholder,
+    remember_embedded_broker,
+    settings_error_message,
+)
 
 CELERY_VARIABLES = (
     "REDIS_URL",
@@ -294,3 +301,94 @@ def test_real_passwords_load_when_environment_is_production(
     monkeypatch.setenv("FLOWER_BASIC_AUTH", "admin:Zr4-p7M")
 
     assert _settings().ENVIRONMENT == "production"
+
+
+REAL_WEBHOOK_SECRET = "whsec_" + base64.b64encode(bytes(range(7, 39))).decode()
+PRODUCTION_SECRETS = {
+    "SMTP_HOST": "smtp.example.org",
+    "SMTP_USER": "scheduler",
+    "SMTP_PASSWORD": "Vb6-q1Ns",
+    "WEBHOOK_URLS": "https://hooks.example.org/scheduler",
+    "WEBHOOK_SECRET": REAL_WEBHOOK_SECRET,
+    "SESSION_SECRET": "Jx4pR8vN2mK6tQ0wB5yH9cL3fD7gS1aZ",
+    "METRICS_TOKEN": "Wm5-t8Kp-r2Qs",
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SMTP_PASSWORD", ""),
+        ("SMTP_PASSWORD", "Change-Me"),
+        ("WEBHOOK_SECRET", "whsec_" + base64.b64encode(bytes(32)).decode()),
+        ("WEBHOOK_SECRET", "whsec_" + base64.b64encode(b"change-me-change-me-change-me").decode()),
+        ("SESSION_SECRET", "CHANGE-ME-to-32-random-characters!"),
+        ("SESSION_SECRET", "x" * 40),
+        ("METRICS_TOKEN", "CHANGEME"),
+        ("METRICS_TOKEN", "changeme-token"),
+    ],
+)
+def test_placeholder_secret_is_refused_by_name_when_environment_is_production(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    for other, real in PRODUCTION_SECRETS.items():
+        monkeypatch.setenv(other, real)
+    monkeypatch.setenv(name, value)
+
+    with pytest.raises(ValidationError) as caught:
+        _settings()
+    message = settings_error_message(caught.value)
+
+    assert re.search(rf"{name}: placeholder", message), message
+    assert [n for n in PRODUCTION_SECRETS if n in message] == [name]
+    assert not value or value not in message
+
+
+def test_real_secrets_load_when_environment_is_production(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    for name, value in PRODUCTION_SECRETS.items():
+        monkeypatch.setenv(name, value)
+
+    assert _settings().METRICS_TOKEN == PRODUCTION_SECRETS["METRICS_TOKEN"]
+
+
+@pytest.mark.parametrize(
+    "unused",
+    [
+        {"SMTP_USER": "", "SMTP_PASSWORD": ""},  # a relay that takes mail without sign-in
+        {"SMTP_HOST": "", "SMTP_PASSWORD": "changeme"},  # email off
+        {"WEBHOOK_URLS": "", "WEBHOOK_SECRET": ""},  # webhooks off
+        {"SESSION_SECRET": "", "METRICS_TOKEN": ""},  # the API checks its own; /metrics open
+    ],
+)
+def test_secret_of_a_feature_turned_off_is_not_checked_when_environment_is_production(
+    monkeypatch: pytest.MonkeyPatch, unused: dict[str, str]
+) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    for name, value in (PRODUCTION_SECRETS | unused).items():
+        monkeypatch.setenv(name, value)
+
+    assert _settings().ENVIRONMENT == "production"
+
+
+@pytest.mark.parametrize(
+    ("secret", "placeholder"),
+    [
+        ("", True),
+        ("PASSWORD", True),
+        ("change_me_please", True),
+        ("abab" * 10, True),
+        ("abcabcabc", True),
+        ("abcd", False),
+        ("Xk3-9fQ", False),
+        (bytes(32), True),
+        (bytes(range(32)), False),
+    ],
+)
+def test_placeholder_is_told_from_a_real_secret_when_checked(
+    secret: str | bytes, placeholder: bool
+) -> None:
+    assert is_placeholder(secret) is placeholder
