@@ -7,9 +7,10 @@
 # code's Alembic head), broker (Redis, or the filesystem folders in embedded mode), Celery
 # workers (a real `celery inspect ping`), Celery beat (a health check sent by beat finished less
 # than 2 x 15 min ago, however beat was started; in Docker, checked inside the worker's
-# container), the backend API (API_URL/health) and the dashboard (API_URL/). The API and the
-# dashboard show "not deployed" (not a failure) while this release has none: the probe looks
-# for their code (python -m app.core.probe api|dashboard), so they light up when they land.
+# container), the backend API (API_URL/health) and the dashboard (API_URL/); in Docker, checked
+# inside the API's container (compose service `backend`, API_URL http://backend:8000). The API
+# and the dashboard show "not deployed" (not a failure) in a checkout without their code
+# (python -m app.core.probe api|dashboard looks for app.main and app.web).
 #
 # Exit codes: 0 healthy; 1 degraded (beat, the API or the dashboard is down: sent tasks still
 # run but nothing periodic happens, or nobody sees it); 2 unhealthy (database down or its
@@ -22,7 +23,7 @@ while (($#)); do
   case "$1" in
     --docker) DOCKER=true ;;
     --verbose|-v) VERBOSE=true ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
   shift
@@ -69,8 +70,9 @@ if [[ "$DOCKER" == true ]]; then
   probe "Celery worker" yes "${IN[@]}" celery -A app.core.celery_app inspect ping -t 5
   probe Schema yes "${IN[@]}" python -m app.core.probe schema
   probe "Celery beat" no "${IN[@]}" python -m app.core.probe beat
-  probe "Backend API" deployable "${IN[@]}" python -m app.core.probe api
-  probe Dashboard deployable "${IN[@]}" python -m app.core.probe dashboard
+  API=("${DC[@]}" exec -T backend)  # the API's service: it answers there or not at all
+  probe "Backend API" deployable "${API[@]}" python -m app.core.probe api
+  probe Dashboard deployable "${API[@]}" python -m app.core.probe dashboard
 else
   cd "$BACKEND" || exit 2
   if run "$PY" -m app.core.probe database; then

@@ -80,14 +80,16 @@ def test_redis_never_evicts_and_persists_when_configured_by_compose() -> None:
 def test_every_long_running_service_has_a_health_check_when_composed() -> None:
     long_running = {name for name, svc in SERVICES.items() if svc.get("restart") != "no"}
 
-    assert long_running == {"db", "redis", "celery-worker", "celery-beat", "flower"}
+    assert long_running == {"db", "redis", "backend", "celery-worker", "celery-beat", "flower"}
     assert all("healthcheck" in SERVICES[name] for name in long_running)
 
 
-def test_backend_runs_in_production_mode_when_composed() -> None:
-    env = SERVICES["celery-worker"]["environment"]
+@pytest.mark.parametrize("service", ["backend", "celery-worker"])
+def test_backend_runs_in_production_mode_when_composed(service: str) -> None:
+    env = SERVICES[service]["environment"]
 
     assert env["ENVIRONMENT"] == "${ENVIRONMENT:-production}"
+    assert not {"SESSION_SECRET", "METRICS_TOKEN", "SMTP_PASSWORD", "WEBHOOK_SECRET"} & set(env)
     assert ".env" in (BACKEND_DIR / ".dockerignore").read_text().split()
 
 
@@ -208,3 +210,31 @@ def test_flower_refuses_to_start_when_no_credentials_are_set() -> None:
 
     assert done.returncode == 78
     assert "FLOWER_BASIC_AUTH is not set" in done.stderr
+
+
+def test_api_serves_and_health_check_passes_when_run(tmp_path: Path) -> None:
+    """The backend service's command and health check, run here as written (embedded broker,
+    SQLite: the readiness check reaches both)."""
+    url = f"sqlite:///{tmp_path / 'api.db'}"
+    upgrade_database(url)
+    port = free_port()
+    env = {"DATABASE_URL": url, "DATA_DIR": str(tmp_path), "ENVIRONMENT": "test"}
+    env |= {"EMBEDDED_BROKER": "true", "API_HOST": "127.0.0.1", "API_PORT": str(port)}
+    argv = [word.replace("$$", "$") for word in SERVICES["backend"]["command"]]
+    run_env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"} | env
+    run_env["PATH"] = f"{Path(sys.executable).parent}:{run_env.get('PATH', '')}"
+    log = (tmp_path / "api.log").open("wb")
+    api = subprocess.Popen(argv, cwd=BACKEND_DIR, env=run_env, stdout=log, stderr=log)
+    log.close()
+    try:
+        deadline = time.monotonic() + 60
+        while (up := _health_check("backend", env)).returncode != 0:
+            assert api.poll() is None, (tmp_path / "api.log").read_text()
+            assert time.monotonic() < deadline, up.stderr + (tmp_path / "api.log").read_text()
+            time.sleep(0.5)
+        other = _health_check("backend", env | {"API_PORT": str(free_port())})
+    finally:
+        api.terminate()
+        api.wait(timeout=20)
+
+    assert other.returncode != 0
