@@ -212,6 +212,7 @@ def _build_site_half_days(
         day, half = hd.date, hd.half
         year = academic_year(day)
         level_of = levels[year]
+        unavailable = presence.unavailable(hd)
         for person_id, activity_id, primary in by_halfday.get((day, half), ()):
             act = acts.get(activity_id)
             person = people.get(person_id)
@@ -219,7 +220,7 @@ def _build_site_half_days(
                 continue
             if primary:
                 staffed.add(activity_id)
-            if not presence.present(person, hd):
+            if person_id in unavailable:
                 continue
             if person.kind is PersonKind.FACULTY:
                 (faculty_primary if primary else faculty_backup).append((person_id, act))
