@@ -10,6 +10,7 @@ Delivery by email and webhook arrives with the alerts work and reads ``should_no
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,6 +23,8 @@ from app.models.alert import Alert, AlertLevel, AlertStatus
 from app.models.base import utcnow
 
 _OPEN = (AlertStatus.ACTIVE.value, AlertStatus.ACKNOWLEDGED.value)
+_KEYS_PER_QUERY = 500
+"""Dedup keys per ``IN`` list: within every backend's limit on bound parameters."""
 
 
 @dataclass(frozen=True)
@@ -72,47 +75,75 @@ def raise_alert(
         cooldown: how long an unchanged active alert stays quiet; callers pass
             ``alert_cooldown(settings)``. None reads the setting ``ALERT_COOLDOWN_HOURS``.
     """
+    return raise_alerts(session, [(level, message, details)], now=now, cooldown=cooldown)[0]
+
+
+def raise_alerts(
+    session: Session,
+    alerts: Sequence[tuple[str, str, dict[str, Any] | None]],
+    *,
+    now: datetime | None = None,
+    cooldown: timedelta | None = None,
+) -> list[AlertOutcome]:
+    """``raise_alert`` of each ``(level, message, details)`` in turn, with one query for the
+    open alerts of their keys and one flush for the new ones (one outcome each, in order)."""
     if cooldown is None:
         cooldown = alert_cooldown()
-    lvl = AlertLevel(level)
     now = now or utcnow()
-    details = dict(details or {})
-    key = dedup_key_for(message, details)
-    details["dedup_key"] = key
-    alert = session.scalars(
-        select(Alert).where(Alert.dedup_key == key, Alert.status.in_(_OPEN)).limit(1)
-    ).first()
-    if alert is None:
-        alert = Alert(
-            level=lvl.value,
-            message=message,
-            details=details,
-            dedup_key=key,
-            status=AlertStatus.ACTIVE.value,
-            created_at=now,
-            updated_at=now,
-            last_notified_at=now,
-            notified_level=lvl.value,
+    entries = []
+    for level, message, details in alerts:
+        lvl = AlertLevel(level)
+        details = dict(details or {})
+        details["dedup_key"] = dedup_key_for(message, details)
+        entries.append((lvl, message, details))
+    keys = sorted({d["dedup_key"] for _, _, d in entries})
+    open_alerts: dict[str, Alert] = {}
+    for i in range(0, len(keys), _KEYS_PER_QUERY):
+        query = select(Alert).where(
+            Alert.dedup_key.in_(keys[i : i + _KEYS_PER_QUERY]), Alert.status.in_(_OPEN)
         )
-        session.add(alert)
-        session.flush()
-        return AlertOutcome(alert.id, created=True, should_notify=True)
-
-    rose = lvl.rank > AlertLevel(alert.notified_level or alert.level).rank
-    last = _aware(alert.last_notified_at)
-    cooled = alert.status == AlertStatus.ACTIVE.value and (last is None or now - last >= cooldown)
-    alert.level = lvl.value
-    alert.message = message
-    alert.details = details
-    alert.updated_at = now
-    alert.occurrences += 1
-    notify = rose or cooled
-    if rose:
-        alert.status = AlertStatus.ACTIVE.value  # a rise re-opens an acknowledged alert
-    if notify:
-        alert.last_notified_at = now
-        alert.notified_level = lvl.value
-    return AlertOutcome(alert.id, created=False, should_notify=notify)
+        for alert in session.scalars(query.order_by(Alert.id.desc())):
+            open_alerts[alert.dedup_key] = alert  # the oldest open one, as ``.first()`` did
+    done: list[tuple[Alert, bool, bool]] = []
+    for lvl, message, details in entries:
+        key = details["dedup_key"]
+        found = open_alerts.get(key)
+        if found is None:
+            alert = open_alerts[key] = Alert(
+                level=lvl.value,
+                message=message,
+                details=details,
+                dedup_key=key,
+                status=AlertStatus.ACTIVE.value,
+                created_at=now,
+                updated_at=now,
+                last_notified_at=now,
+                notified_level=lvl.value,
+                occurrences=1,
+            )
+            session.add(alert)
+            done.append((alert, True, True))
+            continue
+        alert = found
+        rose = lvl.rank > AlertLevel(alert.notified_level or alert.level).rank
+        last = _aware(alert.last_notified_at)
+        cooled = alert.status == AlertStatus.ACTIVE.value and (
+            last is None or now - last >= cooldown
+        )
+        alert.level = lvl.value
+        alert.message = message
+        alert.details = details
+        alert.updated_at = now
+        alert.occurrences += 1
+        notify = rose or cooled
+        if rose:
+            alert.status = AlertStatus.ACTIVE.value  # a rise re-opens an acknowledged alert
+        if notify:
+            alert.last_notified_at = now
+            alert.notified_level = lvl.value
+        done.append((alert, False, notify))
+    session.flush()
+    return [AlertOutcome(a.id, created=c, should_notify=n) for a, c, n in done]
 
 
 def resolve_alert(session: Session, dedup_key: str, *, now: datetime | None = None) -> bool:

@@ -25,7 +25,7 @@ from app.core.db import committed_view
 from app.domain.schedule_rows import ScheduleRows
 from app.models.base import utcnow
 from app.models.resilience import ContingencyReport
-from app.notifications.service import open_alert_keys, raise_alert, resolve_alert
+from app.notifications.service import open_alert_keys, raise_alert, raise_alerts, resolve_alert
 from app.resilience.contingency.crosstrain import CrossTrainingOption
 from app.resilience.contingency.result import REPORT_FORMAT, ContingencyResult
 
@@ -230,29 +230,28 @@ def reconcile_alerts(
     """Make the contingency alerts follow ``result``, the current state.
 
     One alert per critical faculty member (``contingency:n1:<person id>``) is opened or
-    refreshed (``raise_alert`` decides whether it notifies again); those of people no longer
-    critical are resolved. The N-1 compliance alert is raised while N-1 fails and resolved
-    when it passes.
+    refreshed, all in one query (``raise_alerts`` decides whether each notifies again); those
+    of people no longer critical are resolved. The N-1 compliance alert is raised while N-1
+    fails and resolved when it passes.
     """
     now = now or utcnow()
     critical_now = {c.person_id for c in result.critical_faculty}
+    alerts = []
     for c in result.critical_faculty:
         first = c.exposures[0]
-        raise_alert(
-            session,
-            "warning",
+        message = (
             f"{names.get(c.person_id) or c.person_id} is critical: alone holds up"
             f" {c.half_days} half-day(s), first {first.halfday}"
-            f" ({', '.join(first.qualifications)})",
-            {
-                "dedup_key": f"{N1_ALERT_PREFIX}{c.person_id}",
-                "person_id": c.person_id,
-                "half_days": c.half_days,
-                "residents_affected": c.residents_affected,
-            },
-            now=now,
-            cooldown=cooldown,
+            f" ({', '.join(first.qualifications)})"
         )
+        details = {
+            "dedup_key": f"{N1_ALERT_PREFIX}{c.person_id}",
+            "person_id": c.person_id,
+            "half_days": c.half_days,
+            "residents_affected": c.residents_affected,
+        }
+        alerts.append(("warning", message, details))
+    raise_alerts(session, alerts, now=now, cooldown=cooldown)
     for key in open_alert_keys(session, N1_ALERT_PREFIX):
         if key.removeprefix(N1_ALERT_PREFIX) not in critical_now:
             resolve_alert(session, key, now=now)
