@@ -152,10 +152,10 @@ def site_half_days_of_rows(rows: ScheduleRows, start: date, end: date) -> list[S
     rows of each half-day are read as they are (they are sorted by date and half)."""
     by_halfday: dict[tuple[date, Half], list[_Entry]] = {}
     for (day, half), group in groupby(rows.between(start, end), key=itemgetter(1, 2)):
-        by_halfday[date.fromisoformat(day), Half(half)] = [
+        by_halfday.setdefault((date.fromisoformat(day), Half(half)), []).extend(
             (person_id, activity_id, role == _PRIMARY)
             for person_id, _, _, activity_id, role in group
-        ]
+        )
     return _site_half_days(rows.base, by_halfday, start, end, frozenset())
 
 

@@ -23,8 +23,8 @@ from app.core.config import get_settings
 from app.core.db import session_scope
 from app.core.errors import TransientError
 from app.domain.coverage import unscheduled_range
+from app.domain.schedule_rows import ScheduleRows
 from app.domain.snapshot import load_rows
-from app.domain.snapshot_json import snapshot_from_json
 from app.models.base import utcnow
 from app.resilience.contingency.chunks import (
     ChunkAnalysis,
@@ -265,7 +265,7 @@ def analyze_contingency_chunk(
         ``ChunkAnalysis.to_json()``: the chunk's result, digests and grant effects.
     """
     first, last = date.fromisoformat(start), date.fromisoformat(end)
-    return analyze_chunk(snapshot_from_json(snapshot), first, last).to_json()
+    return analyze_chunk(ScheduleRows.from_json(snapshot), first, last).to_json()
 
 
 @celery_app.task(  # type: ignore[untyped-decorator]

@@ -29,6 +29,7 @@ from app.domain.schedule import (
     ProgramInfo,
     absence_blocks,
 )
+from app.domain.schedule_rows import ScheduleRows
 from app.domain.snapshot import load_rows
 from app.domain.snapshot_json import snapshot_from_json
 from app.models import activity as activity_model
@@ -142,6 +143,8 @@ def test_problems_of_rows_equal_problems_of_snapshot_when_program_is_random(
         expected = build_site_half_days(rows.snapshot(), first, last)
         assert any(p.demands for p in expected) or last < START  # not two empty lists
         assert site_half_days_of_rows(rows, first, last) == expected
+        part = ScheduleRows.from_json(rows.to_json(first, last))  # a chunk's view
+        assert site_half_days_of_rows(part, first, last) == expected
 
 
 def _fingerprint(session: Session, start: date, end: date) -> str:
