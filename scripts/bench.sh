@@ -36,7 +36,7 @@ done
 # The benchmark scripts, each printing its figures beside a baseline measured in the same run.
 for script in benchmarks/bench_demo.py benchmarks/bench_contingency_core.py \
   benchmarks/bench_contingency.py benchmarks/bench_snapshot.py benchmarks/bench_health.py \
-  benchmarks/bench_forecast.py; do
+  benchmarks/bench_fallbacks.py benchmarks/bench_forecast.py; do
   echo
   echo "==> $script"
   .venv/bin/python "$script"

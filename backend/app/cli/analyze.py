@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 import typer
@@ -24,12 +24,15 @@ from app.cli.output import print_json, reported_errors
 from app.core.config import get_settings
 from app.core.db import session_scope
 from app.core.errors import InputError
+from app.domain.schedule import Half
 from app.models.base import utcnow
+from app.notifications.dispatch import dispatch_alert_notifications
 from app.resilience.contingency.service import (
     contingency_window,
     run_contingency_report,
     what_if_absence,
 )
+from app.resilience.fallbacks.repair import RepairProposal, propose_repair
 from app.resilience.reports import publish_contingency_metrics
 
 out = Console(soft_wrap=True)  # piped to a file, a line stays one line
@@ -93,6 +96,7 @@ def analyze_contingency_cmd(
                     outcome = run_contingency_report(
                         session, start=first, days_ahead=days, progress=progress
                     )
+    dispatch_alert_notifications(outcome.alerts)
     publish_contingency_metrics(outcome)
     if as_json:
         print_json({"summary": outcome.summary(), "report": outcome.report}, pretty=pretty)
@@ -172,11 +176,19 @@ def what_if_absence_cmd(
     from_: FromOption = None,
     to: ToOption = None,
     half: HalfOption = None,
+    repair: Annotated[
+        bool,
+        typer.Option(
+            "--repair", help="Also propose the fewest assignment changes that close its gaps."
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """The gaps and N-1/N-2 findings an absence of --person from --from to --to would add.
 
-    --person, --from and --to are required; nothing is stored.
+    --person, --from and --to are required; nothing is stored. With --repair, also the
+    smallest change set that closes the gaps it opens, to enter with
+    `absences add ... --apply-repair PROPOSAL`.
     """
     with reported_errors():
         person = required(person, "--person")
@@ -186,10 +198,19 @@ def what_if_absence_cmd(
             raise InputError("--from/--to: at most a year at a time")
         with session_scope() as session:
             impact, _ = what_if_absence(session, person_id=person, start=first, end=last, half=half)
+            proposal = (
+                propose_repair(
+                    session, get_settings(), person_id=person, start=first, end=last, half=half
+                )
+                if repair
+                else None
+            )
     data = impact.to_json()
     if as_json:
-        print_json(data, pretty=True)
+        print_json(data | ({"repair": proposal.to_json()} if proposal else {}), pretty=True)
         return
+    if proposal is not None:
+        _print_repair(proposal, person, first, last, half)
     span = f"{first} .. {last}" + (f" {half.value} only" if half else "")
     out.print(f"What if {person} were away {span}:")
     if impact.changes_nothing:
@@ -213,3 +234,27 @@ def what_if_absence_cmd(
     removed = len(data["gaps_removed"]) + len(data["n1_removed"]) + len(data["n2_removed"])
     if removed:
         out.print(f"  ({removed} finding(s) would disappear, e.g. where the person held a slot)")
+
+
+def _print_repair(
+    proposal: RepairProposal, person: str, first: date, last: date, half: Half | None
+) -> None:
+    out.print(
+        f"Repair proposal {proposal.proposal}: {len(proposal.moves)} change(s) close"
+        f" {proposal.gaps_opened} opened slot(s); {proposal.gaps_left} slot(s) stay uncovered,"
+        f" {len(proposal.n1_left)} N-1 finding(s) remain",
+        highlight=False,
+    )
+    for m in proposal.moves:
+        out.print(
+            f"  {m.halfday}: {m.person_id} to {m.activity_id} (from {m.previous or 'nothing'})",
+            highlight=False,
+        )
+    for f in proposal.n1_left[:10]:
+        out.print(f"  N-1 left: {f['person_id']} alone holds up {_where(f)}", highlight=False)
+    spell = f" --half {half.value}" if half else ""
+    out.print(
+        f"  enter both: residency-scheduler absences add --person {person} --from {first}"
+        f" --to {last}{spell} --apply-repair {proposal.proposal}",
+        highlight=False,
+    )

@@ -14,6 +14,7 @@ from rich.table import Table
 from app.cli.output import reported_errors
 from app.core.config import FORECAST_MAX_DAYS
 from app.core.db import session_scope
+from app.notifications.dispatch import dispatch_alert_notifications
 
 out = Console(soft_wrap=True)  # piped to a file, a line stays one line
 err = Console(stderr=True)  # the progress bar, so that stdout stays clean for --json
@@ -58,6 +59,7 @@ def analyze_forecast_cmd(
                     bar.update(task, completed=done, total=total)
 
                 outcome = run_forecast(session, days_ahead=days_ahead, progress=progress)
+    dispatch_alert_notifications(outcome.alerts)
     publish_forecast_metrics(outcome)
     if as_json:
         print(json.dumps({"summary": outcome.summary(), "forecast": outcome.result}, indent=1))

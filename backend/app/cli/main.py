@@ -16,8 +16,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from app.cli.alerts import alerts_app
 from app.cli.analyze import analyze_contingency_cmd, what_if_app
+from app.cli.crisis import crisis_app
 from app.cli.demo import demo_data_cmd
+from app.cli.fallbacks import analyze_fallbacks_cmd, fallbacks_app
 from app.cli.forecast import analyze_forecast_cmd
 from app.cli.output import reported_errors
 from app.cli.programs import absences_app, export_cmd, import_cmd
@@ -36,12 +39,16 @@ analyze_app = typer.Typer(
 app.add_typer(analyze_app, name="analyze")
 app.add_typer(what_if_app, name="what-if")
 analyze_app.command("contingency")(analyze_contingency_cmd)
+analyze_app.command("fallbacks")(analyze_fallbacks_cmd)
+app.add_typer(fallbacks_app, name="fallbacks")
+app.add_typer(crisis_app, name="crisis")
 analyze_app.command("forecast")(analyze_forecast_cmd)
 app.command("import", help="Replace the program's schedule data with a program file.")(import_cmd)
 app.command("export", help="Write the program's schedule data to a program file.")(export_cmd)
 app.add_typer(absences_app, name="absences", help="Enter, remove and list absences.")
 app.add_typer(users_app, name="users", help="Add, list and disable users.")
 app.add_typer(tokens_app, name="tokens", help="Create, list and revoke API tokens.")
+app.add_typer(alerts_app, name="alerts")
 app.command("demo-data", help="Load a realistic demo program (or write it with --output).")(
     demo_data_cmd
 )
@@ -75,10 +82,12 @@ def analyze_health_cmd(
 ) -> None:
     """Run the health check now and print its summary (it is stored like a scheduled one)."""
     from app.core.db import session_scope
+    from app.notifications.dispatch import dispatch_alert_notifications
     from app.resilience.health.service import publish_health_metrics, run_health_check
 
     with reported_errors(), session_scope() as session:
         outcome = run_health_check(session)
+    dispatch_alert_notifications(outcome.alerts)
     publish_health_metrics(outcome)
     assert outcome.report is not None  # run now, not a redelivered task
     result = outcome.report.to_json()

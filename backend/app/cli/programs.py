@@ -31,6 +31,7 @@ from app.cli.options import (
     required,
 )
 from app.cli.output import reported_errors, stderr
+from app.core.config import get_settings
 from app.core.db import session_scope
 from app.core.errors import InputError
 from app.domain.schedule import ABSENCE_TYPES, absence_blocks
@@ -44,6 +45,7 @@ from app.programs.absences import (
 )
 from app.programs.document import dump_program, load_program_file, parse_program_text
 from app.programs.service import export_program, import_program
+from app.resilience.fallbacks.repair import apply_repair as apply_repair_to
 
 # soft_wrap: messages name files and places; rich must not break them at 80 columns.
 _out = Console(soft_wrap=True, highlight=False, markup=False)
@@ -131,6 +133,14 @@ def absences_add(
     absence_id: Annotated[
         str | None, typer.Option("--id", help="Id of the new absence (default: the next A#####).")
     ] = None,
+    apply_repair: Annotated[
+        str | None,
+        typer.Option(
+            "--apply-repair",
+            metavar="PROPOSAL",
+            help="Also enter this repair (from what-if absence --repair), in one transaction.",
+        ),
+    ] = None,
 ) -> None:
     """Add an absence of --person from --from to --to inclusive (--person, --from, --to required).
 
@@ -158,7 +168,13 @@ def absences_add(
             reason=reason,
         )
         with session_scope() as session:
-            added = add_absence(session, entry, actor=_actor())
+            if apply_repair is None:
+                added = add_absence(session, entry, actor=_actor())
+            else:
+                added, repair = apply_repair_to(
+                    session, get_settings(), entry, apply_repair, _actor()
+                )
+                _out.print(f"applied repair {apply_repair}: {len(repair.moves)} change(s)")
         if added.created:
             _out.print(f"added absence {added.row.id}")
         else:

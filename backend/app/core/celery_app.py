@@ -35,9 +35,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from celery import Celery, signals
+import redis.exceptions
+from celery import Celery, Task, signals
 from celery.schedules import crontab
 from kombu.entity import Exchange, Queue
+from kombu.exceptions import OperationalError as BrokerOperationalError
+from sqlalchemy.exc import OperationalError
 
 from app.core.beat import BEAT_MAX_INTERVAL_S
 from app.core.config import (
@@ -47,6 +50,7 @@ from app.core.config import (
     get_settings,
 )
 from app.core.db import make_private_folder, make_private_sqlite_file
+from app.core.errors import TransientError
 from app.core.logging import configure_logging
 from app.core.observability import init_sentry
 
@@ -63,6 +67,16 @@ HEALTH_CHECK_INTERVAL_MIN = 15
 """Beat sends the health check this often (the seed's "every 15 minutes")."""
 
 QUEUE_NAMES = ("default", "resilience", "notifications")
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OperationalError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    BrokerOperationalError,
+    TransientError,
+    ConnectionError,
+)
+"""Errors worth a retry of any task: the database or broker was away for a moment."""
 TASK_MODULES = ("app.resilience.tasks", "app.notifications.tasks")
 
 
@@ -124,6 +138,17 @@ def retry_countdown_s(retries: int, settings: Settings, rng: random.Random | Non
     """
     step = min(settings.TASK_RETRY_BACKOFF_MAX_S, TASK_RETRY_BACKOFF_BASE_S * 2.0**retries)
     return step / 2 + (rng or random).uniform(0, step / 2)
+
+
+class BackoffTask(Task):  # type: ignore[misc]
+    """Base of the engine's tasks: retries wait ``retry_countdown_s`` (backoff, jitter)."""
+
+    def retry(self, *args: Any, countdown: float | None = None, **kwargs: Any) -> Any:
+        # autoretry_for calls retry() without a countdown (retry_backoff is off): the
+        # engine's bounded backoff replaces Celery's full jitter, which may wait 0 s each time.
+        if countdown is None and kwargs.get("eta") is None:
+            countdown = retry_countdown_s(self.request.retries, get_settings())
+        return super().retry(*args, countdown=countdown, **kwargs)
 
 
 def existing_task_modules() -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from datetime import time
 from functools import lru_cache
 from pathlib import Path
@@ -16,10 +17,10 @@ from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, computed_field, model_validator
+from pydantic import Field, SecretStr, ValidationError, computed_field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from app.core.errors import ConfigurationError
+from app.core.errors import ConfigurationError, InputError
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 """The ``backend/`` folder: the default home of ``.env`` and of the embedded data folder."""
@@ -32,6 +33,8 @@ _BROKER_SETTINGS = ("REDIS_URL", "CELERY_BROKER_URL", "EMBEDDED_BROKER")
 TASK_TIME_LIMIT_S = 600
 """Hard time limit of every task (the seed's); the soft limit is ``TASK_SOFT_TIME_LIMIT_S``."""
 TASK_SOFT_TIME_LIMIT_S = 540
+
+AlertLevelName = Literal["info", "warning", "critical", "emergency"]
 
 FORECAST_MAX_DAYS = 366
 """Longest forecast (days ahead) accepted."""
@@ -117,6 +120,17 @@ class Settings(BaseSettings):
     CONTINGENCY_RERUN_DELAY_S: float = Field(default=900, gt=0)
     """Wait before such a re-run (keep it below BROKER_VISIBILITY_TIMEOUT_S)."""
 
+    # Fallback schedules (RESILIENCE_MODEL.md section 6)
+    FALLBACK_DAYS: int = Field(default=90, ge=1)
+    """Days ahead the weekly fallback precomputation covers by default."""
+    FALLBACK_SOLVER_TIME_LIMIT_S: float = Field(default=120, gt=0)
+    """Time limit of one CP-SAT solve (a fallback makes a few: keep their sum below the task's
+    soft time limit, 540 s)."""
+    FALLBACK_SOLVER_WORKERS: int = Field(default=1, ge=1)
+    """CP-SAT's parallel workers per solve; 1 gives the same fallback for the same seed."""
+    FALLBACK_SOLVER_SEED: int = Field(default=0, ge=0)
+    """CP-SAT's random seed."""
+
     # Forecast and early warning (RESILIENCE_MODEL.md section 7)
     FORECAST_DAYS: int = Field(default=90, ge=1, le=FORECAST_MAX_DAYS)
     """Days ahead the daily forecast (and ``analyze forecast``) covers by default."""
@@ -138,9 +152,44 @@ class Settings(BaseSettings):
     EARLY_WARNING_P_VALUE: float = Field(default=0.05, gt=0, lt=1)
     """Significance of each one-sided Kendall test (variance and autocorrelation rising)."""
 
+    # Automatic load shedding (RESILIENCE_MODEL.md section 5)
+    AUTO_SHED_LOAD: bool = False
+    """Let the health check shed load by itself, following the defense level up to ORANGE."""
+    AUTO_SHED_RECOVERY_MIN: int = Field(default=60, ge=1)
+    """Automatic shedding steps down only after the level stayed lower this many minutes."""
+
     # Alerts (RESILIENCE_MODEL.md section 8)
     ALERT_COOLDOWN_HOURS: float = Field(default=24, gt=0)
     """An unchanged active alert notifies again only after this many hours."""
+    RESILIENCE_ALERT_RECIPIENTS: str = ""
+    """Comma-separated email addresses that receive alerts (the seed's name; empty: none)."""
+    ALERT_EMAIL_MIN_LEVEL: AlertLevelName = "warning"
+    """Alerts below this level are not emailed (in-app always shows them)."""
+    ALERT_WEBHOOK_MIN_LEVEL: AlertLevelName = "info"
+    """Alerts below this level are not posted to the webhooks."""
+    WEBHOOK_URLS: str = ""
+    """Comma-separated http(s) URLs that receive every alert as a signed POST."""
+    WEBHOOK_SECRET: SecretStr = SecretStr("")
+    """Signing secret, ``whsec_`` + base64 of 24-64 random bytes (Standard Webhooks)."""
+    WEBHOOK_ALLOW_PRIVATE: bool = False
+    """Allow webhook URLs on loopback, private, link-local or metadata addresses."""
+    WEBHOOK_TIMEOUT_S: float = Field(default=10, gt=0)
+    SMTP_HOST: str = ""
+    """Mail server; empty turns email off."""
+    SMTP_PORT: int = Field(default=587, ge=1, le=65535)
+    SMTP_TLS: Literal["starttls", "tls", "none"] = "starttls"
+    """``starttls`` (port 587), ``tls`` (implicit TLS, port 465) or ``none`` (not in
+    production); the server's certificate is always verified."""
+    SMTP_USER: str = ""
+    SMTP_PASSWORD: SecretStr = SecretStr("")
+    SMTP_FROM: str = "residency-scheduler@localhost"
+    SMTP_CA_FILE: Path | None = None
+    """CA bundle to verify the mail server with (default: the system's)."""
+    SMTP_TIMEOUT_S: float = Field(default=10, gt=0)
+    PUBLIC_URL: str = "http://localhost:8000"
+    """Where people open the dashboard; emails and webhooks link there."""
+    NOTIFICATION_RETRY_MAX: int = Field(default=6, ge=0)
+    """Retries of a delivery that failed on a passing error (backoff as TASK_RETRY_*)."""
 
     # Operations
     BEAT_LOCK_TIMEOUT_S: int = Field(default=60, ge=15)
@@ -189,6 +238,7 @@ class Settings(BaseSettings):
                 " + TASK_RETRY_BACKOFF_MAX_S, or a chord whose worker died mid-chunk"
                 " never merges"
             )
+        self._check_notifications()
         if self.ENVIRONMENT == "production" and (weak := placeholder_secrets(self)):
             raise ValueError(
                 f"{', '.join(weak)}: placeholder or missing password refused when"
@@ -201,6 +251,37 @@ class Settings(BaseSettings):
                 f"PROGRAM_TIMEZONE {self.PROGRAM_TIMEZONE!r} is not an IANA time zone"
             ) from None
         return self
+
+    def _check_notifications(self) -> None:
+        # Imported here: the notification rules import nothing from the settings.
+        from app.notifications.messages import check_email_address, check_url, webhook_key
+
+        # Each problem names the setting, never the value (a URL may carry a token).
+        checks: list[tuple[str, Callable[[str], object], str]] = [
+            ("RESILIENCE_ALERT_RECIPIENTS", check_email_address, a) for a in self.alert_recipients
+        ]
+        checks += [("SMTP_FROM", check_email_address, self.SMTP_FROM)]
+        checks += [("WEBHOOK_URLS", check_url, u) for u in self.webhook_urls]
+        if self.webhook_urls:
+            checks += [("WEBHOOK_SECRET", webhook_key, self.WEBHOOK_SECRET.get_secret_value())]
+        for name, check, value in checks:
+            try:
+                check(value)
+            except InputError as exc:
+                reason = str(exc).split(":", 1)[0] if name != "WEBHOOK_SECRET" else str(exc)
+                raise ValueError(f"{name}: {reason}") from None
+        if self.SMTP_TLS == "none" and self.ENVIRONMENT == "production":
+            raise ValueError("SMTP_TLS=none is refused in production: use starttls or tls")
+
+    @property
+    def alert_recipients(self) -> list[str]:
+        """RESILIENCE_ALERT_RECIPIENTS as a list."""
+        return [a.strip() for a in self.RESILIENCE_ALERT_RECIPIENTS.split(",") if a.strip()]
+
+    @property
+    def webhook_urls(self) -> list[str]:
+        """WEBHOOK_URLS as a list."""
+        return [u.strip() for u in self.WEBHOOK_URLS.split(",") if u.strip()]
 
     @property
     def chord_state_must_outlive_s(self) -> float:

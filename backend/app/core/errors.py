@@ -10,7 +10,8 @@
     ├── NotFound                   exit 3, HTTP 404
     ├── PermissionDenied           exit 4, HTTP 403  (the caller's role is too low)
     │   └── NotAuthenticated       exit 4, HTTP 401  (no token, or an unknown or revoked one)
-    └── TransientError             exit 75, HTTP 503 (retry later: database or broker away)
+    ├── TransientError             exit 75, HTTP 503 (retry later: database or broker away)
+    └── DeliveryFailed             exit 1, HTTP 502  (an email or webhook was not delivered)
 
 The two mappings live in ``EXIT_CODES`` and ``HTTP_STATUS``: the CLI and the API look codes up
 there and nowhere else. ``translate_error`` is the one place where errors of the libraries
@@ -93,6 +94,16 @@ class TransientError(SchedulerError):
     """A passing failure of the database or broker; the action may be retried."""
 
 
+class DeliveryFailed(SchedulerError):
+    """An email or webhook was not delivered; ``retryable`` when a later try may succeed
+    (a timeout, a 4xx SMTP reply, a 5xx HTTP status), not when it cannot (a refused
+    recipient, a 4xx HTTP status, a refused address, an untrusted certificate)."""
+
+    def __init__(self, reason: str, *, retryable: bool) -> None:
+        super().__init__(reason)
+        self.retryable = retryable
+
+
 EXIT_CODES: dict[type[SchedulerError], int] = {
     SchedulerError: 1,
     ConfigurationError: 1,
@@ -103,6 +114,7 @@ EXIT_CODES: dict[type[SchedulerError], int] = {
     PermissionDenied: 4,
     NotAuthenticated: 4,
     TransientError: 75,
+    DeliveryFailed: 1,
 }
 
 HTTP_STATUS: dict[type[SchedulerError], int] = {
@@ -115,6 +127,7 @@ HTTP_STATUS: dict[type[SchedulerError], int] = {
     PermissionDenied: 403,
     NotAuthenticated: 401,
     TransientError: 503,
+    DeliveryFailed: 502,
 }
 
 

@@ -30,8 +30,10 @@ from app.domain.schedule import (
     absence_blocks,
 )
 from app.domain.schedule_rows import AssignmentRow, ScheduleRows
+from app.domain.shedding import suspend_activities
 from app.models.activity import Activity as ActivityRow
 from app.models.activity import MinFacultyRule as RuleRow
+from app.models.crisis import SacrificeDecision
 from app.models.person import Person as PersonRow
 from app.models.person import person_qualification
 from app.models.program import PROGRAM_ROW_ID, Program
@@ -41,13 +43,30 @@ from app.models.schedule import Holiday
 
 
 def load_snapshot(
-    session: Session, *, start: date | None = None, end: date | None = None
+    session: Session,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    shedding: bool = True,
 ) -> ScheduleSnapshot:
     """The stored schedule as a snapshot, optionally only the dates ``start``..``end``.
 
-    As ``load_rows(...).snapshot()``: see ``load_rows``.
+    As ``load_rows(...).snapshot()`` (see ``load_rows``), and with ``shedding`` the load
+    shedding in force applied: activities suspended by a sacrifice decision not yet ended make
+    no demand (the schedule in effect). ``load_rows`` and ``shedding=False`` give the demand
+    before shedding (the true state), which the health check and contingency reports judge.
     """
-    return load_rows(session, start=start, end=end).snapshot()
+    snapshot = load_rows(session, start=start, end=end).snapshot()
+    suspended = _suspended(session) if shedding else frozenset()
+    return suspend_activities(snapshot, suspended) if suspended else snapshot
+
+
+def _suspended(session: Session) -> frozenset[str]:
+    """Ids of the activities suspended by the sacrifice decisions in force."""
+    decisions = session.scalars(
+        select(SacrificeDecision.suspended_activities).where(SacrificeDecision.ended_at.is_(None))
+    )
+    return frozenset(a for d in decisions for a in d.get("activities", ()))
 
 
 def load_rows(

@@ -1,6 +1,18 @@
 """Every ORM model, imported here so that ``Base.metadata`` (and Alembic) sees them all."""
 
-from app.models import activity, alert, audit, person, program, resilience, schedule, user
+from app.models import (
+    activity,
+    alert,
+    audit,
+    crisis,
+    delivery,
+    fallback,
+    person,
+    program,
+    resilience,
+    schedule,
+    user,
+)
 from app.models.base import Base
 
 __all__ = [
@@ -8,6 +20,9 @@ __all__ = [
     "activity",
     "alert",
     "audit",
+    "crisis",
+    "fallback",
+    "delivery",
     "person",
     "program",
     "resilience",

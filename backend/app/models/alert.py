@@ -1,4 +1,4 @@
-"""Alerts raised by the analyses (delivery by email and webhook comes with the alerts work)."""
+"""Alerts raised by the analyses (their deliveries: ``app.models.delivery``)."""
 
 from __future__ import annotations
 

@@ -1,16 +1,19 @@
-"""Storing alerts: the one ``raise_alert`` service every analysis calls.
+"""Storing alerts: the one ``raise_alert`` / ``resolve_alert`` service every analysis calls.
 
 An alert is identified by its dedup key while open (active or acknowledged). Raising a key
 that is open updates it instead of adding a row. Whether a raise should *notify* follows
-RESILIENCE_MODEL.md section 8: when the key is new, when its level rises, or when the cooldown
-has passed while it is still active (acknowledged alerts repeat only when the level rises).
-Delivery by email and webhook arrives with the alerts work and reads ``should_notify``.
+RESILIENCE_MODEL.md section 8: when the key is new, when its level rises above the level last
+notified, when the cooldown has passed while it is still active (an acknowledged alert repeats
+only when its level rises, which makes it active again), and once when it resolves.
+
+A raise or resolution that notifies plans its deliveries in the same transaction
+(``app.notifications.routing``); the caller sends them after its commit with
+``app.notifications.dispatch.dispatch_alert_notifications(outcomes)``.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,21 +22,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings, get_settings
+from app.core.errors import InputError, NotFound
 from app.models.alert import Alert, AlertLevel, AlertStatus
 from app.models.base import utcnow
+from app.models.delivery import NoticeEvent
+from app.notifications.routing import plan_deliveries
 
 _OPEN = (AlertStatus.ACTIVE.value, AlertStatus.ACKNOWLEDGED.value)
-_KEYS_PER_QUERY = 500
-"""Dedup keys per ``IN`` list: within every backend's limit on bound parameters."""
 
 
 @dataclass(frozen=True)
 class AlertOutcome:
-    """What ``raise_alert`` did: the stored alert's id and whether to notify now."""
+    """What ``raise_alert`` or ``resolve_alert`` did: the alert, whether it notifies now, and
+    the deliveries to send once the caller's transaction has committed."""
 
     alert_id: int
     created: bool
     should_notify: bool
+    delivery_ids: tuple[int, ...] = ()
 
 
 def alert_cooldown(settings: Settings | None = None) -> timedelta:
@@ -63,6 +69,7 @@ def raise_alert(
     *,
     now: datetime | None = None,
     cooldown: timedelta | None = None,
+    settings: Settings | None = None,
 ) -> AlertOutcome:
     """Store an alert (or refresh the open one with the same dedup key).
 
@@ -74,89 +81,100 @@ def raise_alert(
         now: the current time (tests pass one).
         cooldown: how long an unchanged active alert stays quiet; callers pass
             ``alert_cooldown(settings)``. None reads the setting ``ALERT_COOLDOWN_HOURS``.
+        settings: where notifications go (default: the process settings).
     """
-    return raise_alerts(session, [(level, message, details)], now=now, cooldown=cooldown)[0]
+    settings = settings or get_settings()
+    if cooldown is None:
+        cooldown = alert_cooldown(settings)
+    lvl = AlertLevel(level)
+    now = now or utcnow()
+    details = dict(details or {})
+    key = dedup_key_for(message, details)
+    details["dedup_key"] = key
+    alert = session.scalars(
+        select(Alert).where(Alert.dedup_key == key, Alert.status.in_(_OPEN)).limit(1)
+    ).first()
+    if alert is None:
+        alert = Alert(
+            level=lvl.value,
+            message=message,
+            details=details,
+            dedup_key=key,
+            status=AlertStatus.ACTIVE.value,
+            created_at=now,
+            updated_at=now,
+            last_notified_at=now,
+            notified_level=lvl.value,
+        )
+        session.add(alert)
+        session.flush()
+        planned = plan_deliveries(session, alert, NoticeEvent.RAISED, lvl.value, settings)
+        return AlertOutcome(alert.id, created=True, should_notify=True, delivery_ids=planned)
+
+    rose = lvl.rank > AlertLevel(alert.notified_level or alert.level).rank
+    last = _aware(alert.last_notified_at)
+    cooled = alert.status == AlertStatus.ACTIVE.value and (last is None or now - last >= cooldown)
+    alert.level = lvl.value
+    alert.message = message
+    alert.details = details
+    alert.updated_at = now
+    alert.occurrences += 1
+    notify = rose or cooled
+    if rose:
+        alert.status = AlertStatus.ACTIVE.value  # a rise re-opens an acknowledged alert
+    if not notify:
+        return AlertOutcome(alert.id, created=False, should_notify=False)
+    alert.last_notified_at = now
+    alert.notified_level = lvl.value
+    session.flush()
+    planned = plan_deliveries(session, alert, NoticeEvent.RAISED, lvl.value, settings)
+    return AlertOutcome(alert.id, created=False, should_notify=True, delivery_ids=planned)
 
 
-def raise_alerts(
+def resolve_alert(
     session: Session,
-    alerts: Sequence[tuple[str, str, dict[str, Any] | None]],
+    dedup_key: str,
     *,
     now: datetime | None = None,
-    cooldown: timedelta | None = None,
-) -> list[AlertOutcome]:
-    """``raise_alert`` of each ``(level, message, details)`` in turn, with one query for the
-    open alerts of their keys and one flush for the new ones (one outcome each, in order)."""
-    if cooldown is None:
-        cooldown = alert_cooldown()
-    now = now or utcnow()
-    entries = []
-    for level, message, details in alerts:
-        lvl = AlertLevel(level)
-        details = dict(details or {})
-        details["dedup_key"] = dedup_key_for(message, details)
-        entries.append((lvl, message, details))
-    keys = sorted({d["dedup_key"] for _, _, d in entries})
-    open_alerts: dict[str, Alert] = {}
-    for i in range(0, len(keys), _KEYS_PER_QUERY):
-        query = select(Alert).where(
-            Alert.dedup_key.in_(keys[i : i + _KEYS_PER_QUERY]), Alert.status.in_(_OPEN)
-        )
-        for alert in session.scalars(query.order_by(Alert.id.desc())):
-            open_alerts[alert.dedup_key] = alert  # the oldest open one, as ``.first()`` did
-    done: list[tuple[Alert, bool, bool]] = []
-    for lvl, message, details in entries:
-        key = details["dedup_key"]
-        found = open_alerts.get(key)
-        if found is None:
-            alert = open_alerts[key] = Alert(
-                level=lvl.value,
-                message=message,
-                details=details,
-                dedup_key=key,
-                status=AlertStatus.ACTIVE.value,
-                created_at=now,
-                updated_at=now,
-                last_notified_at=now,
-                notified_level=lvl.value,
-                occurrences=1,
-            )
-            session.add(alert)
-            done.append((alert, True, True))
-            continue
-        alert = found
-        rose = lvl.rank > AlertLevel(alert.notified_level or alert.level).rank
-        last = _aware(alert.last_notified_at)
-        cooled = alert.status == AlertStatus.ACTIVE.value and (
-            last is None or now - last >= cooldown
-        )
-        alert.level = lvl.value
-        alert.message = message
-        alert.details = details
-        alert.updated_at = now
-        alert.occurrences += 1
-        notify = rose or cooled
-        if rose:
-            alert.status = AlertStatus.ACTIVE.value  # a rise re-opens an acknowledged alert
-        if notify:
-            alert.last_notified_at = now
-            alert.notified_level = lvl.value
-        done.append((alert, False, notify))
-    session.flush()
-    return [AlertOutcome(a.id, created=c, should_notify=n) for a, c, n in done]
-
-
-def resolve_alert(session: Session, dedup_key: str, *, now: datetime | None = None) -> bool:
-    """Mark the open alert with ``dedup_key`` resolved; True if there was one (notify once)."""
+    settings: Settings | None = None,
+) -> AlertOutcome | None:
+    """Mark the open alert with ``dedup_key`` resolved and notify once; None if none is open."""
     alert = session.scalars(
         select(Alert).where(Alert.dedup_key == dedup_key, Alert.status.in_(_OPEN)).limit(1)
     ).first()
     if alert is None:
-        return False
+        return None
     alert.status = AlertStatus.RESOLVED.value
     alert.resolved_at = now or utcnow()
     alert.updated_at = alert.resolved_at
-    return True
+    session.flush()
+    # The resolution goes where the last notice went.
+    level = alert.notified_level or alert.level
+    planned = plan_deliveries(
+        session, alert, NoticeEvent.RESOLVED, level, settings or get_settings()
+    )
+    return AlertOutcome(alert.id, created=False, should_notify=True, delivery_ids=planned)
+
+
+def acknowledge_alert(session: Session, alert_id: int, by: str) -> Alert:
+    """Acknowledge an open alert: no repeats until its level rises (section 8).
+
+    Raises:
+        NotFound: no alert has this id.
+        InputError: the alert is resolved, or ``by`` is empty.
+    """
+    by = by.strip()
+    if not by or len(by) > 100:
+        raise InputError("acknowledged by: give a name of 1-100 characters")
+    alert = session.get(Alert, alert_id)
+    if alert is None:
+        raise NotFound(f"no alert with id {alert_id}")
+    if alert.status == AlertStatus.RESOLVED.value:
+        raise InputError(f"alert {alert_id} is resolved: nothing to acknowledge")
+    alert.status = AlertStatus.ACKNOWLEDGED.value
+    alert.acknowledged_by = by
+    alert.updated_at = utcnow()
+    return alert
 
 
 def open_alert_keys(session: Session, prefix: str) -> set[str]:

@@ -25,24 +25,31 @@ from app.core.db import committed_view
 from app.domain.schedule_rows import ScheduleRows
 from app.models.base import utcnow
 from app.models.resilience import ContingencyReport
-from app.notifications.service import open_alert_keys, raise_alert, raise_alerts, resolve_alert
+from app.notifications.service import AlertOutcome, open_alert_keys, raise_alert, resolve_alert
 from app.resilience.contingency.crosstrain import CrossTrainingOption
 from app.resilience.contingency.result import REPORT_FORMAT, ContingencyResult
 
 CROSS_TRAINING_RECOMMENDATIONS = 5
 N1_ALERT_PREFIX = "contingency:n1:"
 N1_COMPLIANCE_KEY = "contingency:n1-compliance"
+N1_ACTION = (
+    "Name a backup for the half-days listed, or cross-train a second person in the"
+    " qualification, so that one absence leaves no slot uncovered."
+)
 
 
 @dataclass(frozen=True)
 class ReportOutcome:
-    """A stored (or reused) report: ``report`` is its JSON with current names filled in."""
+    """A stored (or reused) report: ``report`` is its JSON with current names filled in;
+    ``alerts`` what its alerts did (send their deliveries after the commit with
+    ``dispatch_alert_notifications``)."""
 
     report_id: int
     created: bool
     result: ContingencyResult
     report: dict[str, Any]
     duration_s: float
+    alerts: tuple[AlertOutcome | None, ...] = ()
 
     def summary(self) -> dict[str, Any]:
         counts = self.result.counts()
@@ -149,8 +156,9 @@ def reuse_report(
         return None
     report = with_current_names(row.report, names)
     result = ContingencyResult.from_json(report)
-    reconcile_alerts(session, result, names, now=now, cooldown=alert_cooldown)
-    return ReportOutcome(row.id, False, result, report, _time.perf_counter() - t0)
+    alerts = reconcile_alerts(session, result, names, now=now, cooldown=alert_cooldown)
+    duration_s = _time.perf_counter() - t0
+    return ReportOutcome(row.id, False, result, report, duration_s, tuple(alerts))
 
 
 def store_report(
@@ -215,8 +223,9 @@ def store_report(
                     row = _find_report(other, fingerprint, start, end)
             if row is None:
                 raise
-    reconcile_alerts(session, result, names, now=now, cooldown=alert_cooldown)
-    return ReportOutcome(row.id, created, result, with_current_names(row.report, names), duration_s)
+    alerts = reconcile_alerts(session, result, names, now=now, cooldown=alert_cooldown)
+    report = with_current_names(row.report, names)
+    return ReportOutcome(row.id, created, result, report, duration_s, tuple(alerts))
 
 
 def reconcile_alerts(
@@ -226,48 +235,66 @@ def reconcile_alerts(
     *,
     now: datetime | None = None,
     cooldown: timedelta | None = None,
-) -> None:
+) -> list[AlertOutcome | None]:
     """Make the contingency alerts follow ``result``, the current state.
 
     One alert per critical faculty member (``contingency:n1:<person id>``) is opened or
-    refreshed, all in one query (``raise_alerts`` decides whether each notifies again); those
-    of people no longer critical are resolved. The N-1 compliance alert is raised while N-1
-    fails and resolved when it passes.
+    refreshed (``raise_alert`` decides whether it notifies again); those of people no longer
+    critical are resolved. The N-1 compliance alert is raised while N-1 fails and resolved
+    when it passes. Returns what each raise and resolution did.
     """
     now = now or utcnow()
+    outcomes: list[AlertOutcome | None] = []
     critical_now = {c.person_id for c in result.critical_faculty}
-    alerts = []
     for c in result.critical_faculty:
         first = c.exposures[0]
-        message = (
-            f"{names.get(c.person_id) or c.person_id} is critical: alone holds up"
-            f" {c.half_days} half-day(s), first {first.halfday}"
-            f" ({', '.join(first.qualifications)})"
+        name = names.get(c.person_id) or c.person_id
+        outcomes.append(
+            raise_alert(
+                session,
+                "warning",
+                f"{name} is critical: alone holds up"
+                f" {c.half_days} half-day(s), first {first.halfday}"
+                f" ({', '.join(first.qualifications)})",
+                {
+                    "dedup_key": f"{N1_ALERT_PREFIX}{c.person_id}",
+                    "person_id": c.person_id,
+                    "half_days": c.half_days,
+                    "residents_affected": c.residents_affected,
+                    "who": [name],
+                    "halfdays": [str(e.halfday) for e in c.exposures[:20]],
+                    "action": N1_ACTION,
+                },
+                now=now,
+                cooldown=cooldown,
+            )
         )
-        details = {
-            "dedup_key": f"{N1_ALERT_PREFIX}{c.person_id}",
-            "person_id": c.person_id,
-            "half_days": c.half_days,
-            "residents_affected": c.residents_affected,
-        }
-        alerts.append(("warning", message, details))
-    raise_alerts(session, alerts, now=now, cooldown=cooldown)
     for key in open_alert_keys(session, N1_ALERT_PREFIX):
         if key.removeprefix(N1_ALERT_PREFIX) not in critical_now:
-            resolve_alert(session, key, now=now)
+            outcomes.append(resolve_alert(session, key, now=now))
     if result.n1_pass:
-        resolve_alert(session, N1_COMPLIANCE_KEY, now=now)
-        return
+        outcomes.append(resolve_alert(session, N1_COMPLIANCE_KEY, now=now))
+        return outcomes
     counts = result.counts()
-    raise_alert(
-        session,
-        "warning",
-        f"N-1 contingency fails: {counts['critical_faculty']} critical faculty,"
-        f" {counts['gap_slots']} unfilled slot(s)",
-        {"dedup_key": N1_COMPLIANCE_KEY, **counts},
-        now=now,
-        cooldown=cooldown,
+    outcomes.append(
+        raise_alert(
+            session,
+            "warning",
+            f"N-1 contingency fails: {counts['critical_faculty']} critical faculty,"
+            f" {counts['gap_slots']} unfilled slot(s)",
+            {
+                "dedup_key": N1_COMPLIANCE_KEY,
+                **counts,
+                "who": [names.get(c.person_id) or c.person_id for c in result.critical_faculty][
+                    :20
+                ],
+                "action": N1_ACTION,
+            },
+            now=now,
+            cooldown=cooldown,
+        )
     )
+    return outcomes
 
 
 def publish_contingency_metrics(outcome: ReportOutcome) -> None:

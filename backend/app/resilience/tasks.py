@@ -17,15 +17,21 @@ from celery import Task, chord
 from kombu.exceptions import OperationalError as BrokerOperationalError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from app.auth.service import user_with_role
 from app.core import metrics
-from app.core.celery_app import celery_app, retry_countdown_s
+from app.core.celery_app import TRANSIENT_ERRORS, celery_app
+from app.core.celery_app import BackoffTask as ResilienceTask
 from app.core.config import get_settings
 from app.core.db import session_scope
-from app.core.errors import TransientError
 from app.domain.coverage import unscheduled_range
 from app.domain.schedule_rows import ScheduleRows
 from app.domain.snapshot import load_rows
+from app.domain.snapshot_json import snapshot_from_json, snapshot_to_json
 from app.models.base import utcnow
+from app.models.user import Role
+from app.notifications.dispatch import dispatch_alert_notifications
+from app.notifications.messages import check_details, check_level, check_message
+from app.notifications.service import raise_alert
 from app.resilience.contingency.chunks import (
     ChunkAnalysis,
     analyze_chunk,
@@ -34,6 +40,16 @@ from app.resilience.contingency.chunks import (
     merge_cross_training,
 )
 from app.resilience.contingency.service import contingency_window, run_contingency_report
+from app.resilience.crisis.autoshed import apply_auto_shedding
+from app.resilience.crisis.service import activate_crisis, crisis_json, publish_crisis_metrics
+from app.resilience.fallbacks.scenarios import SCENARIOS, Ranking, scenario_named
+from app.resilience.fallbacks.service import (
+    fallback_summary,
+    fallback_window,
+    prepare_fallbacks,
+    solver_options,
+    store_scenario_fallback,
+)
 from app.resilience.forecast.service import publish_forecast_metrics, run_forecast
 from app.resilience.health.service import (
     publish_health_metrics,
@@ -50,27 +66,6 @@ from app.resilience.reports import (
 from app.resilience.retention import prune_old_records as prune_records
 
 logger = logging.getLogger(__name__)
-
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    OperationalError,
-    redis.exceptions.ConnectionError,
-    redis.exceptions.TimeoutError,
-    BrokerOperationalError,
-    TransientError,
-    ConnectionError,
-)
-"""Errors worth a retry: the database or broker was away for a moment."""
-
-
-class ResilienceTask(Task):  # type: ignore[misc]
-    """Base of the resilience tasks: retries wait ``retry_countdown_s`` (backoff, jitter)."""
-
-    def retry(self, *args: Any, countdown: float | None = None, **kwargs: Any) -> Any:
-        # autoretry_for calls retry() without a countdown (retry_backoff is off): the
-        # engine's bounded backoff replaces Celery's full jitter, which may wait 0 s each time.
-        if countdown is None and kwargs.get("eta") is None:
-            countdown = retry_countdown_s(self.request.retries, get_settings())
-        return super().retry(*args, countdown=countdown, **kwargs)
 
 
 class HealthCheckTask(ResilienceTask):
@@ -168,7 +163,12 @@ def periodic_health_check(self: Task) -> dict[str, Any]:
     """
     with session_scope() as session:
         outcome = run_health_check(session, task_id=self.request.id)
+    dispatch_alert_notifications(outcome.alerts)
     publish_health_metrics(outcome)
+    settings = get_settings()
+    if settings.AUTO_SHED_LOAD:  # after the record is committed: it is the newest observation
+        with session_scope() as session:
+            apply_auto_shedding(session, settings, utcnow())
     summary = outcome.summary()
     logger.info(
         "health check: defense %s, utilization %s (%s), %s gap slot(s), N-1 %s, N-2 %s",
@@ -227,6 +227,7 @@ def run_contingency_analysis(
                 session, start=first, end=last, fingerprint=fingerprint, names=names
             )
     if outcome is not None:
+        dispatch_alert_notifications(outcome.alerts)
         publish_contingency_metrics(outcome)
         return outcome.summary()
     header = [
@@ -312,6 +313,7 @@ def merge_contingency_chunks(
             if unscheduled is None
             else (date.fromisoformat(unscheduled[0]), date.fromisoformat(unscheduled[1])),
         )
+    dispatch_alert_notifications(outcome.alerts)
     publish_contingency_metrics(outcome)
     return outcome.summary()
 
@@ -334,6 +336,107 @@ def contingency_chord_failed(
     _rerun_analysis((last - first).days + 1, start, rerun)
 
 
+# --- Fallback schedules (RESILIENCE_MODEL.md section 6) -----------------------------------------
+
+
+@celery_app.task(  # type: ignore[untyped-decorator]
+    name="app.resilience.tasks.precompute_fallback_schedules", bind=True, **RETRY_POLICY
+)
+def precompute_fallback_schedules(
+    self: Task, days_ahead: int | None = None, start: str | None = None
+) -> dict[str, Any]:
+    """Prepare every scenario's fallback for the next ``days_ahead`` days (weekly, Sunday 03:00).
+
+    ``days_ahead`` None means ``FALLBACK_DAYS`` (90); ``start`` None today on the program's
+    clock. Loads the schedule once, finds the contingency ranking, and fans the scenarios out
+    as a Celery group (one task per scenario, each handed the same schedule as JSON) whose
+    callback returns the summary; the task is replaced by that chord. A scenario whose input
+    is unchanged reuses its stored fallback.
+    """
+    with session_scope() as session:
+        first, last = fallback_window(
+            session,
+            get_settings(),
+            days_ahead=days_ahead,
+            start=date.fromisoformat(start) if start else None,
+            now=utcnow(),
+        )
+        snapshot, ranking = prepare_fallbacks(session, first, last)
+    data = snapshot_to_json(snapshot, first, last)
+    losses = {"critical": list(ranking.critical), "pair": list(ranking.pair)}
+    header = [
+        compute_scenario_fallback.s(s.name, first.isoformat(), last.isoformat(), data, losses)
+        for s in SCENARIOS
+    ]
+    raise self.replace(chord(header, summarize_fallbacks.s(first.isoformat(), last.isoformat())))
+
+
+@celery_app.task(  # type: ignore[untyped-decorator]
+    name="app.resilience.tasks.compute_scenario_fallback", bind=True, **RETRY_POLICY
+)
+def compute_scenario_fallback(
+    self: Task,
+    scenario: str,
+    start: str,
+    end: str,
+    snapshot: dict[str, Any],
+    losses: dict[str, list[str]],
+) -> dict[str, Any]:
+    """Compute and store one scenario's fallback (idempotent: same input, same stored row)."""
+    first, last = date.fromisoformat(start), date.fromisoformat(end)
+    ranking = Ranking(tuple(losses["critical"]), tuple(losses["pair"]))
+    with session_scope() as session:
+        row, created = store_scenario_fallback(
+            session,
+            scenario_named(scenario),
+            snapshot_from_json(snapshot),
+            first,
+            last,
+            ranking,
+            solver_options(get_settings()),
+        )
+        summary = fallback_summary(row, stale=False, created=created)
+    return summary
+
+
+@celery_app.task(name="app.resilience.tasks.summarize_fallbacks")  # type: ignore[untyped-decorator]
+def summarize_fallbacks(results: list[dict[str, Any]], start: str, end: str) -> dict[str, Any]:
+    """The summary of a precomputation: one line per scenario."""
+    metrics.last_success.labels(task="precompute_fallback_schedules").set(time.time())
+    logger.info(
+        "fallbacks %s..%s: %s",
+        start,
+        end,
+        ", ".join(f"{r['scenario']} {r['uncovered_slots']} uncovered" for r in results),
+    )
+    return {"start": start, "end": end, "fallbacks": results}
+
+
+# --- Crisis response (RESILIENCE_MODEL.md sections 5 and 8) -------------------------------------
+
+
+@celery_app.task(  # type: ignore[untyped-decorator]
+    name="app.resilience.tasks.activate_crisis_response", bind=True, **RETRY_POLICY
+)
+def activate_crisis_response(
+    self: Task, severity: str, reason: str, approved_by: str, scenario: str | None = None
+) -> dict[str, Any]:
+    """Activate the crisis response, approved by the user ``approved_by``.
+
+    ``approved_by`` must name an enabled user with the program director or admin role; an
+    unknown severity, scenario or approver, a crisis already active or a stale fallback is
+    refused (``PermissionDenied`` or ``InputError``, not retried) and nothing is written. The
+    same activation sent twice activates once (the second returns the crisis in force).
+    """
+    with session_scope() as session:
+        approver = user_with_role(session, approved_by, Role.PROGRAM_DIRECTOR)
+        outcome = activate_crisis(session, severity, reason, approver, scenario)
+        summary = {**crisis_json(session, outcome.crisis), "activated_now": outcome.created}
+    dispatch_alert_notifications(outcome.alerts)
+    publish_crisis_metrics(outcome, activated=True)
+    return summary
+
+
 # --- Utilization forecast (RESILIENCE_MODEL.md section 7) ---------------------------------------
 
 
@@ -350,6 +453,7 @@ def generate_utilization_forecast(self: Task, days_ahead: int | None = None) -> 
     """
     with session_scope() as session:
         outcome = run_forecast(session, days_ahead=days_ahead, task_id=self.request.id)
+    dispatch_alert_notifications(outcome.alerts)
     publish_forecast_metrics(outcome)
     summary = outcome.summary()
     logger.info(
@@ -379,3 +483,37 @@ def prune_old_records(self: Task) -> dict[str, Any]:
         deleted = prune_records(session, utcnow(), get_settings().RETENTION_DAYS)
     logger.info("pruned records older than %s days: %s", get_settings().RETENTION_DAYS, deleted)
     return deleted
+
+
+# --- alerts (issue 10) ---------------------------------------------------------------------------
+
+
+@celery_app.task(  # type: ignore[untyped-decorator]
+    name="app.resilience.tasks.send_resilience_alert", bind=True, **RETRY_POLICY
+)
+def send_resilience_alert(
+    self: Task, level: str, message: str, details: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Store an alert and, when it should notify, send it to its channels by level.
+
+    The alert goes through ``raise_alert`` (dedup key ``details['dedup_key']``, else derived
+    from the message; RESILIENCE_MODEL.md section 8 decides whether it notifies), and its
+    deliveries are sent after the commit (``dispatch_alert_notifications``). Bad input (an
+    unknown level, details that are not a JSON object) fails with ``InputError``: nothing is
+    stored or sent.
+
+    Returns:
+        ``{"alert_id", "created", "notified", "deliveries"}``.
+    """
+    level = check_level(level)
+    message = check_message(message)
+    details = check_details(details)
+    with session_scope() as session:
+        outcome = raise_alert(session, level, message, details)
+    queued = dispatch_alert_notifications([outcome])
+    return {
+        "alert_id": outcome.alert_id,
+        "created": outcome.created,
+        "notified": outcome.should_notify,
+        "deliveries": queued,
+    }

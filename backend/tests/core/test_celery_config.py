@@ -9,6 +9,8 @@ from celery.schedules import crontab
 
 from app.core.celery_app import (
     SEED_PERIODIC_TASKS,
+    PeriodicTask,
+    RegisteredBeatSchedule,
     celery_app,
     existing_task_modules,
     make_celery_app,
@@ -90,11 +92,11 @@ def test_beat_schedule_holds_exactly_registered_tasks_when_read() -> None:
 
     schedule = dict(celery_app.conf.beat_schedule)
 
-    # Today the health check, contingency analysis, forecast and prune task exist (README,
-    # "What runs when").
+    # Today every seed task and the prune task exist (README, "What runs when").
     assert set(schedule) == {
         "resilience-health-check",
         "resilience-contingency-analysis",
+        "resilience-fallback-precomputation",
         "resilience-utilization-forecast",
         "resilience-prune-old-records",
     }
@@ -107,17 +109,18 @@ def test_beat_schedule_holds_exactly_registered_tasks_when_read() -> None:
 
 def test_beat_schedule_shows_task_when_it_gets_registered() -> None:
     app = make_celery_app(_settings(), set_as_current=False)
-    before = dict(app.conf.beat_schedule)
-    # A seed task not built yet (fallback precomputation at the time of writing).
-    missing = next(p for p in SEED_PERIODIC_TASKS if p.task not in _registered_app_tasks())
+    # Every seed task is built by now: an entry of a task not built yet stands in for one.
+    missing = PeriodicTask("test-not-built", "app.resilience.tasks.not_built_yet", crontab(0))
+    schedule = RegisteredBeatSchedule(app, (*SEED_PERIODIC_TASKS, missing))
+    before = dict(schedule)
 
     @app.task(name=missing.task)
     def stand_in() -> None:  # registered on this private app only
         return None
 
-    after = dict(app.conf.beat_schedule)
-    assert missing.entry not in before
-    assert after[missing.entry]["schedule"] == SEED_CRONTABS[missing.entry]
+    after = dict(schedule)
+    assert missing.entry not in before and set(before) == {p.entry for p in SEED_PERIODIC_TASKS}
+    assert after[missing.entry]["schedule"] == crontab(0)
 
 
 def test_reliability_settings_hold_when_broker_is_redis() -> None:

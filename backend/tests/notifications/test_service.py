@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.core.config import get_settings
 from app.models.alert import Alert, AlertStatus
-from app.notifications.service import alert_cooldown, raise_alert, raise_alerts, resolve_alert
+from app.notifications.service import alert_cooldown, raise_alert, resolve_alert
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 DAY = timedelta(hours=24)
@@ -125,11 +125,13 @@ def test_raise_alert_stays_quiet_when_level_dips_and_returns_to_the_notified_one
     )
 
 
-def test_resolve_alert_true_once_then_false_and_raise_opens_new_alert(session: Session) -> None:
+def test_resolve_alert_notifies_once_then_none_and_raise_opens_new_alert(session: Session) -> None:
     first = raise_alert(session, "warning", "Clinic short", KEY, now=T0, cooldown=DAY)
 
-    assert resolve_alert(session, "test:key", now=T0 + timedelta(hours=2)) is True
-    assert resolve_alert(session, "test:key", now=T0 + timedelta(hours=3)) is False
+    resolved_now = resolve_alert(session, "test:key", now=T0 + timedelta(hours=2))
+    assert resolved_now is not None and resolved_now.should_notify
+    assert resolved_now.alert_id == first.alert_id
+    assert resolve_alert(session, "test:key", now=T0 + timedelta(hours=3)) is None
     again = raise_alert(
         session, "warning", "Clinic short", KEY, now=T0 + timedelta(hours=4), cooldown=DAY
     )
@@ -180,44 +182,3 @@ def test_cooldown_follows_setting_when_caller_passes_none(session: Session) -> N
 
     assert alert_cooldown() == timedelta(hours=1)
     assert later.should_notify
-
-
-def _state(session: Session) -> list[tuple[object, ...]]:
-    rows = session.scalars(select(Alert).order_by(Alert.dedup_key, Alert.created_at))
-    return [
-        (a.dedup_key, a.level, a.message, a.status, a.occurrences, a.notified_level,
-         a.last_notified_at, a.details)
-        for a in rows
-    ]  # fmt: skip
-
-
-def test_raise_alerts_equals_raising_each_in_turn_when_keys_repeat_and_exceed_one_query(
-    session: Session,
-) -> None:
-    # Keys already open (one acknowledged), keys repeated within the batch, and more keys
-    # than one IN list takes: the batch must leave what raising them one by one leaves.
-    later = T0 + 2 * DAY
-    batch = [("warning", f"m{i}", {"dedup_key": f"k{i % 620}"}) for i in range(700)]
-    batch += [("critical", "rise", {"dedup_key": "k3"}), ("info", "no key", None)]
-
-    def prepare() -> None:
-        for key in ("k1", "k2", "k3"):
-            raise_alert(session, "warning", "old", {"dedup_key": key}, now=T0, cooldown=DAY)
-        session.flush()
-        _acknowledge(session, raise_alert(session, "warning", "old", {"dedup_key": "k2"},
-                                          now=T0, cooldown=DAY).alert_id)  # fmt: skip
-
-    prepare()
-    one_by_one = [raise_alert(session, *a, now=later, cooldown=DAY) for a in batch]
-    session.flush()
-    expected = _state(session)
-    session.rollback()
-
-    prepare()
-    outcomes = raise_alerts(session, batch, now=later, cooldown=DAY)
-    session.flush()
-    assert _state(session) == expected
-    assert [(o.created, o.should_notify) for o in outcomes] == [
-        (o.created, o.should_notify) for o in one_by_one
-    ]
-    assert len({o.alert_id for o in outcomes}) == 621

@@ -6,11 +6,13 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.core.migrate import upgrade_database
 from app.models.alert import Alert
+from app.models.delivery import AlertDelivery, DeliveryAttempt
+from app.models.fallback import FallbackSchedule
 from app.models.resilience import ContingencyReport, HealthCheckRecord
 from app.resilience.retention import PRUNED, Pruned, prune_old_records
 from tests.support.celery_fixtures import StartWorker
@@ -89,11 +91,49 @@ def test_prune_deletes_only_what_is_older_than_retention(session: Session) -> No
         "contingency_report": 1,
         "alert": 1,
         "utilization_forecast": 0,
+        "fallback_schedule": 0,
+        "alert_delivery": 0,
     }
     assert set(again.values()) == {0}
     assert set(session.scalars(select(HealthCheckRecord.task_id))) == {"edge", "new"}
     assert set(session.scalars(select(ContingencyReport.fingerprint))) == {"b" * 64}
     assert set(session.scalars(select(Alert.dedup_key))) == {"resolved-new", "active-old"}
+
+
+def _fallback(scenario: str, fingerprint: str, age_days: float) -> FallbackSchedule:
+    return FallbackSchedule(
+        created_at=NOW - timedelta(days=age_days),
+        scenario=scenario,
+        start=date(2026, 12, 1),
+        end=date(2027, 2, 28),
+        fingerprint=fingerprint,
+        status="OPTIMAL",
+        moves=0,
+        uncovered_slots=0,
+        n1_pass=True,
+        n2_pass=True,
+        result={},
+    )
+
+
+def test_prune_keeps_the_newest_fallback_of_each_scenario(session: Session) -> None:
+    session.add_all(
+        [
+            _fallback("pandemic", "old", 200),
+            _fallback("pandemic", "new", 1),
+            _fallback("weather", "only", 200),  # reused for months: still the one to switch to
+            _fallback("weather-2", "a", 120),
+            _fallback("weather-2", "b", 100),
+        ]
+    )
+    session.commit()
+
+    deleted = prune_old_records(session, NOW, retention_days=90)
+    session.commit()
+
+    assert deleted["fallback_schedule"] == 2
+    kept = set(session.execute(select(FallbackSchedule.scenario, FallbackSchedule.fingerprint)))
+    assert kept == {("pandemic", "new"), ("weather", "only"), ("weather-2", "b")}
 
 
 def test_prune_skips_a_table_missing_from_the_database(
@@ -124,5 +164,45 @@ def test_prune_task_runs_on_a_worker_when_sent(
         "contingency_report": 0,
         "alert": 0,
         "utilization_forecast": 0,
+        "fallback_schedule": 0,
+        "alert_delivery": 0,
     }
     assert "pruned records older than 30 days" in worker.log()
+
+
+def test_prune_keeps_failed_and_recent_deliveries_and_drops_old_attempts(session: Session) -> None:
+    alert = _alert("active-with-notices", "active", None)
+    session.add(alert)
+    session.flush()
+
+    def delivery(key: str, status: str, age_days: float) -> AlertDelivery:
+        at = NOW - timedelta(days=age_days)
+        row = AlertDelivery(
+            alert_id=alert.id,
+            event="raised",
+            level="warning",
+            channel="webhook",
+            target="https://example.org/hook",
+            idempotency_key=key,
+            status=status,
+            attempts=1,
+            created_at=at,
+            updated_at=at,
+        )
+        session.add(row)
+        session.flush()
+        session.add(DeliveryAttempt(delivery_id=row.id, number=1, at=at, ok=status == "delivered"))
+        return row
+
+    delivery("old-delivered", "delivered", 120)
+    delivery("old-failed", "failed", 120)
+    delivery("new-delivered", "delivered", 10)
+    session.commit()
+
+    deleted = prune_old_records(session, NOW, retention_days=90)
+    session.commit()
+
+    assert deleted["alert_delivery"] == 1
+    kept = set(session.scalars(select(AlertDelivery.idempotency_key)))
+    assert kept == {"old-failed", "new-delivered"}
+    assert session.scalar(select(func.count()).select_from(DeliveryAttempt)) == 2

@@ -24,7 +24,7 @@ from app.core.errors import InputError
 from app.domain.snapshot import load_snapshot
 from app.models.base import utcnow
 from app.models.resilience import UtilizationForecast
-from app.notifications.service import raise_alert, resolve_alert
+from app.notifications.service import AlertOutcome, raise_alert, resolve_alert
 from app.resilience.contingency.service import window_end
 from app.resilience.forecast.demand import TYPICAL_WEEK_LOOKBACK_WEEKS, forecast_problems
 from app.resilience.forecast.montecarlo import error_bound, shortfall_by_day
@@ -39,12 +39,15 @@ FORECAST_ALERT_KEY = "forecast:high-risk"
 
 @dataclass(frozen=True)
 class ForecastOutcome:
-    """A stored forecast: its record's id, whether this run made it, and its JSON."""
+    """A stored forecast: its record's id, whether this run made it, and its JSON;
+    ``alerts`` what its alert did (send the deliveries after the commit with
+    ``dispatch_alert_notifications``)."""
 
     record_id: int
     created: bool
     result: dict[str, Any]
     duration_s: float
+    alerts: tuple[AlertOutcome | None, ...] = ()
 
     def summary(self) -> dict[str, Any]:
         """The small JSON dict the task returns."""
@@ -144,9 +147,9 @@ def run_forecast(
             row = _done(other, task_id)
             assert row is not None
             return ForecastOutcome(row.id, False, row.result, row.duration_s)
-    _alert_on_periods(session, result, now)
+    alert = _alert_on_periods(session, result, now)
     session.flush()
-    return ForecastOutcome(record.id, True, result, duration)
+    return ForecastOutcome(record.id, True, result, duration, (alert,))
 
 
 def _forecast(
@@ -208,17 +211,23 @@ def _forecast(
     }
 
 
-def _alert_on_periods(session: Session, result: dict[str, Any], now: datetime) -> None:
+FORECAST_ACTION = (
+    "Plan cover for the high-risk days named (backups, moved leave or shed work) before they come."
+)
+
+
+def _alert_on_periods(
+    session: Session, result: dict[str, Any], now: datetime
+) -> AlertOutcome | None:
     """One alert while the forecast has high-risk periods, resolved when it has none."""
     periods = result["high_risk_periods"]
     if not periods:
-        resolve_alert(session, FORECAST_ALERT_KEY, now=now)
-        return
+        return resolve_alert(session, FORECAST_ALERT_KEY, now=now)
     level = worst([Level.ORANGE, *(Level(p["worst_level"]) for p in periods)])
     first = periods[0]
     alert_level = ALERT_LEVEL_FOR[level]
     assert alert_level is not None
-    raise_alert(
+    return raise_alert(
         session,
         alert_level,
         f"Forecast: {len(periods)} high-risk period(s) in {result['window']['start']}.."
@@ -230,6 +239,7 @@ def _alert_on_periods(session: Session, result: dict[str, Any], now: datetime) -
             "high_risk_days": result["high_risk_days"],
             "periods": periods[:10],
             "max_shortfall_probability": result["max_shortfall_probability"],
+            "action": FORECAST_ACTION,
         },
         now=now,
     )

@@ -33,7 +33,7 @@ from app.domain.snapshot import load_rows
 from app.models.base import utcnow
 from app.models.program import PROGRAM_ROW_ID, Program
 from app.models.resilience import ContingencyReport, HealthCheckRecord
-from app.notifications.service import raise_alert, resolve_alert
+from app.notifications.service import AlertOutcome, raise_alert, resolve_alert
 from app.resilience.contingency.chunks import summarize_for_health
 from app.resilience.contingency.result import ContingencyResult
 from app.resilience.forecast.margins import early_warning_now
@@ -60,12 +60,15 @@ class HealthCheckOutcome:
     """A stored health check: its record's id and summary, and the report when run now.
 
     ``report`` is None when the record already existed (a redelivered task: nothing was run).
+    ``alerts``: what the defense-level alert did; send its deliveries after the commit
+    (``dispatch_alert_notifications``).
     """
 
     record_id: int
     summary_json: dict[str, Any]
     report: HealthReport | None
     duration_s: float
+    alerts: tuple[AlertOutcome | None, ...] = ()
 
     @property
     def repeated(self) -> bool:
@@ -255,9 +258,9 @@ def run_health_check(
                 select(HealthCheckRecord).where(HealthCheckRecord.task_id == task_id)
             ).one()
         return HealthCheckOutcome(done.id, record_summary(done), None, done.duration_s)
-    _alert_on_defense_level(session, report, now)
+    alert = _alert_on_defense_level(session, report, now, settings)
     session.flush()
-    return HealthCheckOutcome(record.id, record_summary(record), report, duration)
+    return HealthCheckOutcome(record.id, record_summary(record), report, duration, (alert,))
 
 
 def _faculty_counts(snapshot: ScheduleSnapshot, start: date, end: date) -> tuple[int, int]:
@@ -271,13 +274,19 @@ def _faculty_counts(snapshot: ScheduleSnapshot, start: date, end: date) -> tuple
     return len(active), len(present)
 
 
-def _alert_on_defense_level(session: Session, report: HealthReport, now: datetime) -> None:
+DEFENSE_ACTION = (
+    "Fill the gaps of the half-days named, or shed lower-priority work, before they start."
+)
+
+
+def _alert_on_defense_level(
+    session: Session, report: HealthReport, now: datetime, settings: Settings
+) -> AlertOutcome | None:
     level = report.defense.level
     alert_level = ALERT_LEVEL_FOR[level]
     if alert_level is None:
-        resolve_alert(session, DEFENSE_ALERT_KEY, now=now)
-        return
-    raise_alert(
+        return resolve_alert(session, DEFENSE_ALERT_KEY, now=now, settings=settings)
+    return raise_alert(
         session,
         alert_level,
         f"Defense level {level.value} for {report.window_start}..{report.analysed_end}",
@@ -287,8 +296,11 @@ def _alert_on_defense_level(session: Session, report: HealthReport, now: datetim
             "reasons": list(report.defense.reasons[:10]),
             "utilization": report.utilization.to_json()["rate"],
             "gap_slots": report.gap_slots,
+            "halfdays": sorted({str(g.halfday) for g in report.gaps})[:20],
+            "action": DEFENSE_ACTION,
         },
         now=now,
+        settings=settings,
     )
 
 
