@@ -6,7 +6,7 @@ VENV := $(BACKEND)/.venv
 # Extra pytest arguments: make test PYTEST_ARGS="-k celery -x"
 PYTEST_ARGS ?=
 
-## run: worker and beat on this machine (embedded broker unless REDIS_URL is set); Ctrl-C stops
+## run: worker, beat and the API with the dashboard (embedded broker unless REDIS_URL is set); Ctrl-C stops
 run:
 	scripts/run-dev.sh
 

@@ -9,8 +9,11 @@
 #    anything; otherwise uses the settings as given (Redis, and DATABASE_URL if set);
 # 3. migrates the database (`residency-scheduler migrate`) and loads the demo program only when
 #    the database holds no one yet, so a second `make run` keeps the data entered;
-# 4. starts a Celery worker (queues default, resilience, notifications) and beat, prints where
-#    everything is, and on Ctrl-C stops both and waits for them.
+# 4. adds a demo coordinator and a demo program director when missing and makes each a new
+#    sign-in token (revoking the ones an earlier `make run` made);
+# 5. starts a Celery worker (queues default, resilience, notifications), beat and the HTTP API
+#    with the dashboard (uvicorn on API_HOST:API_PORT), prints where everything is and the
+#    tokens, and on Ctrl-C stops all three and waits for them.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -42,6 +45,8 @@ for name, value in {
     "SHOWN_QUEUES": ",".join(s.queues),
     "SHOWN_LOG_LEVEL": s.CELERY_LOG_LEVEL,
     "SHOWN_EMBEDDED": str(s.EMBEDDED_BROKER and not s.CELERY_BROKER_URL).lower(),
+    "API_HOST": s.API_HOST,
+    "API_PORT": s.API_PORT,
 }.items():
     print(f"{name}={shlex.quote(str(value))}")
 PY
@@ -66,13 +71,15 @@ if [[ "$PEOPLE" == "0" ]]; then
   "$VENV/bin/residency-scheduler" demo-data
 fi
 
+TOKENS="$("$PY" -m app.demo.users)"
+
 PIDS=()
 # shellcheck disable=SC2317  # called by the trap, not inline
 stop_all() {
   trap - INT TERM EXIT
   if ((${#PIDS[@]})); then
     echo
-    echo "==> stopping worker and beat"
+    echo "==> stopping worker, beat and API"
     kill -TERM "${PIDS[@]}" 2>/dev/null || true
     wait "${PIDS[@]}" 2>/dev/null || true
   fi
@@ -88,6 +95,9 @@ PIDS+=($!)
 "$VENV/bin/celery" -A app.core.celery_app beat -l "$SHOWN_LOG_LEVEL" \
   -s "$DATA_DIR/celerybeat-schedule" --pidfile "$RUN_DIR/beat.pid" >>"$LOG_DIR/beat.log" 2>&1 &
 PIDS+=($!)
+"$VENV/bin/uvicorn" app.main:app --host "$API_HOST" --port "$API_PORT" \
+  >>"$LOG_DIR/api.log" 2>&1 &
+PIDS+=($!)
 
 MODE="Redis broker"
 [[ "$SHOWN_EMBEDDED" == "true" ]] && MODE="embedded (no servers)"
@@ -102,18 +112,21 @@ Residency Scheduler is running — $MODE
   worker     pid ${PIDS[0]}, queues $SHOWN_QUEUES, log $LOG_DIR/worker.log
   beat       pid ${PIDS[1]}, schedule $DATA_DIR/celerybeat-schedule, log $LOG_DIR/beat.log
   metrics    $METRICS
+  API        pid ${PIDS[2]}, http://$API_HOST:$API_PORT/docs, log $LOG_DIR/api.log
+  dashboard  http://$API_HOST:$API_PORT/  sign in with one of these tokens (new each run):
+$(while IFS=$'\t' read -r name role token; do printf '    %-17s %-17s %s\n' "$name" "$role" "$token"; done <<<"$TOKENS")
   command line (in another terminal):
     cd backend && .venv/bin/residency-scheduler analyze health
     cd backend && .venv/bin/celery -A app.core.celery_app inspect ping
 Press Ctrl-C to stop.
 INFO
 
-# Return when either process ends (so a crash is noticed), then stop the other.
+# Return when any process ends (so a crash is noticed), then stop the others.
 set +e
 wait -n "${PIDS[@]}"
 STATUS=$?
 set -e
 if ((STATUS != 0)); then
-  echo "a Celery process exited with status $STATUS; see $LOG_DIR" >&2
+  echo "the worker, beat or the API exited with status $STATUS; see $LOG_DIR" >&2
 fi
 exit "$STATUS"

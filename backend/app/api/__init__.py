@@ -1,0 +1,1 @@
+"""The HTTP API: routers in ``routes/``, typed dependencies in ``deps.py``."""

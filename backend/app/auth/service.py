@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hmac
 import re
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,6 +25,8 @@ from app.models.user import TOKEN_LABEL_MAX_CHARS, USERNAME_MAX_CHARS, ApiToken,
 
 _USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]*")
 ROLE_NAMES = ", ".join(r.value for r in Role)
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+"""A token's ``last_used_at`` is written at most this often."""
 BAD_TOKEN = "the API token is not valid (unknown, revoked, or its user is disabled)"
 
 
@@ -127,7 +129,12 @@ def revoke_token(session: Session, token_id: int) -> ApiToken:
 
 
 def authenticate(session: Session, token: str, *, now: datetime | None = None) -> User:
-    """The user of ``token``; its ``last_used_at`` becomes ``now`` (default: the clock).
+    """The user of ``token``; its ``last_used_at`` becomes ``now`` (default: the clock) when
+    it is older than ``LAST_USED_RESOLUTION``.
+
+    Writing on every call would make every API read a write: concurrent requests would
+    contend for the database's write lock (on SQLite, a read transaction that another
+    request's write overtook cannot write at all).
 
     Raises:
         NotAuthenticated: the token is unknown or revoked, or its user is disabled (one
@@ -141,8 +148,13 @@ def authenticate(session: Session, token: str, *, now: datetime | None = None) -
         raise NotAuthenticated(BAD_TOKEN)
     if row.revoked_at is not None or row.user.disabled_at is not None:
         raise NotAuthenticated(BAD_TOKEN)
-    row.last_used_at = now or utcnow()
-    session.flush()
+    now = now or utcnow()
+    last = row.last_used_at
+    if last is not None and last.tzinfo is None:  # SQLite returns naive UTC
+        last = last.replace(tzinfo=UTC)
+    if last is None or not (timedelta(0) <= now - last < LAST_USED_RESOLUTION):
+        row.last_used_at = now
+        session.flush()
     return row.user
 
 

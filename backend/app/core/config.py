@@ -214,6 +214,23 @@ class Settings(BaseSettings):
     METRICS_HOST: str = "127.0.0.1"
     """Address the exposition binds: loopback unless a container publishes it (0.0.0.0)."""
 
+    # HTTP API and dashboard
+    API_HOST: str = "127.0.0.1"
+    """Address the API (uvicorn) binds in ``make run``: loopback unless published."""
+    API_PORT: int = Field(default=8000, ge=1, le=65535)
+    METRICS_TOKEN: str = ""
+    """When set, the API's ``/metrics`` needs ``Authorization: Bearer <METRICS_TOKEN>``."""
+    SESSION_SECRET: str = ""
+    """Signs dashboard sessions and CSRF tokens (32+ characters). The API refuses to start in
+    production without it; elsewhere empty means a random one per process (sessions end when
+    the API restarts)."""
+    SESSION_MAX_AGE_S: int = Field(default=8 * 3600, ge=60)
+    """A dashboard session ends this long after sign-in."""
+    SIGNIN_MAX_FAILURES: int = Field(default=5, ge=1)
+    """Failed sign-ins (bad tokens) one client address may make per SIGNIN_WINDOW_S; more get
+    HTTP 429 until the window has passed."""
+    SIGNIN_WINDOW_S: float = Field(default=300, gt=0)
+
     @model_validator(mode="after")
     def _check_thresholds(self) -> Settings:
         levels = [
@@ -238,6 +255,8 @@ class Settings(BaseSettings):
                 " + TASK_RETRY_BACKOFF_MAX_S, or a chord whose worker died mid-chunk"
                 " never merges"
             )
+        if self.SESSION_SECRET and len(self.SESSION_SECRET) < 32:
+            raise ValueError("SESSION_SECRET must be at least 32 characters")
         self._check_notifications()
         if self.ENVIRONMENT == "production" and (weak := placeholder_secrets(self)):
             raise ValueError(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -141,6 +141,27 @@ def test_authenticate_returns_user_and_records_last_use(session: Session) -> Non
     stored = session.get(ApiToken, row.id)
     assert stored is not None and stored.last_used_at is not None
     assert _utc(stored.last_used_at) == when
+
+
+def test_authenticate_writes_last_use_at_most_once_a_minute(session: Session) -> None:
+    """A read request must not be a write each time (concurrent requests would contend)."""
+    add_user(session, "casey", Role.VIEWER)
+    row, token = create_token(session, "casey")
+    first = datetime(2026, 12, 2, 5, 0, tzinfo=UTC)
+    authenticate(session, token, now=first)
+    session.commit()
+    for seconds, expected in ((59, first), (60, first + timedelta(seconds=60))):
+        authenticate(session, token, now=first + timedelta(seconds=seconds))
+        session.commit()
+        session.expire_all()
+        stored = session.get(ApiToken, row.id)
+        assert stored is not None and stored.last_used_at is not None
+        assert _utc(stored.last_used_at) == expected, seconds
+    earlier = first - timedelta(hours=1)  # a clock set back: recorded as given
+    authenticate(session, token, now=earlier)
+    session.commit()
+    session.expire_all()
+    assert _utc(session.get(ApiToken, row.id).last_used_at) == earlier  # type: ignore[union-attr]
 
 
 def test_authenticate_refuses_wrong_revoked_and_disabled_user_tokens(session: Session) -> None:

@@ -6,10 +6,12 @@ it; a database whose schema is behind the code's migrations makes the whole unhe
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -44,6 +46,32 @@ def _line(output: str, name: str) -> str:
     return next(line for line in output.splitlines() if name in line)
 
 
+@contextmanager
+def _api_server(worker: CeleryWorkerProcess) -> Iterator[str]:
+    """uvicorn serving app.main:app with the worker's settings on a free loopback port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "warning"],
+        cwd=BACKEND_DIR, env=worker.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "uvicorn did not start"
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 @pytest.fixture
 def migrated_url(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'checked.db'}"
@@ -69,16 +97,20 @@ def test_beat_ok_when_beat_sent_health_check_recently(
 ) -> None:
     worker = start_celery_worker(migrated_url)
     task_id = _send_as_beat(worker, tmp_path)
-
-    done = _health_check_sh(worker)
+    with _api_server(worker) as api_url:
+        done = _health_check_sh(worker, API_URL=api_url)
+    api_down = _health_check_sh(worker, API_URL=api_url)
 
     assert task_id.startswith(BEAT_TASK_ID_PREFIX)
     assert done.returncode == 0, done.stdout + done.stderr
     assert _line(done.stdout, "Celery beat").startswith("[OK  ]")
-    # No HTTP API in this release: shown, not counted as a failure.
-    assert _line(done.stdout, "Backend API").startswith("[--  ]")
-    assert "not deployed" in _line(done.stdout, "Dashboard")
+    assert _line(done.stdout, "Backend API").startswith("[OK  ]")
+    assert _line(done.stdout, "Dashboard").startswith("[OK  ]")
     assert done.stdout.rstrip().endswith("HEALTHY")
+    # The API (and so the dashboard) down: degraded, not unhealthy.
+    assert api_down.returncode == 1, api_down.stdout
+    assert _line(api_down.stdout, "Backend API").startswith("[FAIL]")
+    assert api_down.stdout.rstrip().endswith("DEGRADED")
 
     # Each core component down in turn makes the whole unhealthy (exit 2).
     no_redis = _health_check_sh(worker, CELERY_BROKER_URL="redis://127.0.0.1:1/0")

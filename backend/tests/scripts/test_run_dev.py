@@ -45,7 +45,10 @@ def project(tmp_path: Path) -> Path:
     bin_dir.mkdir(parents=True)
     _write_exe(bin_dir / "python", f'exec {sys.executable} "$@"')
     _write_exe(bin_dir / "residency-scheduler", f'exec {sys.executable} -m app.cli "$@"')
-    _write_exe(bin_dir / "celery", 'echo "$@" >> "$(dirname "$0")/celery-calls"; exit 0')
+    # Each stub records its call and ends soon after (the script then stops the others): the
+    # pause lets every process started in the background record its call first.
+    _write_exe(bin_dir / "celery", 'echo "$@" >> "$(dirname "$0")/celery-calls"; sleep 2')
+    _write_exe(bin_dir / "uvicorn", 'echo "$@" >> "$(dirname "$0")/uvicorn-calls"; exit 0')
     return root
 
 
@@ -95,3 +98,39 @@ def test_make_run_lets_later_tools_find_the_embedded_broker_and_keeps_data(
     assert "wrote EMBEDDED_BROKER" not in second.stdout
     assert "loading the demo program" not in second.stdout
     assert _cli(project, *add).stdout.startswith("already recorded")
+
+
+def _printed_tokens(output: str) -> dict[str, str]:
+    """The sign-in tokens ``make run`` printed, by user name."""
+    lines = [line.split() for line in output.splitlines() if line.strip().startswith("demo-")]
+    return {words[0]: words[-1] for words in lines}
+
+
+def test_make_run_starts_the_api_and_prints_working_demo_tokens(project: Path) -> None:
+    first = _make_run(project)
+    calls = (project / "backend" / ".venv" / "bin" / "uvicorn-calls").read_text()
+    assert calls.split() == ["app.main:app", "--host", "127.0.0.1", "--port", "8000"]
+    assert "dashboard  http://127.0.0.1:8000/" in first.stdout
+    tokens = _printed_tokens(first.stdout)
+    assert set(tokens) == {"demo-coordinator", "demo-director"}
+    second = _printed_tokens(_make_run(project).stdout)
+    assert set(second) == set(tokens) and not set(second.values()) & set(tokens.values())
+    # The new tokens work, the first run's do not (revoked), and the users were not doubled.
+    check = (
+        "import sys\n"
+        "from app.auth.service import authenticate, list_users\n"
+        "from app.core.db import session_scope\n"
+        "with session_scope() as s:\n"
+        "    print(len(list_users(s)))\n"
+        "    for t in sys.argv[1:]:\n"
+        "        try:\n"
+        "            print(authenticate(s, t).role)\n"
+        "        except Exception as exc:\n"
+        "            print(type(exc).__name__)\n"
+    )
+    args = [second["demo-coordinator"], second["demo-director"], tokens["demo-coordinator"]]
+    seen = subprocess.run(
+        [sys.executable, "-c", check, *args],
+        cwd=project / "backend", env=_env(), capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert seen.stdout.split() == ["2", "coordinator", "program_director", "NotAuthenticated"]

@@ -1,0 +1,174 @@
+"""Read-only views of the stored analyses, as plain JSON, for the API and the dashboard.
+
+Every view says when there is nothing yet (``"status": "not yet analysed"``) rather than
+failing: a fresh program has no health check or report until the worker has run them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.models.person import Person
+from app.models.resilience import ContingencyReport, HealthCheckRecord, UtilizationForecast
+from app.resilience.contingency.result import REPORT_FORMAT
+from app.resilience.health.service import record_summary
+from app.resilience.reports import with_current_names
+
+NOT_ANALYSED = "not yet analysed"
+
+
+def latest_health_record(session: Session) -> HealthCheckRecord | None:
+    return session.scalars(
+        select(HealthCheckRecord)
+        .order_by(HealthCheckRecord.finished_at.desc(), HealthCheckRecord.id.desc())
+        .limit(1)
+    ).first()
+
+
+def latest_contingency_report_id(session: Session) -> int | None:
+    """The id of the newest contingency report (reading the id only: a report is large)."""
+    return session.scalar(
+        select(ContingencyReport.id)
+        .order_by(ContingencyReport.created_at.desc(), ContingencyReport.id.desc())
+        .limit(1)
+    )
+
+
+def latest_contingency_report(session: Session) -> ContingencyReport | None:
+    report_id = latest_contingency_report_id(session)
+    return None if report_id is None else session.get(ContingencyReport, report_id)
+
+
+def latest_forecast(session: Session) -> UtilizationForecast | None:
+    return session.scalars(
+        select(UtilizationForecast)
+        .order_by(UtilizationForecast.created_at.desc(), UtilizationForecast.id.desc())
+        .limit(1)
+    ).first()
+
+
+def forecast_summary(row: UtilizationForecast) -> dict[str, Any]:
+    return {
+        "forecast_id": row.id,
+        "created_at": _iso(row.created_at),
+        "start": row.start.isoformat(),
+        "end": row.end.isoformat(),
+        "samples": row.samples,
+        "worst_level": row.worst_level,
+        "high_risk_days": row.high_risk_days,
+        "max_shortfall_probability": row.max_shortfall_probability,
+        "duration_s": round(row.duration_s, 3),
+    }
+
+
+def health_record_json(record: HealthCheckRecord) -> dict[str, Any]:
+    """A stored health check: its summary, when it ran, and its full result."""
+    return {
+        "summary": record_summary(record),
+        "finished_at": _iso(record.finished_at),
+        "result": record.result,
+    }
+
+
+def contingency_report_json(session: Session, row: ContingencyReport) -> dict[str, Any]:
+    """A stored contingency report with every finding and current names."""
+    return {
+        "summary": contingency_summary(row),
+        "report": with_current_names(row.report, person_names(session)),
+    }
+
+
+def report_findings(report: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The gaps, critical faculty and fatal pairs of a stored report, each finding with its
+    exposures written out and its names, for display; None for a report of an older format
+    (the next analysis replaces it)."""
+    if report.get("format") != REPORT_FORMAT:
+        return None
+    table = report["exposures"]
+    names = report.get("names", {})
+    return {
+        "gaps": report["gaps"],
+        "critical_faculty": [
+            {
+                **c,
+                "name": names.get(c["person_id"]),
+                "exposures": [table[i] for i in c["exposures"]],
+            }
+            for c in report["critical_faculty"]
+        ],
+        "fatal_pairs": [
+            {
+                **p,
+                "names": [names.get(i) for i in p["person_ids"]],
+                "exposures": [table[i] for i in p["exposures"]],
+            }
+            for p in report["fatal_pairs"]
+        ],
+    }
+
+
+def contingency_summary(row: ContingencyReport) -> dict[str, Any]:
+    return {
+        "report_id": row.id,
+        "created_at": _iso(row.created_at),
+        "start": row.start.isoformat(),
+        "end": row.end.isoformat(),
+        "n1_pass": row.n1_pass,
+        "n2_pass": row.n2_pass,
+        "gap_slots": row.gap_count,
+        "critical_faculty": row.critical_count,
+        "fatal_pairs": row.fatal_pair_count,
+        "duration_s": round(row.duration_s, 3),
+    }
+
+
+def person_names(session: Session) -> dict[str, str]:
+    return {person_id: name for person_id, name in session.execute(select(Person.id, Person.name))}
+
+
+def resilience_status(session: Session) -> dict[str, Any]:
+    """The defense level with its reasons, utilization, N-1/N-2 and crisis state, from the
+    latest health check."""
+    record = latest_health_record(session)
+    if record is None:
+        return {"status": NOT_ANALYSED, "crisis": crisis_state(session)}
+    result = record.result
+    return {
+        "status": "analysed",
+        "checked_at": _iso(record.finished_at),
+        "window": {"start": record.window_start.isoformat(), "end": record.window_end.isoformat()},
+        "defense_level": record.defense_level,
+        "reasons": list(result.get("defense", {}).get("reasons", [])),
+        "utilization": {
+            "rate": record.utilization,
+            "level": record.utilization_level,
+            "buffer_remaining": result.get("buffer_remaining"),
+        },
+        "coverage_rate": result.get("coverage_rate"),
+        "gap_slots": record.gap_count,
+        "n1_status": record.n1_status,
+        "n2_status": record.n2_status,
+        "contingency": result.get("contingency"),
+        "crisis": crisis_state(session),
+    }
+
+
+def crisis_state(session: Session) -> dict[str, Any]:
+    """The crisis state; the crisis service is not part of this release."""
+    return {"status": "not available"}
+
+
+def count_rows(
+    session: Session,
+    model: type[HealthCheckRecord] | type[ContingencyReport] | type[UtilizationForecast],
+) -> int:
+    return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat()

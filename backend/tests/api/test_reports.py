@@ -1,0 +1,71 @@
+"""Stored health checks and contingency reports over HTTP: every finding, ETags, pages."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from app.core.db import session_scope
+from app.models.user import Role
+from app.resilience.contingency.service import run_contingency_report
+from app.resilience.health.service import run_health_check
+from tests.api.conftest import bearer
+
+
+def test_latest_health_check_and_resilience_status(
+    client: TestClient, tokens: dict[Role, str], demo_program: dict[str, Any]
+) -> None:
+    headers = bearer(tokens[Role.VIEWER])
+    assert client.get("/api/v1/health-checks/latest", headers=headers).status_code == 404
+    with session_scope() as session:
+        outcome = run_health_check(session)
+    assert outcome.report is not None
+    latest = client.get("/api/v1/health-checks/latest", headers=headers)
+    assert latest.status_code == 200
+    body = latest.json()
+    assert body["summary"]["record_id"] == outcome.record_id
+    assert body["result"]["defense"]["level"] == outcome.report.defense.level.value
+    status = client.get("/health/resilience", headers=headers).json()
+    assert status["defense_level"] == outcome.report.defense.level.value
+    assert status["reasons"] == list(outcome.report.defense.reasons)
+    assert status["n1_status"] == outcome.report.n1_status
+    tag = latest.headers["etag"]
+    same = client.get(
+        f"/api/v1/health-checks/{outcome.record_id}", headers=headers | {"If-None-Match": tag}
+    )
+    assert same.status_code == 304 and same.content == b""
+
+
+def test_contingency_report_has_every_finding(
+    client: TestClient, tokens: dict[Role, str], demo_program: dict[str, Any]
+) -> None:
+    first = date.fromisoformat(demo_program["assignments"][0]["date"])
+    with session_scope() as session:
+        outcome = run_contingency_report(session, start=first, days_ahead=14)
+    headers = bearer(tokens[Role.VIEWER])
+    body = client.get(f"/api/v1/contingency-reports/{outcome.report_id}", headers=headers).json()
+    report = body["report"]
+    assert len(report["critical_faculty"]) == len(outcome.report["critical_faculty"])
+    assert len(report["fatal_pairs"]) == len(outcome.report["fatal_pairs"])
+    names = {p["id"]: p["name"] for p in demo_program["people"]}
+    assert report["exposures"] == outcome.report["exposures"]
+    assert all(report["names"][c["person_id"]] == names[c["person_id"]]
+               for c in report["critical_faculty"])  # fmt: skip
+    listed = client.get("/api/v1/contingency-reports", headers=headers).json()
+    assert listed["count"] == 1 and listed["data"][0]["report_id"] == outcome.report_id
+    assert client.get("/api/v1/contingency-reports/999999", headers=headers).status_code == 404
+
+
+def test_lists_come_in_pages_with_the_total_count(
+    client: TestClient, tokens: dict[Role, str], demo_program: dict[str, Any]
+) -> None:
+    with session_scope() as session:
+        ids = [run_health_check(session).record_id for _ in range(3)]
+    headers = bearer(tokens[Role.VIEWER])
+    page = client.get("/api/v1/health-checks?offset=1&limit=1", headers=headers).json()
+    assert page["count"] == 3
+    assert [r["record_id"] for r in page["data"]] == [ids[1]]
+    bad = client.get("/api/v1/health-checks?limit=0", headers=headers)
+    assert bad.status_code == 422 and bad.json()["problems"][0]["where"] == "query.limit"
