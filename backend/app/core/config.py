@@ -395,9 +395,9 @@ def placeholder_secrets(settings: Settings) -> list[str]:
         pairs = settings.FLOWER_BASIC_AUTH.split(",")
         if any(is_placeholder(pair.partition(":")[2]) for pair in pairs):
             weak.append("FLOWER_BASIC_AUTH")
-    if settings.SMTP_HOST and settings.SMTP_USER:
-        if is_placeholder(settings.SMTP_PASSWORD.get_secret_value()):
-            weak.append("SMTP_PASSWORD")
+    smtp_password = settings.SMTP_PASSWORD.get_secret_value()
+    if settings.SMTP_HOST and settings.SMTP_USER and is_placeholder(smtp_password):
+        weak.append("SMTP_PASSWORD")
     if settings.webhook_urls and _webhook_secret_is_placeholder(settings):
         weak.append("WEBHOOK_SECRET")
     for name in ("SESSION_SECRET", "METRICS_TOKEN"):

@@ -352,7 +352,10 @@ def test_real_secrets_load_when_environment_is_production(
     for name, value in PRODUCTION_SECRETS.items():
         monkeypatch.setenv(name, value)
 
-    assert _settings().METRICS_TOKEN == PRODUCTION_SECRETS["METRICS_TOKEN"]
+    settings = _settings()
+
+    assert settings.ENVIRONMENT == "production"
+    assert settings.SESSION_SECRET.startswith("Jx4pR8")
 
 
 @pytest.mark.parametrize(
