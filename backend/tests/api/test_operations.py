@@ -9,10 +9,11 @@ import io
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from app.core.config import Settings
+from app.core.config import Settings, get_settings
 from app.core.db import session_scope
 from app.models.alert import Alert
 from app.models.audit import AuditRecord
@@ -27,6 +28,9 @@ from app.resilience.fallbacks.service import (
     store_scenario_fallback,
 )
 from tests.api.conftest import bearer
+from tests.notifications.test_dispatch import unreachable_broker
+
+__all__ = ["unreachable_broker"]
 
 OPTIONS = solver_options(Settings(FALLBACK_SOLVER_WORKERS=1, FALLBACK_SOLVER_TIME_LIMIT_S=20))
 HOOK = "https://hooks.example.org:8443/services/T0/secret-path?token=abc123"
@@ -213,3 +217,25 @@ def test_what_if_repair_for_coordinators(
     for move in repair["moves"]:  # only the days away, never the absent person
         assert move["date"] == first.isoformat() and move["person_id"] != person
     assert repair["gaps_left"] >= 0
+
+
+def test_crisis_alert_deliveries_are_sent_after_the_commit(
+    client: TestClient,
+    tokens: dict[Role, str],
+    demo_program: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    unreachable_broker: None,
+) -> None:
+    """With a webhook configured, activating plans a delivery and queues it once committed:
+    the broker is away, so the queueing marks the committed row failed (a row not yet
+    committed could not be found and marked)."""
+    monkeypatch.setenv("WEBHOOK_URLS", HOOK)
+    monkeypatch.setenv("WEBHOOK_SECRET", ALERT_SETTINGS.WEBHOOK_SECRET.get_secret_value())
+    get_settings.cache_clear()
+    body = {"severity": "minor", "reason": "drill"}
+    director = bearer(tokens[Role.PROGRAM_DIRECTOR])
+    assert client.post("/api/v1/crisis/activate", json=body, headers=director).status_code == 200
+    with session_scope() as session:
+        hooks = session.scalars(select(AlertDelivery).where(AlertDelivery.channel == "webhook"))
+        shown = [(d.status, d.last_error or "") for d in hooks]
+    assert len(shown) == 1 and shown[0][0] == "failed" and "broker unavailable" in shown[0][1]
