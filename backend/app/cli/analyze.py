@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -32,8 +32,10 @@ from app.resilience.contingency.service import (
     run_contingency_report,
     what_if_absence,
 )
-from app.resilience.fallbacks.repair import RepairProposal, propose_repair
 from app.resilience.reports import publish_contingency_metrics
+
+if TYPE_CHECKING:
+    from app.resilience.fallbacks.repair import RepairProposal
 
 out = Console(soft_wrap=True)  # piped to a file, a line stays one line
 err = Console(stderr=True)  # progress bars, so that stdout stays clean for --json
@@ -196,6 +198,9 @@ def what_if_absence_cmd(
         last = parse_day(required(to, "--to"), "--to")
         if last - first > timedelta(days=366):
             raise InputError("--from/--to: at most a year at a time")
+        # Imported here: the repair's solver (ortools, numpy) is a second of every start.
+        from app.resilience.fallbacks.repair import propose_repair
+
         with session_scope() as session:
             impact, _ = what_if_absence(session, person_id=person, start=first, end=last, half=half)
             proposal = (

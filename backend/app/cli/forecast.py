@@ -15,8 +15,6 @@ from app.cli.output import reported_errors
 from app.core.config import FORECAST_MAX_DAYS
 from app.core.db import session_scope
 from app.notifications.dispatch import dispatch_alert_notifications
-from app.resilience.forecast.result import weekly_summary
-from app.resilience.forecast.service import publish_forecast_metrics, run_forecast
 
 out = Console(soft_wrap=True)  # piped to a file, a line stays one line
 err = Console(stderr=True)  # the progress bar, so that stdout stays clean for --json
@@ -39,6 +37,9 @@ def analyze_forecast_cmd(
     The shortfall probability is the chance that unplanned absences (sick, family
     emergency) leave some slot of the day unfillable, by Monte Carlo (FORECAST_SAMPLES).
     """
+    # Imported here: the forecast imports numpy, which the other commands need not pay for.
+    from app.resilience.forecast.service import publish_forecast_metrics, run_forecast
+
     with reported_errors(), session_scope() as session:
         if as_json:
             outcome = run_forecast(session, days_ahead=days_ahead)
@@ -67,6 +68,8 @@ def analyze_forecast_cmd(
 
 
 def _print_forecast(summary: dict[str, Any], result: dict[str, Any]) -> None:
+    from app.resilience.forecast.result import weekly_summary
+
     rates = result["rates"]
     out.print(
         f"Forecast {summary['start']} .. {summary['end']}  (forecast {summary['forecast_id']},"

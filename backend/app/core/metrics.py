@@ -14,12 +14,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from celery import Task, signals
+from celery import signals
 from prometheus_client import Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:  # celery.app.task is a tenth of a second to import: annotations only
+    from celery import Task
 
 logger = logging.getLogger(__name__)
 

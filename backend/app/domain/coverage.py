@@ -12,15 +12,17 @@ slots left empty (the gaps) are the least protected ones.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import groupby
+from operator import itemgetter
 
 from app.core.gcpause import paused_gc
 from app.domain.matching import filled_slots
 from app.domain.presence import Presence
 from app.domain.schedule import (
     Activity,
-    Assignment,
     AssignmentRole,
     Category,
     Half,
@@ -30,6 +32,7 @@ from app.domain.schedule import (
     half_days,
     pgy_in_academic_year,
 )
+from app.domain.schedule_rows import ScheduleRows
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,40 @@ def build_site_half_days(
         One ``SiteHalfDay`` per half-day and site that has demand or a pool, in time order,
         up to the schedule end.
     """
+    by_halfday: dict[tuple[date, Half], list[_Entry]] = defaultdict(list)
+    for asg in snapshot.assignments:
+        hd = asg.halfday
+        if start <= hd.date <= end:
+            by_halfday[hd.date, hd.half].append(
+                (asg.person_id, asg.activity_id, asg.role is AssignmentRole.PRIMARY)
+            )
+    return _site_half_days(snapshot, by_halfday, start, end, shed)
+
+
+def site_half_days_of_rows(rows: ScheduleRows, start: date, end: date) -> list[SiteHalfDay]:
+    """``build_site_half_days`` of ``rows.snapshot(start, end)``, without building it: the
+    rows of each half-day are read as they are (they are sorted by date and half)."""
+    by_halfday: dict[tuple[date, Half], list[_Entry]] = {}
+    for (day, half), group in groupby(rows.between(start, end), key=itemgetter(1, 2)):
+        by_halfday.setdefault((date.fromisoformat(day), Half(half)), []).extend(
+            (person_id, activity_id, role == _PRIMARY)
+            for person_id, _, _, activity_id, role in group
+        )
+    return _site_half_days(rows.base, by_halfday, start, end, frozenset())
+
+
+_Entry = tuple[str, str, bool]
+"""An assignment of a half-day: ``(person_id, activity_id, primary)``."""
+_PRIMARY = AssignmentRole.PRIMARY.value
+
+
+def _site_half_days(
+    snapshot: ScheduleSnapshot,
+    by_halfday: Mapping[tuple[date, Half], list[_Entry]],
+    start: date,
+    end: date,
+    shed: frozenset[Category],
+) -> list[SiteHalfDay]:
     if snapshot.schedule_end is None:
         return []
     end = min(end, snapshot.schedule_end)
@@ -142,24 +179,25 @@ def build_site_half_days(
     # Building allocates a few hundred thousand small objects and no reference cycles; pausing
     # the cyclic collector meanwhile saves about a third of the time on a large program.
     with paused_gc():
-        return _build_site_half_days(snapshot, start, end, shed)
+        return _build_site_half_days(snapshot, by_halfday, start, end, shed)
 
 
 def _build_site_half_days(
-    snapshot: ScheduleSnapshot, start: date, end: date, shed: frozenset[Category]
+    snapshot: ScheduleSnapshot,
+    by_halfday: Mapping[tuple[date, Half], list[_Entry]],
+    start: date,
+    end: date,
+    shed: frozenset[Category],
 ) -> list[SiteHalfDay]:
     acts = snapshot.activities_by_id
     people = snapshot.people_by_id
     presence = Presence(snapshot.people_by_id, snapshot.absences, start, end)
     academic_year = snapshot.program.academic_year
-    # Keyed by (date, half) tuples: hashed in C, unlike the HalfDay dataclass.
-    by_halfday: dict[tuple[date, Half], list[Assignment]] = defaultdict(list)
-    for asg in snapshot.assignments:
-        hd = asg.halfday
-        if start <= hd.date <= end:
-            by_halfday[hd.date, hd.half].append(asg)
     # Activities with a minimum for some half-day are "in" it even with nobody assigned.
-    with_minimum = [a for a in snapshot.activities if a.min_faculty or a.min_faculty_rules]
+    with_minimum = {a.id for a in snapshot.activities if a.min_faculty or a.min_faculty_rules}
+    # Built once per person (and PGY level once per person and academic year), not per half-day.
+    members: dict[str, PoolMember] = {}
+    levels: dict[int, dict[str, int]] = defaultdict(dict)
 
     days = (end - start).days + 1
     out: list[SiteHalfDay] = []
@@ -173,25 +211,27 @@ def _build_site_half_days(
         faculty_backup: list[tuple[str, Activity]] = []
         day, half = hd.date, hd.half
         year = academic_year(day)
-        for asg in by_halfday.get((day, half), ()):
-            act = acts.get(asg.activity_id)
-            person = people.get(asg.person_id)
+        level_of = levels[year]
+        unavailable = presence.unavailable(hd)
+        for person_id, activity_id, primary in by_halfday.get((day, half), ()):
+            act = acts.get(activity_id)
+            person = people.get(person_id)
             if act is None or person is None:
                 continue
-            primary = asg.role is AssignmentRole.PRIMARY
             if primary:
-                staffed.add(act.id)
-            if not presence.present(person, hd):
+                staffed.add(activity_id)
+            if person_id in unavailable:
                 continue
             if person.kind is PersonKind.FACULTY:
-                (faculty_primary if primary else faculty_backup).append((person.id, act))
+                (faculty_primary if primary else faculty_backup).append((person_id, act))
             elif primary:
-                level = pgy_in_academic_year(person, year) or 2
-                (n1 if level == 1 else n2)[act.id].append(person.id)
+                level = level_of.get(person_id)
+                if level is None:
+                    level = level_of[person_id] = pgy_in_academic_year(person, year) or 2
+                (n1 if level == 1 else n2)[activity_id].append(person_id)
 
         demand_of: dict[str, int] = {}
-        candidates = {a.id for a in with_minimum} | staffed
-        for act_id in candidates:
+        for act_id in with_minimum | staffed:
             act = acts[act_id]
             if act.qualification is None or act.category in shed:
                 continue
@@ -208,11 +248,12 @@ def _build_site_half_days(
         pools: dict[str, dict[str, PoolMember]] = defaultdict(dict)
         # The pool never depends on demand: only off-duty activities (no qualification, so no
         # demand either) keep their faculty out, unless shedding releases them.
-        for pid, act in faculty_primary:
-            if act.releasable or act.category in shed:
-                pools[act.site][pid] = PoolMember(pid, snapshot.people_by_id[pid].qualifications)
-        for pid, act in faculty_backup:
-            pools[act.site][pid] = PoolMember(pid, snapshot.people_by_id[pid].qualifications)
+        released = [(p, a) for p, a in faculty_primary if a.releasable or a.category in shed]
+        for pid, act in released + faculty_backup:
+            member = members.get(pid)
+            if member is None:
+                member = members[pid] = PoolMember(pid, people[pid].qualifications)
+            pools[act.site][pid] = member
 
         demands_by_site: dict[str, list[ActivityDemand]] = defaultdict(list)
         for act_id, d in demand_of.items():

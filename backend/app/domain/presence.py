@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import date
 
@@ -11,23 +12,31 @@ from app.domain.schedule import Absence, Half, HalfDay, Person, half_days
 class Presence:
     """Answers "is this person present (active, not absent) in this half-day?" quickly.
 
-    Blocking absences are expanded once into a set of (person, half-day) within the window,
-    so each question is one set lookup rather than a scan of the person's absences.
+    Blocking absences are expanded once into the set of people away in each half-day of the
+    window, so each question is one set lookup rather than a scan of the person's absences.
     """
 
     def __init__(
         self, people: Mapping[str, Person], absences: Iterable[Absence], start: date, end: date
     ) -> None:
-        self._people = people
-        self._away: set[tuple[str, date, Half]] = set()
+        self._away: dict[tuple[date, Half], set[str]] = defaultdict(set)
         for a in absences:
             if not a.blocking or a.end < start or a.start > end:
                 continue
             first, last = max(a.start, start), min(a.end, end)
             for hd in half_days(first, (last - first).days + 1):
                 if a.half is None or a.half is hd.half:
-                    self._away.add((a.person_id, hd.date, hd.half))
+                    self._away[hd.date, hd.half].add(a.person_id)
+        # Only these can be inactive on some day: the others are active on every date.
+        self._bounded = [p for p in people.values() if p.active_from or p.active_to]
 
     def present(self, person: Person, halfday: HalfDay) -> bool:
         day = halfday.date
-        return person.is_active(day) and (person.id, day, halfday.half) not in self._away
+        return person.is_active(day) and person.id not in self._away.get((day, halfday.half), ())
+
+    def unavailable(self, halfday: HalfDay) -> set[str]:
+        """The ids of the people not present in ``halfday`` (of those passed in)."""
+        day = halfday.date
+        out = set(self._away.get((day, halfday.half), ()))
+        out.update(p.id for p in self._bounded if not p.is_active(day))
+        return out

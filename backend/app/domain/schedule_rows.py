@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from operator import itemgetter
@@ -27,7 +27,12 @@ from typing import Any
 
 from app.core.gcpause import paused_gc
 from app.domain.schedule import ScheduleSnapshot
-from app.domain.snapshot_json import activity_to_json, assignments_from_rows, snapshot_to_json
+from app.domain.snapshot_json import (
+    activity_to_json,
+    assignments_from_rows,
+    snapshot_from_json,
+    snapshot_to_json,
+)
 
 AssignmentRow = tuple[str, str, str, str, str]
 """``(person_id, date ISO, half, activity_id, role)``."""
@@ -64,6 +69,17 @@ class ScheduleRows:
         with paused_gc():  # many small frozen objects, no reference cycles
             assignments = assignments_from_rows(self.between(start, end))
         return replace(self.base, assignments=assignments)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ScheduleRows:
+        """The rows of ``to_json`` (or of any ``snapshot_to_json``) data, with no assignment
+        built: they are sorted, and a missing schedule end is their last date."""
+        rows = sorted(map(tuple, data["assignments"]), key=itemgetter(1, 2, 0))
+        base = snapshot_from_json({**data, "assignments": []})
+        if base.program.schedule_end is None and rows:
+            program = replace(base.program, schedule_end=date.fromisoformat(rows[-1][1]))
+            base = replace(base, program=program)
+        return cls(base, rows)
 
     def to_json(self, start: date, end: date) -> dict[str, Any]:
         """``snapshot_to_json`` of ``start``..``end``, built from the rows as they are."""

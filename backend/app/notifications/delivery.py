@@ -25,7 +25,6 @@ from app.models.delivery import AlertDelivery, Channel, DeliveryAttempt, Deliver
 from app.notifications.email import SmtpSender
 from app.notifications.messages import EmailMessage, Sender, WebhookMessage
 from app.notifications.render import alert_email, alert_payload, notice_of
-from app.notifications.webhook import WebhookSender
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +68,8 @@ def _send(delivery: AlertDelivery, alert: Alert, settings: Settings) -> None:
         email: Sender[EmailMessage] = SmtpSender(settings)
         email.send(alert_email(notice, (delivery.target,), delivery.idempotency_key))
     elif delivery.channel == Channel.WEBHOOK.value:
+        from app.notifications.webhook import WebhookSender  # httpx: only when one is sent
+
         webhook: Sender[WebhookMessage] = WebhookSender(settings)
         webhook.send(
             WebhookMessage(delivery.target, alert_payload(notice), delivery.idempotency_key)

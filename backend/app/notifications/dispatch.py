@@ -37,6 +37,8 @@ def dispatch_alert_notifications(outcomes: Iterable[AlertOutcome | None]) -> int
 
 def dispatch_deliveries(delivery_ids: list[int]) -> int:
     """Queue one ``deliver_alert_notification`` task per delivery id (after commit)."""
+    if not delivery_ids:  # the usual case: nothing to send, and the Celery app stays unloaded
+        return 0
     from app.notifications.tasks import deliver_alert_notification
 
     for n, delivery_id in enumerate(delivery_ids):

@@ -16,12 +16,13 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from typing import TYPE_CHECKING, Any
 
 from app.domain.schedule import ABSENCE_TYPES
 from app.notifications.messages import EmailMessage
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 TEMPLATES = Path(__file__).parent / "templates"
 SHOWN_ITEMS = 20
@@ -142,6 +143,9 @@ def notice_of(
 
 @lru_cache
 def _environment() -> Environment:
+    # Imported here: command lines that never render an email need not pay for jinja2.
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
     return Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),

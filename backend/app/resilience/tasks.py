@@ -24,6 +24,7 @@ from app.core.celery_app import BackoffTask as ResilienceTask
 from app.core.config import get_settings
 from app.core.db import session_scope
 from app.domain.coverage import unscheduled_range
+from app.domain.schedule_rows import ScheduleRows
 from app.domain.snapshot import load_rows
 from app.domain.snapshot_json import snapshot_from_json, snapshot_to_json
 from app.models.base import utcnow
@@ -265,7 +266,7 @@ def analyze_contingency_chunk(
         ``ChunkAnalysis.to_json()``: the chunk's result, digests and grant effects.
     """
     first, last = date.fromisoformat(start), date.fromisoformat(end)
-    return analyze_chunk(snapshot_from_json(snapshot), first, last).to_json()
+    return analyze_chunk(ScheduleRows.from_json(snapshot), first, last).to_json()
 
 
 @celery_app.task(  # type: ignore[untyped-decorator]

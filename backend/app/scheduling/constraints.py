@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-
-from ortools.sat.python import cp_model
+from typing import TYPE_CHECKING
 
 from app.domain.schedule import HalfDay
 from app.scheduling.model import RosterIndex, Week, week_of
+
+if TYPE_CHECKING:  # ortools is imported by the solve that builds the model
+    from ortools.sat.python import cp_model
 
 
 def add_hard_constraints(

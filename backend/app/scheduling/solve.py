@@ -25,8 +25,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from ortools.sat.python import cp_model
-
 from app.scheduling.constraints import add_hard_constraints
 from app.scheduling.explain import Move, moves_of
 from app.scheduling.model import RosterIndex, SolverOptions, Week, week_of
@@ -94,6 +92,10 @@ def _solve(
 ) -> _Solve:
     """One solve of ``W * weight - moves`` over the options ``subset``, every person's gain
     capped at ``peak``, starting from ``hint``."""
+    # Imported here: ortools (and numpy with it) is most of a second that every command
+    # line would otherwise pay at start.
+    from ortools.sat.python import cp_model
+
     model = cp_model.CpModel()
     x = {i: model.new_bool_var(f"x{i}") for i in subset}
     add_hard_constraints(model, index, x)

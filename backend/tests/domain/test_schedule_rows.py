@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.domain.coverage import build_site_half_days, site_half_days_of_rows
 from app.domain.schedule import (
     Absence,
     Activity,
@@ -28,6 +29,7 @@ from app.domain.schedule import (
     ProgramInfo,
     absence_blocks,
 )
+from app.domain.schedule_rows import ScheduleRows
 from app.domain.snapshot import load_rows
 from app.domain.snapshot_json import snapshot_from_json
 from app.models import activity as activity_model
@@ -125,6 +127,24 @@ def test_rows_are_sorted_and_sliced_by_date_when_loaded(session: Session) -> Non
     ]
     part = snapshot_from_json(rows.to_json(a, b))
     assert set(part.assignments) == set(rows.snapshot(a, b).assignments)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_problems_of_rows_equal_problems_of_snapshot_when_program_is_random(
+    session: Session, seed: int
+) -> None:
+    rng = random.Random(seed)
+    import_program(session, random_program(rng, people=16, days=28), source="p", actor=None)
+    session.commit()
+    rows = load_rows(session)
+    for _ in range(4):
+        first = START + timedelta(days=rng.randint(-3, 20))
+        last = first + timedelta(days=rng.randint(0, 14))
+        expected = build_site_half_days(rows.snapshot(), first, last)
+        assert any(p.demands for p in expected) or last < START  # not two empty lists
+        assert site_half_days_of_rows(rows, first, last) == expected
+        part = ScheduleRows.from_json(rows.to_json(first, last))  # a chunk's view
+        assert site_half_days_of_rows(part, first, last) == expected
 
 
 def _fingerprint(session: Session, start: date, end: date) -> str:

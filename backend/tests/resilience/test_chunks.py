@@ -8,6 +8,8 @@ from datetime import timedelta
 import pytest
 
 from app.domain.coverage import build_site_half_days
+from app.domain.schedule_rows import ScheduleRows
+from app.domain.snapshot_json import snapshot_to_json
 from app.resilience.contingency.chunks import (
     ChunkAnalysis,
     analyze_chunk,
@@ -49,7 +51,9 @@ def test_chunk_analyses_through_json_merge_to_whole_when_chunked(seed: int) -> N
     whole = analyze_contingency(problems, snapshot.people_by_id)
 
     parts = [
-        ChunkAnalysis.from_json(analyze_chunk(snapshot, a, b).to_json())
+        ChunkAnalysis.from_json(
+            analyze_chunk(ScheduleRows.from_json(snapshot_to_json(snapshot, a, b)), a, b).to_json()
+        )
         for a, b in chunk_dates(START, end, 2)
     ]
     result = merge_chunks(parts)

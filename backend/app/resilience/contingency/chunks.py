@@ -17,8 +17,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from app.core.errors import InputError
-from app.domain.coverage import SiteHalfDay, build_site_half_days
+from app.domain.coverage import SiteHalfDay, site_half_days_of_rows
 from app.domain.schedule import ScheduleSnapshot
+from app.domain.schedule_rows import ScheduleRows
 from app.resilience.contingency.core import analyze_contingency
 from app.resilience.contingency.crosstrain import (
     CrossTrainingOption,
@@ -87,11 +88,11 @@ class ChunkAnalysis:
         )
 
 
-def analyze_chunk(snapshot: ScheduleSnapshot, start: date, end: date) -> ChunkAnalysis:
-    """Analyse the dates ``start``..``end`` of ``snapshot``, with its part of cross-training."""
+def analyze_chunk(rows: ScheduleRows, start: date, end: date) -> ChunkAnalysis:
+    """Analyse the dates ``start``..``end`` of ``rows``, with its part of cross-training."""
     t0 = _time.perf_counter()
-    problems = build_site_half_days(snapshot, start, end)
-    part = _analyze_problems(problems, snapshot, start, end, t0)
+    problems = site_half_days_of_rows(rows, start, end)
+    part = _analyze_problems(problems, rows.base, start, end, t0)
     t1 = _time.perf_counter()
     grants = grant_effects(problems, part.result)
     return replace(part, grants=grants, grants_s=_time.perf_counter() - t1)

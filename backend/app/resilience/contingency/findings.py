@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from app.domain.coverage import Gap
@@ -18,7 +18,14 @@ from app.domain.schedule import Category, Half, HalfDay
 
 
 def _halfday_from_json(d: Mapping[str, Any]) -> HalfDay:
-    return HalfDay(date.fromisoformat(d["date"]), Half(d["half"]))
+    return halfday_of(d["date"], d["half"])
+
+
+@lru_cache(maxsize=4096)
+def halfday_of(day: str, half: str) -> HalfDay:
+    """The ``HalfDay`` of an ISO date and ``AM``/``PM``: one object per half-day read back
+    (a merge reads the same half-days tens of thousands of times)."""
+    return HalfDay(date.fromisoformat(day), Half(half))
 
 
 @dataclass(frozen=True, order=True)

@@ -16,17 +16,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 from functools import cached_property
 from typing import Any
 
-from app.domain.schedule import Half, HalfDay
+from app.domain.schedule import HalfDay
 from app.resilience.contingency.findings import (
     CriticalFaculty,
     Exposure,
     FatalPair,
     HalfDayAtSite,
     SiteGaps,
+    halfday_of,
 )
 
 __all__ = [
@@ -204,15 +204,14 @@ class ContingencyResult:
         names: Mapping[str, str | None] = d.get("names") or {}
         return cls(
             tuple(
-                HalfDayAtSite(HalfDay(date.fromisoformat(day), Half(half)), site)
-                for day, half, site in d["analysed"]
+                HalfDayAtSite(halfday_of(day, half), site) for day, half, site in d["analysed"]
             ),  # fmt: skip
             tuple(SiteGaps.from_json(g) for g in d["gaps"]),
             tuple(
                 CriticalFaculty(
                     c["person_id"],
                     names.get(c["person_id"]),
-                    tuple(table[i] for i in c["exposures"]),
+                    tuple(map(table.__getitem__, c["exposures"])),
                 )
                 for c in d["critical_faculty"]
             ),
@@ -220,7 +219,7 @@ class ContingencyResult:
                 FatalPair(
                     (p["person_ids"][0], p["person_ids"][1]),
                     (names.get(p["person_ids"][0]), names.get(p["person_ids"][1])),
-                    tuple(table[i] for i in p["exposures"]),
+                    tuple(map(table.__getitem__, p["exposures"])),
                 )
                 for p in d["fatal_pairs"]
             ),

@@ -12,7 +12,12 @@ from sqlalchemy.orm import Session
 from app.core.config import Settings
 from app.core.db import begin_consistent_read
 from app.core.errors import InputError, NotFound
-from app.domain.coverage import SiteHalfDay, build_site_half_days, unscheduled_range
+from app.domain.coverage import (
+    SiteHalfDay,
+    build_site_half_days,
+    site_half_days_of_rows,
+    unscheduled_range,
+)
 from app.domain.schedule import Absence, Half
 from app.domain.snapshot import load_rows, load_snapshot
 from app.resilience.contingency.chunks import analyze_in_chunks
@@ -88,11 +93,11 @@ def run_contingency_report(
     stored = reuse_report(session, start=start, end=end, fingerprint=fingerprint, names=names)
     if stored is not None:
         return stored
-    snapshot = rows.snapshot(start, end)
-    del rows  # the assignments now live in the snapshot
+    base = rows.base  # no assignments: the problems are built from the rows themselves
     t0 = _time.perf_counter()
-    problems = build_site_half_days(snapshot, start, end)
-    result = analyze_in_chunks(problems, snapshot, start, end, progress=progress)
+    problems = site_half_days_of_rows(rows, start, end)
+    del rows
+    result = analyze_in_chunks(problems, base, start, end, progress=progress)
     duration = _time.perf_counter() - t0
     t1 = _time.perf_counter()
     options = cross_training_candidates(problems, result, limit=CROSS_TRAINING_RECOMMENDATIONS)
@@ -106,7 +111,7 @@ def run_contingency_report(
         names=names,
         duration_s=duration,
         cross_training_s=_time.perf_counter() - t1,
-        unscheduled=unscheduled_range(snapshot, start, end),
+        unscheduled=unscheduled_range(base, start, end),
     )
 
 

@@ -10,13 +10,16 @@ row per day.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
 from app.models.resilience import HealthCheckRecord
-from app.resilience.forecast.early_warning import EarlyWarning, assess_early_warning
+
+if TYPE_CHECKING:
+    from app.resilience.forecast.early_warning import EarlyWarning
 
 EARLY_WARNING_LOOKBACK_DAYS = 120
 """Days of health checks before today that the early warning looks at."""
@@ -42,6 +45,10 @@ def daily_margins(session: Session, today: date) -> list[float]:
 
 def early_warning_now(session: Session, today: date, settings: Settings) -> EarlyWarning:
     """The early-warning verdict on the stored health checks up to ``today``."""
+    # Imported here: it imports numpy, which command lines that never test for an early
+    # warning (``analyze contingency``) need not pay for at start.
+    from app.resilience.forecast.early_warning import assess_early_warning
+
     return assess_early_warning(
         daily_margins(session, today),
         window_days=settings.EARLY_WARNING_WINDOW_DAYS,

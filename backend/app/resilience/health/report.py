@@ -6,14 +6,16 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.domain.clock import HalfDayClock
 from app.domain.coverage import Gap, SiteHalfDay, gaps_of
 from app.domain.schedule import HalfDay
-from app.resilience.forecast.early_warning import EarlyWarning
 from app.resilience.health.levels import Level, Utilization, UtilizationThresholds, utilization_of
 from app.resilience.health.verdict import DefenseAssessment, VerdictPolicy, defense_level
+
+if TYPE_CHECKING:  # numpy, which it imports, is not needed to build a report
+    from app.resilience.forecast.early_warning import EarlyWarning
 
 
 @dataclass(frozen=True)
