@@ -8,24 +8,20 @@ coordinator or above; the acknowledgement records the caller's user name.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
-from urllib.parse import urlsplit
+from typing import Annotated
 
 import typer
 from rich.console import Console
-from sqlalchemy import select
 
 from app.auth.service import require_role
 from app.cli.options import JsonOption
 from app.cli.output import reported_errors
 from app.cli.users import TokenOption, caller_from_cli
 from app.core.db import session_scope
-from app.models.alert import Alert, AlertStatus
-from app.models.delivery import AlertDelivery, Channel
 from app.models.user import Role
 from app.notifications.delivery import reopen_for_resend
 from app.notifications.dispatch import dispatch_deliveries
-from app.notifications.render import redact
+from app.notifications.listing import list_alerts
 from app.notifications.service import acknowledge_alert
 
 out = Console(soft_wrap=True, highlight=False, markup=False)  # text as it is, one line per line
@@ -34,29 +30,6 @@ alerts_app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
-OPEN = (AlertStatus.ACTIVE.value, AlertStatus.ACKNOWLEDGED.value)
-
-
-def shown_target(delivery: AlertDelivery) -> str:
-    """Where a delivery goes, as printed: a webhook by scheme and host only (its path or
-    query may hold a token)."""
-    if delivery.channel == Channel.WEBHOOK.value:
-        parts = urlsplit(delivery.target)
-        return f"{parts.scheme}://{parts.netloc}/..."
-    return delivery.target
-
-
-def _delivery_json(d: AlertDelivery) -> dict[str, Any]:
-    return {
-        "id": d.id,
-        "event": d.event,
-        "channel": d.channel,
-        "target": shown_target(d),
-        "status": d.status,
-        "attempts": d.attempts,
-        "last_error": d.last_error,
-        "idempotency_key": d.idempotency_key,
-    }
 
 
 @alerts_app.command("list")
@@ -66,28 +39,7 @@ def list_cmd(
 ) -> None:
     """Open alerts (or all with --all), newest first, with each delivery's status."""
     with reported_errors(), session_scope() as session:
-        query = select(Alert).order_by(Alert.updated_at.desc(), Alert.id.desc())
-        if not show_all:
-            query = query.where(Alert.status.in_(OPEN))
-        alerts = session.scalars(query).all()
-        deliveries = session.scalars(
-            select(AlertDelivery)
-            .where(AlertDelivery.alert_id.in_([a.id for a in alerts]))
-            .order_by(AlertDelivery.id)
-        ).all()
-        rows: list[dict[str, Any]] = [
-            {
-                "id": a.id,
-                "level": a.level,
-                "status": a.status,
-                "message": redact(a.message),
-                "dedup_key": a.dedup_key,
-                "updated_at": a.updated_at.isoformat(),
-                "acknowledged_by": a.acknowledged_by,
-                "deliveries": [_delivery_json(d) for d in deliveries if d.alert_id == a.id],
-            }
-            for a in alerts
-        ]
+        rows, _ = list_alerts(session, include_resolved=show_all)
     if as_json:
         print(json.dumps(rows, indent=1))
         return

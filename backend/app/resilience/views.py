@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from app.models.person import Person
 from app.models.resilience import ContingencyReport, HealthCheckRecord, UtilizationForecast
 from app.resilience.contingency.result import REPORT_FORMAT
+from app.resilience.crisis.service import crisis_status
 from app.resilience.health.service import record_summary
 from app.resilience.reports import with_current_names
 
@@ -159,8 +160,18 @@ def resilience_status(session: Session) -> dict[str, Any]:
 
 
 def crisis_state(session: Session) -> dict[str, Any]:
-    """The crisis state; the crisis service is not part of this release."""
-    return {"status": "not available"}
+    """The crisis in force: ``{"status": "none"}``, or ``"active"`` with its severity,
+    shedding level, approver, start and suspended activities."""
+    status = crisis_status(session)
+    crisis = status["crisis"]
+    if not status["active"] or crisis is None:
+        return {"status": "none"}
+    keys = ("id", "severity", "shedding_level", "approved_by", "activated_at", "fallback_id")
+    return {
+        "status": "active",
+        **{k: crisis[k] for k in keys},
+        "suspended_activities": crisis["suspended_activities"],
+    }
 
 
 def count_rows(

@@ -14,7 +14,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from app.api.deps import CeleryDep, SessionDep
+from app.api.deps import CeleryDep, SessionDep, SettingsDep
 from app.core.db import session_scope
 from app.core.errors import InputError, NotFound, Problem, ValidationFailed
 from app.domain.schedule import ABSENCE_TYPES, Half
@@ -23,7 +23,9 @@ from app.models.user import Role, User
 from app.programs.absences import AbsenceEntry, add_absence
 from app.programs.fields import parse_date
 from app.resilience.contingency.service import what_if_absence
+from app.resilience.fallbacks.repair import propose_repair
 from app.resilience.health.service import run_health_check
+from app.resilience.views import person_names
 from app.web.deps import Csrf, PageUser, render, require_page_role
 
 router = APIRouter(include_in_schema=False)
@@ -110,16 +112,23 @@ def leave_preview(
     request: Request,
     session: SessionDep,
     user: PageUser,
+    settings: SettingsDep,
     form: Annotated[LeaveForm, Depends(leave_form)],
+    repair: Annotated[bool, Form()] = False,
 ) -> HTMLResponse:
-    """The what-if of the leave entered; nothing is stored."""
+    """The what-if of the leave entered and, asked for, the repair that would close its
+    gaps; nothing is stored."""
     require_page_role(user, Role.COORDINATOR)
     try:
         entry = form.entry()
         if entry.type not in ABSENCE_TYPES:
             raise ValidationFailed("leave", [Problem("type", f"unknown type {entry.type!r}")])
-        impact, _ = what_if_absence(
-            session, person_id=entry.person_id, start=entry.start, end=entry.end, half=entry.half
+        person_id, start, end, half = entry.person_id, entry.start, entry.end, entry.half
+        impact, _ = what_if_absence(session, person_id=person_id, start=start, end=end, half=half)
+        proposal = (
+            propose_repair(session, settings, person_id=person_id, start=start, end=end, half=half)
+            if repair
+            else None
         )
     except (InputError, NotFound) as exc:
         return _form_page(request, session, user, form, exc)
@@ -129,6 +138,8 @@ def leave_preview(
         "person": person,
         "impact": impact.to_json(),
         "changes_nothing": impact.changes_nothing,
+        "repair": None if proposal is None else proposal.to_json(),
+        "names": person_names(session),
         "page": "leave",
     }
     return render(request, "leave_preview.html", context, user=user)

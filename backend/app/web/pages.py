@@ -1,6 +1,5 @@
-"""The dashboard's reading pages: overview, findings, a person's findings, alerts,
-fallbacks and crisis. Where an analysis has not run (or a feature is not in this release)
-the page says so."""
+"""The dashboard's reading pages: overview, findings and a person's findings. Where an
+analysis has not run the page says so (fallbacks, alerts and crisis: ``operations``)."""
 
 from __future__ import annotations
 
@@ -39,7 +38,6 @@ from app.web.deps import PageUser, render
 router = APIRouter(include_in_schema=False)
 
 CHART_DAYS = 90
-RECENT_ALERTS = 10
 
 
 def _findings(session: SessionDep) -> dict[str, Any] | None:
@@ -165,21 +163,3 @@ def person_page(
         "page": "findings",
     }
     return render(request, "person.html", context, user=user)
-
-
-@router.get("/alerts", response_class=HTMLResponse)
-def alerts_page(request: Request, session: SessionDep, user: PageUser) -> HTMLResponse:
-    context = {"alerts": _alerts(session, RECENT_ALERTS * 5), "page": "alerts"}
-    return render(request, "alerts.html", context, user=user)
-
-
-@router.get("/fallbacks", response_class=HTMLResponse)
-def fallbacks_page(request: Request, user: PageUser) -> HTMLResponse:
-    context = {"title": "Fallback schedules", "page": "fallbacks"}
-    return render(request, "unavailable.html", context, user=user)
-
-
-@router.get("/crisis", response_class=HTMLResponse)
-def crisis_page(request: Request, user: PageUser) -> HTMLResponse:
-    context = {"title": "Crisis", "page": "crisis"}
-    return render(request, "unavailable.html", context, user=user)

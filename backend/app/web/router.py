@@ -7,12 +7,12 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.staticfiles import StaticFiles
 
-from app.web import leave, pages, signin
+from app.web import leave, operations, pages, signin
 
 STATIC_DIR = Path(__file__).parent / "static"
 
 web_router = APIRouter(include_in_schema=False)
-for module in (signin, pages, leave):
+for module in (signin, pages, operations, leave):
     web_router.include_router(module.router)
 
 

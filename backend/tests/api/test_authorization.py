@@ -2,7 +2,8 @@
 
 ``ALLOWED`` means the route did its work (any status but 401, 403 and 429); the table is the
 rule of issue 13: reading needs viewer; editing absences, importing, exporting (the file holds
-absence reasons) and triggering tasks need coordinator. A route missing from the table fails
+absence reasons), acknowledging alerts and triggering tasks need coordinator; activating and
+deactivating a crisis need program director or admin. A route missing from the table fails
 the test, so a new route has to be placed in it.
 """
 
@@ -17,10 +18,12 @@ from fastapi.testclient import TestClient
 
 from app.core.db import session_scope
 from app.models.user import Role
+from app.notifications.service import raise_alert
 from app.resilience.contingency.service import run_contingency_report
 from app.resilience.forecast.service import run_forecast
 from app.resilience.health.service import run_health_check
 from tests.api.conftest import bearer
+from tests.api.test_operations import store_fallback
 
 ALLOWED = "allowed"
 V, C, P, A = Role.VIEWER, Role.COORDINATOR, Role.PROGRAM_DIRECTOR, Role.ADMIN
@@ -28,6 +31,7 @@ NONE = "no token"
 OPEN = {NONE: ALLOWED, V: ALLOWED, C: ALLOWED, P: ALLOWED, A: ALLOWED}
 READ = {NONE: 401, V: ALLOWED, C: ALLOWED, P: ALLOWED, A: ALLOWED}
 EDIT = {NONE: 401, V: 403, C: ALLOWED, P: ALLOWED, A: ALLOWED}
+DIRECT = {NONE: 401, V: 403, C: 403, P: ALLOWED, A: ALLOWED}
 
 # (method, path template): expected outcome per caller
 TABLE: dict[tuple[str, str], dict[Any, Any]] = {
@@ -47,6 +51,16 @@ TABLE: dict[tuple[str, str], dict[Any, Any]] = {
     ("POST", "/api/v1/absences"): EDIT,
     ("DELETE", "/api/v1/absences/{absence_id}"): EDIT,
     ("POST", "/api/v1/absences/what-if"): READ,
+    ("POST", "/api/v1/absences/what-if#repair"): EDIT,  # the same route with "repair": true
+    ("GET", "/api/v1/fallbacks"): READ,
+    ("GET", "/api/v1/fallbacks/{fallback_id}"): READ,
+    ("GET", "/api/v1/fallbacks/{fallback_id}/changes.csv"): READ,
+    ("GET", "/api/v1/fallbacks/{fallback_id}/{person_id}.ics"): READ,
+    ("GET", "/api/v1/alerts"): READ,
+    ("POST", "/api/v1/alerts/{alert_id}/acknowledge"): EDIT,
+    ("GET", "/api/v1/crisis"): READ,
+    ("POST", "/api/v1/crisis/activate"): DIRECT,
+    ("POST", "/api/v1/crisis/deactivate"): DIRECT,
     ("GET", "/api/v1/program"): EDIT,
     ("PUT", "/api/v1/program"): EDIT,
     ("POST", "/api/v1/tasks/health-check"): EDIT,
@@ -62,7 +76,7 @@ def api_routes(app: FastAPI) -> set[tuple[str, str]]:
 
 
 def test_every_route_is_in_the_table(api_app: FastAPI) -> None:
-    assert api_routes(api_app) == set(TABLE)
+    assert api_routes(api_app) == {(method, path.split("#")[0]) for method, path in TABLE}
 
 
 @pytest.fixture
@@ -79,15 +93,34 @@ def request_for(
     day = (first + timedelta(days=2)).isoformat()
     absence = {"person_id": person, "start": day, "end": day, "type": "vacation"}
     program = client.get("/api/v1/program", headers=bearer(tokens[A])).content
+    fallback_id = store_fallback(demo_program)
+    moved = client.get(f"/api/v1/fallbacks/{fallback_id}", headers=bearer(tokens[A])).json()
+    with session_scope() as session:
+        alert_id = raise_alert(session, "warning", "Clinic short", {"dedup_key": "a"}).alert_id
+    what_if = {k: absence[k] for k in ("person_id", "start", "end")}
     return {
         ("GET", "/api/v1/health-checks/{record_id}"): {"url": f"/api/v1/health-checks/{record_id}"},
         ("GET", "/api/v1/contingency-reports/{report_id}"): {
             "url": f"/api/v1/contingency-reports/{report_id}"
         },
         ("POST", "/api/v1/absences"): {"json": absence},
-        ("POST", "/api/v1/absences/what-if"): {
-            "json": {k: absence[k] for k in ("person_id", "start", "end")}
+        ("POST", "/api/v1/absences/what-if"): {"json": what_if},
+        ("POST", "/api/v1/absences/what-if#repair"): {
+            "url": "/api/v1/absences/what-if",
+            "json": what_if | {"repair": True},
         },
+        ("GET", "/api/v1/fallbacks/{fallback_id}"): {"url": f"/api/v1/fallbacks/{fallback_id}"},
+        ("GET", "/api/v1/fallbacks/{fallback_id}/changes.csv"): {
+            "url": f"/api/v1/fallbacks/{fallback_id}/changes.csv"
+        },
+        ("GET", "/api/v1/fallbacks/{fallback_id}/{person_id}.ics"): {"url": moved["calendars"][0]},
+        ("POST", "/api/v1/alerts/{alert_id}/acknowledge"): {
+            "url": f"/api/v1/alerts/{alert_id}/acknowledge"
+        },
+        ("POST", "/api/v1/crisis/activate"): {
+            "json": {"severity": "minor", "reason": "authorization table"}
+        },
+        ("POST", "/api/v1/crisis/deactivate"): {"json": {"reason": "authorization table"}},
         ("PUT", "/api/v1/program"): {"content": program},
         ("POST", "/api/v1/tasks/contingency-analysis"): {"json": {"days_ahead": 7}},
         ("GET", "/api/v1/tasks/{task_id}"): {"url": "/api/v1/tasks/no-such-task"},

@@ -122,7 +122,7 @@ def test_every_page_in_chromium(
     assert f"Defense level {health.report.defense.level.value}" in banner
     assert browser.find_element(By.ID, "utilization-chart").is_displayed()
     assert "Shortfall probability: not available" in _text(browser)
-    assert browser.find_element(By.ID, "crisis-state").text == "not available"
+    assert browser.find_element(By.ID, "crisis-state").text == "none"
     assert not browser.find_elements(By.LINK_TEXT, "Leave")  # a viewer enters no leave
     _shoot(browser, shots, "overview")
     _go(browser, By.LINK_TEXT, "Findings")
@@ -134,9 +134,14 @@ def test_every_page_in_chromium(
     _go(browser, By.LINK_TEXT, "Alerts")
     assert browser.find_element(By.TAG_NAME, "h1").text == "Alerts"
     _shoot(browser, shots, "alerts")
-    for page in ("Fallbacks", "Crisis"):
-        _go(browser, By.LINK_TEXT, page)
-        assert "Not available in this release yet." in _text(browser)
+    _go(browser, By.LINK_TEXT, "Fallbacks")
+    states = browser.find_elements(By.CSS_SELECTOR, "#fallbacks td.state")
+    assert states and {s.text for s in states} == {"missing"}  # none computed yet
+    _shoot(browser, shots, "fallbacks")
+    _go(browser, By.LINK_TEXT, "Crisis")
+    assert "No crisis is active." in browser.find_element(By.ID, "no-crisis").text
+    assert not browser.find_elements(By.ID, "activate-form")  # a viewer has no controls
+    _shoot(browser, shots, "crisis")
     browser.get(f"{server}/leave")
     assert "needs the coordinator role" in _text(browser)
     browser.get(f"{server}/")
@@ -162,12 +167,15 @@ def test_coordinator_enters_leave_sees_what_if_and_findings_change(
         browser.execute_script("arguments[0].value = arguments[1]", element, day)
     Select(browser.find_element(By.ID, "half")).select_by_value(half)
     browser.find_element(By.ID, "reason").send_keys("family matter")
+    browser.find_element(By.ID, "repair").click()
     _go(browser, By.CSS_SELECTOR, "#leave-form button[type=submit]")
 
     what_if = browser.find_element(By.ID, "what-if").text
     new_gaps = browser.find_elements(By.CSS_SELECTOR, "#new-gaps li")
     assert new_gaps, what_if
     assert all(g.text.startswith(f"{day} {half}") for g in new_gaps)
+    repair = browser.find_element(By.ID, "repair-proposal").text
+    assert "How to fix it" in repair and "--apply-repair" in repair
     _shoot(browser, shots, "what-if")
     _go(browser, By.ID, "save")
 

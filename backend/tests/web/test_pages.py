@@ -67,7 +67,8 @@ def test_every_page_before_any_analysis(
     assert 'id="utilization-chart"' in texts["/"].text
     assert "Not yet analysed" in texts["/findings"].text
     assert "No alerts." in texts["/alerts"].text
-    assert "Not available" in texts["/fallbacks"].text and "Not available" in texts["/crisis"].text
+    assert '<td class="state">missing</td>' in texts["/fallbacks"].text
+    assert "No crisis is active." in texts["/crisis"].text
 
 
 def test_every_page_after_the_analyses(

@@ -12,8 +12,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
 
-from app.api.deps import Coordinator, SessionDep, Viewer
+from app.api.deps import Coordinator, SessionDep, SettingsDep, Viewer
 from app.api.pagination import Page, PageDep
+from app.auth.service import require_role
 from app.core.errors import InputError
 from app.domain.schedule import Half
 from app.models.schedule import Absence
@@ -21,6 +22,7 @@ from app.models.user import Role, User
 from app.programs.absences import AbsenceEntry, add_absence, list_absences, remove_absence
 from app.programs.fields import ID_PATTERN
 from app.resilience.contingency.service import what_if_absence
+from app.resilience.fallbacks.repair import propose_repair
 
 router = APIRouter(prefix="/absences", tags=["absences"])
 
@@ -46,6 +48,8 @@ class WhatIfIn(BaseModel):
     start: date
     end: date
     half: Literal["AM", "PM"] | None = None
+    repair: bool = False
+    """Also propose the fewest assignment changes that close its gaps (coordinator+)."""
 
 
 def absence_json(row: Absence, user: User) -> dict[str, Any]:
@@ -108,16 +112,24 @@ def delete_absence(
 
 
 @router.post("/what-if")
-def what_if(body: WhatIfIn, session: SessionDep, _: Viewer) -> dict[str, Any]:
+def what_if(
+    body: WhatIfIn, session: SessionDep, settings: SettingsDep, user: Viewer
+) -> dict[str, Any]:
     """The gaps and N-1/N-2 findings the proposed absence would add or remove (nothing is
-    stored)."""
+    stored); with ``repair`` (coordinator and above), also how to fix it: the proposal to
+    apply with the absence (``absences add ... --apply-repair``)."""
+    if body.repair:
+        require_role(user, Role.COORDINATOR)
     if body.end - body.start > timedelta(days=WHAT_IF_MAX_DAYS - 1):
         raise InputError(f"end: at most {WHAT_IF_MAX_DAYS} days at a time")
+    half = Half(body.half) if body.half else None
     impact, _after = what_if_absence(
-        session,
-        person_id=body.person_id,
-        start=body.start,
-        end=body.end,
-        half=Half(body.half) if body.half else None,
+        session, person_id=body.person_id, start=body.start, end=body.end, half=half
     )
-    return {"changes_nothing": impact.changes_nothing, **impact.to_json()}
+    shown = {"changes_nothing": impact.changes_nothing, **impact.to_json()}
+    if body.repair:
+        proposal = propose_repair(
+            session, settings, person_id=body.person_id, start=body.start, end=body.end, half=half
+        )
+        shown["repair"] = proposal.to_json()
+    return shown
