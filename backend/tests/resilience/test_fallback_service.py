@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
-from app.core.errors import NotFound
+from app.core.errors import InputError, NotFound
 from app.demo.generator import generate_demo_program
 from app.domain.coverage import build_site_half_days
 from app.domain.snapshot import load_snapshot
@@ -28,6 +28,7 @@ from app.resilience.fallbacks.export import fallback_calendars, fallback_csv
 from app.resilience.fallbacks.scenarios import SCENARIOS
 from app.resilience.fallbacks.service import (
     export_context,
+    fallback_window,
     get_fallback,
     list_fallbacks,
     loss_ranking,
@@ -143,3 +144,11 @@ def test_csv_export_has_one_row_per_changed_half_day(demo_session: Session) -> N
         (m["date"], m["half"], m["person_id"], m["activity_id"]) for m in row.result["moves"]
     ]
     assert all(r["person_name"] == names[r["person_id"]] for r in rows)
+
+
+@pytest.mark.parametrize("days", [0, -3])
+def test_a_fallback_window_of_no_days_is_refused_before_anything_is_read(
+    session: Session, days: int
+) -> None:
+    with pytest.raises(InputError, match="at least 1"):
+        fallback_window(session, Settings(), days_ahead=days, start=date(2026, 12, 1), now=utcnow())

@@ -28,6 +28,7 @@ components (no member bridges them) are analysed apart, which keeps k small and 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -105,10 +106,11 @@ def _single(demand: int, types: Types) -> ShapeOutcome:
     return ShapeOutcome(True)
 
 
-def _components(k: int, types: Types) -> list[list[int]]:
-    """Bits grouped by the members that bridge them, each list ascending."""
+def component_masks(k: int, masks: Iterable[int]) -> list[int]:
+    """The ``k`` demanded qualifications grouped by the member masks that bridge them, as bit
+    masks (connected components; qualifications no mask holds stand alone)."""
     groups: list[int] = [1 << b for b in range(k)]
-    for mask, _ in types:
+    for mask in masks:
         merged = mask
         rest = []
         for g in groups:
@@ -117,6 +119,12 @@ def _components(k: int, types: Types) -> list[list[int]]:
             else:
                 rest.append(g)
         groups = [*rest, merged]
+    return groups
+
+
+def _components(k: int, types: Types) -> list[list[int]]:
+    """Bits grouped by the members that bridge them, each list ascending."""
+    groups = component_masks(k, (mask for mask, _ in types))
     return sorted([b for b in range(k) if g >> b & 1] for g in groups)
 
 

@@ -18,7 +18,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
-from app.core.db import begin_consistent_read
 from app.core.errors import NotFound
 from app.domain.clock import HalfDayClock
 from app.domain.coverage import build_site_half_days
@@ -29,7 +28,7 @@ from app.models.fallback import FallbackSchedule
 from app.models.person import Person as PersonRow
 from app.models.resilience import ContingencyReport
 from app.resilience.contingency.core import analyze_contingency
-from app.resilience.contingency.service import window_end
+from app.resilience.contingency.service import contingency_window
 from app.resilience.fallbacks.compute import compute_fallback, fallback_fingerprint
 from app.resilience.fallbacks.scenarios import SCENARIOS, SCENARIOS_BY_NAME, Ranking, Scenario
 from app.resilience.health.service import program_clock
@@ -53,11 +52,10 @@ def fallback_window(
     start: date | None,
     now: datetime,
 ) -> tuple[date, date]:
-    """First and last date of the fallbacks (default ``FALLBACK_DAYS`` from today)."""
-    begin_consistent_read(session)
+    """First and last date of the fallbacks (default ``FALLBACK_DAYS`` from today); the same
+    window rules and consistent read as ``contingency_window``."""
     days = settings.FALLBACK_DAYS if days_ahead is None else days_ahead
-    first = start if start is not None else program_clock(session, settings).today(now)
-    return first, window_end(first, days)
+    return contingency_window(session, settings, days_ahead=days, start=start, now=now)
 
 
 def loss_ranking(session: Session, snapshot: ScheduleSnapshot, start: date, end: date) -> Ranking:

@@ -31,6 +31,7 @@ import numpy.typing as npt
 
 from app.domain.coverage import SiteHalfDay, is_covered
 from app.resilience.contingency.core import MaskCache, ProblemShape, problem_shape
+from app.resilience.contingency.shape import component_masks
 from app.resilience.forecast.rates import AbsenceRates
 
 HALL_MAX_QUALS = 12
@@ -46,21 +47,6 @@ Losses = npt.NDArray[np.int32]
 def error_bound(samples: int) -> float:
     """Half-width of the 95 % interval of an estimated probability, at worst (p = 1/2)."""
     return 1.96 * math.sqrt(0.25 / samples)
-
-
-def _components(k: int, masks: Sequence[int]) -> list[int]:
-    """The demanded qualifications grouped by the members that bridge them, as bit masks."""
-    groups = [1 << b for b in range(k)]
-    for mask in masks:
-        merged = mask
-        rest = []
-        for g in groups:
-            if g & mask:
-                merged |= g
-            else:
-                rest.append(g)
-        groups = [*rest, merged]
-    return groups
 
 
 @dataclass(frozen=True)
@@ -87,7 +73,7 @@ def hall_sets(demands: tuple[int, ...], types: Types) -> HallSets:
     counts = np.array([c for _, c in types], dtype=np.int32)
     sets: list[int] = []
     exact = True
-    for group in _components(len(demands), masks):
+    for group in component_masks(len(demands), masks):
         bits = [b for b in range(len(demands)) if group >> b & 1]
         if len(bits) > HALL_MAX_QUALS:
             exact = False
