@@ -244,8 +244,16 @@ def what_if_absence_cmd(
 def _print_repair(
     proposal: RepairProposal, person: str, first: date, last: date, half: Half | None
 ) -> None:
+    if not proposal.moves:
+        what = (
+            f"no change can close the {proposal.gaps_opened} opened slot(s)"
+            if proposal.gaps_opened
+            else "the absence opens no slot: nothing to repair"
+        )
+        out.print(f"Repair: {what}; enter the absence alone if you accept it", highlight=False)
+        return
     out.print(
-        f"Repair proposal {proposal.proposal}: {len(proposal.moves)} change(s) close"
+        f"Repair proposal {proposal.proposal}: {len(proposal.moves)} change(s) for the"
         f" {proposal.gaps_opened} opened slot(s); {proposal.gaps_left} slot(s) stay uncovered,"
         f" {len(proposal.n1_left)} N-1 finding(s) remain",
         highlight=False,

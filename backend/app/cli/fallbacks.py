@@ -104,7 +104,9 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
         "N-1/N-2",
         "state",
     ):
-        table.add_column(col)
+        # Scenario names are what `crisis activate --scenario` takes: never cut one short.
+        widest = max((len(r["scenario"]) for r in rows), default=0) if col == "scenario" else None
+        table.add_column(col, min_width=widest, no_wrap=col == "scenario")
     for r in rows:
         state = "STALE" if r["stale"] else ("new" if r.get("created") else "ready")
         table.add_row(

@@ -93,7 +93,8 @@ def _print_forecast(summary: dict[str, Any], result: dict[str, Any]) -> None:
     for col in ("week", "days", "utilization", "worst level", "worst P(shortfall)", "high-risk"):
         table.add_column(col)
     periods = result["high_risk_periods"]
-    for w in weekly_summary(result["days"]):
+    weeks = weekly_summary(result["days"])
+    for w in weeks:
         util = "n/a" if w["utilization"] is None else f"{w['utilization']:.1%}"
         risky = [p for p in periods if p["start"] <= _sunday(w["week"]) and p["end"] >= w["week"]]
         table.add_row(
@@ -105,7 +106,8 @@ def _print_forecast(summary: dict[str, Any], result: dict[str, Any]) -> None:
             "yes" if risky else "",
         )
     out.print(table)
-    out.print("  * some days extrapolated from the typical week")
+    if any(w["extrapolated_days"] for w in weeks):
+        out.print("  * some days extrapolated from the typical week")
     threshold = result["threshold"]
     if not periods:
         out.print(f"  High-risk periods: none (ORANGE or worse, or P(shortfall) > {threshold})")

@@ -1,6 +1,8 @@
 """Beat's schedulers: the seed's schedule, sent once, with task ids that say beat sent them.
 
-* ``RedisBeatScheduler`` (every Redis broker): celery-redbeat keeps the schedule and a lock in
+* ``RedisBeatScheduler`` (every Redis broker; in ``app.core.beat_redis``, so that importing this
+  module does not import redbeat, whose beat-start signal handler expects its own scheduler):
+  celery-redbeat keeps the schedule and a lock in
   Redis. A beat process takes the lock before it sends anything and renews it each tick, so a
   second beat (a scaled container, a failover started too early) waits instead of sending
   every task twice; when the holder dies, the lock expires (setting ``BEAT_LOCK_TIMEOUT_S``) and the
@@ -21,7 +23,6 @@ import uuid
 from typing import Any
 
 from celery.beat import PersistentScheduler, ScheduleEntry
-from redbeat import RedBeatScheduler  # type: ignore[import-untyped]
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ def beat_task_id() -> str:
     return f"{BEAT_TASK_ID_PREFIX}{uuid.uuid4()}"
 
 
-class _TaggingMixin:
+class TaggingMixin:
     """Tags each message with a ``beat-`` task id; sends the health check at a first start.
 
     A beat whose schedule has never run the health check (a new schedule file, a new Redis)
@@ -81,16 +82,5 @@ class _TaggingMixin:
         )
 
 
-class BeatScheduler(_TaggingMixin, PersistentScheduler):  # type: ignore[misc]
+class BeatScheduler(TaggingMixin, PersistentScheduler):  # type: ignore[misc]
     """The embedded default's scheduler: the seed's schedule file, no lock (one beat only)."""
-
-
-class RedisBeatScheduler(_TaggingMixin, RedBeatScheduler):  # type: ignore[misc]
-    """celery-redbeat's scheduler: schedule and single-beat lock in Redis."""
-
-    def _stored_entry(self, name: str) -> ScheduleEntry | None:
-        # RedBeat's ``schedule`` holds only the entries due now; read this one by its key.
-        try:
-            return self.Entry.from_key(self.Entry.generate_key(self.app, name), app=self.app)
-        except KeyError:
-            return None

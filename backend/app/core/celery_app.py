@@ -217,7 +217,7 @@ def _beat_settings(settings: Settings) -> dict[str, Any]:
     if not settings.broker_url.startswith(("redis://", "rediss://")):
         return {"beat_scheduler": "app.core.beat:BeatScheduler"}
     return {
-        "beat_scheduler": "app.core.beat:RedisBeatScheduler",
+        "beat_scheduler": "app.core.beat_redis:RedisBeatScheduler",
         "beat_max_loop_interval": BEAT_MAX_INTERVAL_S,
         "redbeat_redis_url": settings.broker_url,
         # Retry a lost Redis for ever, as the worker does (-1: no deadline).

@@ -22,6 +22,8 @@ def test_fallbacks_commands_store_show_export_and_refuse_bad_input(demo_data_dir
     listed = json.loads(runner.invoke(cli_app, ["fallbacks", "list", "--json"]).stdout)
     assert {r["id"] for r in listed} == {s["id"] for s in summaries}
     assert not any(r["stale"] for r in listed)
+    table = runner.invoke(cli_app, ["fallbacks", "list"], env={"COLUMNS": "80"}).stdout
+    assert all(s["scenario"] in table for s in summaries)  # names crisis --scenario takes
     pcs = next(s["id"] for s in summaries if s["scenario"] == "pcs_season")
     shown = json.loads(runner.invoke(cli_app, ["fallbacks", "show", str(pcs), "--json"]).stdout)
     assert shown["result"]["scenario"]["name"] == "pcs_season"
@@ -55,3 +57,12 @@ def test_what_if_repair_proposes_and_a_wrong_proposal_is_refused(demo_data_dir: 
     )
     assert applied.exit_code == 0, applied.output
     assert f"{len(repair['moves'])} change(s)" in applied.stdout
+
+
+def test_a_repair_with_nothing_to_change_offers_no_apply_command(demo_data_dir: Path) -> None:
+    # A resident's absence opens no faculty slot: no proposal to enter, no --apply-repair line.
+    span = ["--person", "R001", "--from", "2026-12-07", "--to", "2026-12-08"]
+    shown = CliRunner().invoke(cli_app, ["what-if", "absence", *span, "--repair"])
+    assert shown.exit_code == 0, shown.output
+    assert "nothing to repair" in shown.stdout
+    assert "--apply-repair" not in shown.stdout

@@ -49,6 +49,13 @@ def test_analyze_forecast_prints_a_table_per_week(demo_db: Engine) -> None:
     assert "Per week" in text and "utilization" in text and "worst level" in text
     assert "1000 samples per day" in text and "Extrapolated" in text
     assert "High-risk periods" in text
+    assert "* some days extrapolated from the typical week" in text  # past the four weeks
+
+
+def test_analyze_forecast_within_the_schedule_marks_nothing_extrapolated(demo_db: Engine) -> None:
+    result = CliRunner().invoke(cli_app, ["analyze", "forecast", "--days-ahead", "14"])
+    assert result.exit_code == 0, result.output
+    assert "extrapolated from the typical week" not in result.output
 
 
 @pytest.mark.parametrize("days", ["0", "367", "ten"])

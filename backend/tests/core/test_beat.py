@@ -112,3 +112,13 @@ def test_two_beats_send_the_schedule_once_and_the_second_takes_over_when_first_d
     # The schedule in Redis says the health check already ran: nothing is sent again.
     assert _queued(redis_server) == 1, waiting_log.read_text()
     assert "RedisBeatScheduler" in waiting_log.read_text()
+
+
+def test_the_file_scheduler_does_not_import_redbeat() -> None:
+    # Importing redbeat connects a beat-start handler that fails on any other scheduler (an
+    # ERROR traceback in every embedded beat's log): only the Redis scheduler's module imports it.
+    code = "import sys, app.core.beat, app.core.celery_app; print('redbeat' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=BACKEND_DIR, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "False"

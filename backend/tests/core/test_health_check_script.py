@@ -189,7 +189,7 @@ def test_seed_beat_command_uses_tagging_scheduler(
         beat.terminate()
         beat.wait(timeout=20)
 
-    assert "app.core.beat.RedisBeatScheduler" in log.read_text()
+    assert "app.core.beat_redis.RedisBeatScheduler" in log.read_text()
 
 
 def test_fresh_beat_sends_a_health_check_at_once(
