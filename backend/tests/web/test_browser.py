@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from app.core.config import get_settings
@@ -74,11 +74,26 @@ def _shoot(driver: WebDriver, folder: Path, name: str) -> None:
     driver.set_window_size(*DESKTOP)
 
 
+def _replaced(page: Any) -> Any:
+    """Whether ``page`` (the old page's root element) has left the document. Mid-navigation
+    chromedriver may answer "Node with given id does not belong to the document" (a plain
+    WebDriverException) instead of a stale-element error: both mean the page was replaced."""
+
+    def check(driver: WebDriver) -> bool:
+        try:
+            page.is_enabled()
+        except WebDriverException:
+            return True
+        return False
+
+    return check
+
+
 def _go(driver: WebDriver, by: str, what: str) -> None:
     """Click what navigates, and wait until the next page has replaced this one."""
     page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(by, what).click()
-    WebDriverWait(driver, 30).until(staleness_of(page))
+    WebDriverWait(driver, 30).until(_replaced(page))
 
 
 def _sign_in(driver: WebDriver, base: str, token: str) -> None:
