@@ -3,14 +3,17 @@ with ETags."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Path, Request, Response
 from sqlalchemy import select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.api.deps import SessionDep, Viewer
 from app.api.etag import json_with_etag
-from app.api.pagination import Page, PageDep
+from app.api.pagination import Page, PageDep, PageParams
 from app.core.errors import NotFound
 from app.models.resilience import ContingencyReport, HealthCheckRecord, UtilizationForecast
 from app.resilience.health.service import record_summary
@@ -27,19 +30,28 @@ from app.resilience.views import (
 
 router = APIRouter(tags=["reports"])
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+S = TypeVar("S", HealthCheckRecord, ContingencyReport, UtilizationForecast)
+
+
+def _newest_first(
+    session: Session,
+    page: PageParams,
+    model: type[S],
+    when: InstrumentedAttribute[datetime],
+    summary: Callable[[S], dict[str, Any]],
+) -> Page[dict[str, Any]]:
+    """One page of ``model``'s rows, newest first, as summaries, with the total count."""
+    rows = session.scalars(
+        select(model).order_by(when.desc(), model.id.desc()).offset(page.offset).limit(page.limit)
+    )
+    return Page(data=[summary(r) for r in rows], count=count_rows(session, model))
 
 
 @router.get("/health-checks")
 def list_health_checks(session: SessionDep, _: Viewer, page: PageDep) -> Page[dict[str, Any]]:
     """Health-check records, newest first (summaries)."""
-    rows = session.scalars(
-        select(HealthCheckRecord)
-        .order_by(HealthCheckRecord.finished_at.desc(), HealthCheckRecord.id.desc())
-        .offset(page.offset)
-        .limit(page.limit)
-    )
-    return Page(
-        data=[record_summary(r) for r in rows], count=count_rows(session, HealthCheckRecord)
+    return _newest_first(
+        session, page, HealthCheckRecord, HealthCheckRecord.finished_at, record_summary
     )
 
 
@@ -65,14 +77,8 @@ def get_health_check(
 @router.get("/contingency-reports")
 def list_contingency_reports(session: SessionDep, _: Viewer, page: PageDep) -> Page[dict[str, Any]]:
     """Contingency reports, newest first (summaries)."""
-    rows = session.scalars(
-        select(ContingencyReport)
-        .order_by(ContingencyReport.created_at.desc(), ContingencyReport.id.desc())
-        .offset(page.offset)
-        .limit(page.limit)
-    )
-    return Page(
-        data=[contingency_summary(r) for r in rows], count=count_rows(session, ContingencyReport)
+    return _newest_first(
+        session, page, ContingencyReport, ContingencyReport.created_at, contingency_summary
     )
 
 
@@ -96,14 +102,8 @@ def get_report(request: Request, session: SessionDep, _: Viewer, report_id: RowI
 @router.get("/forecasts")
 def list_forecasts(session: SessionDep, _: Viewer, page: PageDep) -> Page[dict[str, Any]]:
     """Utilization forecasts, newest first (summaries)."""
-    rows = session.scalars(
-        select(UtilizationForecast)
-        .order_by(UtilizationForecast.created_at.desc(), UtilizationForecast.id.desc())
-        .offset(page.offset)
-        .limit(page.limit)
-    )
-    return Page(
-        data=[forecast_summary(r) for r in rows], count=count_rows(session, UtilizationForecast)
+    return _newest_first(
+        session, page, UtilizationForecast, UtilizationForecast.created_at, forecast_summary
     )
 
 
