@@ -23,6 +23,7 @@ latest of) the values every child wrote.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import importlib.util
 import logging
@@ -410,6 +411,13 @@ def _forget_inherited_engine(**_: Any) -> None:
     db.reset_engine()
 
 
+def _freeze_inherited_objects(**_: Any) -> None:
+    """Move what a forked child inherits (every imported module, the app) out of the cyclic
+    collector's reach: a full collection then walks only what the task itself made, not the
+    whole heap, again and again while a large payload is decoded."""
+    gc.freeze()
+
+
 def _forget_child_metrics(pid: int | None = None, **_: Any) -> None:
     folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if folder and pid is not None and Path(folder).is_dir():
@@ -425,4 +433,5 @@ signals.beat_init.connect(_sentry_in_beat)
 signals.import_modules.connect(_prepare_multiprocess_metrics)
 signals.worker_init.connect(_serve_metrics)
 signals.worker_process_init.connect(_forget_inherited_engine)
+signals.worker_process_init.connect(_freeze_inherited_objects)
 signals.worker_process_shutdown.connect(_forget_child_metrics)

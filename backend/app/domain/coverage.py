@@ -22,7 +22,6 @@ from app.core.gcpause import paused_gc
 from app.domain.matching import filled_slots
 from app.domain.presence import Presence
 from app.domain.schedule import (
-    Activity,
     AssignmentRole,
     Category,
     Half,
@@ -137,36 +136,41 @@ def build_site_half_days(
         One ``SiteHalfDay`` per half-day and site that has demand or a pool, in time order,
         up to the schedule end.
     """
-    by_halfday: dict[tuple[date, Half], list[_Entry]] = defaultdict(list)
+    grouped: dict[tuple[date, Half], dict[tuple[str, bool], list[str]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
     for asg in snapshot.assignments:
         hd = asg.halfday
         if start <= hd.date <= end:
-            by_halfday[hd.date, hd.half].append(
-                (asg.person_id, asg.activity_id, asg.role is AssignmentRole.PRIMARY)
+            grouped[hd.date, hd.half][asg.activity_id, asg.role is AssignmentRole.PRIMARY].append(
+                asg.person_id
             )
+    by_halfday = {
+        key: [(activity_id, primary, tuple(people)) for (activity_id, primary), people in g.items()]
+        for key, g in grouped.items()
+    }
     return _site_half_days(snapshot, by_halfday, start, end, shed)
 
 
 def site_half_days_of_rows(rows: ScheduleRows, start: date, end: date) -> list[SiteHalfDay]:
     """``build_site_half_days`` of ``rows.snapshot(start, end)``, without building it: the
-    rows of each half-day are read as they are (they are sorted by date and half)."""
-    by_halfday: dict[tuple[date, Half], list[_Entry]] = {}
-    for (day, half), group in groupby(rows.between(start, end), key=itemgetter(1, 2)):
-        by_halfday.setdefault((date.fromisoformat(day), Half(half)), []).extend(
-            (person_id, activity_id, role == _PRIMARY)
-            for person_id, _, _, activity_id, role in group
-        )
+    assignment groups of each half-day are read as they are (sorted by date and half)."""
+    by_halfday: dict[tuple[date, Half], list[_Group]] = {}
+    for (day, half), groups in groupby(rows.between(start, end), key=itemgetter(0, 1)):
+        by_halfday[date.fromisoformat(day), Half(half)] = [
+            (activity_id, role == _PRIMARY, people) for _, _, activity_id, role, people in groups
+        ]
     return _site_half_days(rows.base, by_halfday, start, end, frozenset())
 
 
-_Entry = tuple[str, str, bool]
-"""An assignment of a half-day: ``(person_id, activity_id, primary)``."""
+_Group = tuple[str, bool, tuple[str, ...]]
+"""The assignments of one activity and role in a half-day: ``(activity_id, primary, people)``."""
 _PRIMARY = AssignmentRole.PRIMARY.value
 
 
 def _site_half_days(
     snapshot: ScheduleSnapshot,
-    by_halfday: Mapping[tuple[date, Half], list[_Entry]],
+    by_halfday: Mapping[tuple[date, Half], list[_Group]],
     start: date,
     end: date,
     shed: frozenset[Category],
@@ -184,7 +188,7 @@ def _site_half_days(
 
 def _build_site_half_days(
     snapshot: ScheduleSnapshot,
-    by_halfday: Mapping[tuple[date, Half], list[_Entry]],
+    by_halfday: Mapping[tuple[date, Half], list[_Group]],
     start: date,
     end: date,
     shed: frozenset[Category],
@@ -198,6 +202,8 @@ def _build_site_half_days(
     # Built once per person (and PGY level once per person and academic year), not per half-day.
     members: dict[str, PoolMember] = {}
     levels: dict[int, dict[str, int]] = defaultdict(dict)
+    known = frozenset(people)
+    faculty = {p.id for p in snapshot.people if p.kind is PersonKind.FACULTY}
 
     days = (end - start).days + 1
     out: list[SiteHalfDay] = []
@@ -207,28 +213,38 @@ def _build_site_half_days(
         n1: dict[str, list[str]] = defaultdict(list)
         n2: dict[str, list[str]] = defaultdict(list)
         staffed: set[str] = set()
-        faculty_primary: list[tuple[str, Activity]] = []
-        faculty_backup: list[tuple[str, Activity]] = []
+        pools: dict[str, dict[str, PoolMember]] = defaultdict(dict)
         day, half = hd.date, hd.half
         year = academic_year(day)
         level_of = levels[year]
         unavailable = presence.unavailable(hd)
-        for person_id, activity_id, primary in by_halfday.get((day, half), ()):
+        for activity_id, primary, group in by_halfday.get((day, half), ()):
             act = acts.get(activity_id)
-            person = people.get(person_id)
-            if act is None or person is None:
+            if act is None:
                 continue
+            if not known.issuperset(group):
+                group = tuple(p for p in group if p in known)
+                if not group:
+                    continue
             if primary:
                 staffed.add(activity_id)
-            if person_id in unavailable:
-                continue
-            if person.kind is PersonKind.FACULTY:
-                (faculty_primary if primary else faculty_backup).append((person_id, act))
-            elif primary:
-                level = level_of.get(person_id)
-                if level is None:
-                    level = level_of[person_id] = pgy_in_academic_year(person, year) or 2
-                (n1 if level == 1 else n2)[activity_id].append(person_id)
+            present = [p for p in group if p not in unavailable] if unavailable else group
+            # The pool never depends on demand: only off-duty activities (no qualification,
+            # so no demand either) keep their faculty out, unless shedding releases them.
+            if not primary or act.releasable or act.category in shed:
+                for pid in present:
+                    if pid in faculty:
+                        member = members.get(pid)
+                        if member is None:
+                            member = members[pid] = PoolMember(pid, people[pid].qualifications)
+                        pools[act.site][pid] = member
+            if primary:
+                for pid in present:
+                    if pid not in faculty:
+                        level = level_of.get(pid)
+                        if level is None:
+                            level = level_of[pid] = pgy_in_academic_year(people[pid], year) or 2
+                        (n1 if level == 1 else n2)[activity_id].append(pid)
 
         demand_of: dict[str, int] = {}
         for act_id in with_minimum | staffed:
@@ -244,16 +260,6 @@ def _build_site_half_days(
             )
             if d > 0:
                 demand_of[act_id] = d
-
-        pools: dict[str, dict[str, PoolMember]] = defaultdict(dict)
-        # The pool never depends on demand: only off-duty activities (no qualification, so no
-        # demand either) keep their faculty out, unless shedding releases them.
-        released = [(p, a) for p, a in faculty_primary if a.releasable or a.category in shed]
-        for pid, act in released + faculty_backup:
-            member = members.get(pid)
-            if member is None:
-                member = members[pid] = PoolMember(pid, people[pid].qualifications)
-            pools[act.site][pid] = member
 
         demands_by_site: dict[str, list[ActivityDemand]] = defaultdict(list)
         for act_id, d in demand_of.items():

@@ -1,15 +1,15 @@
 """The one adapter from database rows to a ``ScheduleSnapshot`` (CONVENTIONS.md rule 1).
 
 No ORM objects: the small tables are read with Core selects, and the assignments, the bulk of
-a program (about 180,000 rows for 150 faculty over a year), with the DB-API cursor of the
-session's own connection (same transaction), kept as text rows (``ScheduleRows``). Dates come
-back as ISO text from SQLite and as dates from PostgreSQL; each distinct one is converted once.
+a program (about 180,000 rows for 150 faculty over a year), grouped by the database and read
+with the DB-API cursor of the session's own connection (same transaction), kept as text groups
+(``ScheduleRows``). Dates come back as ISO text from SQLite and as dates from PostgreSQL; each
+distinct one is converted once.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import func, select
@@ -29,7 +29,7 @@ from app.domain.schedule import (
     ScheduleSnapshot,
     absence_blocks,
 )
-from app.domain.schedule_rows import AssignmentRow, ScheduleRows
+from app.domain.schedule_rows import GROUP_KEY, AssignmentGroup, ScheduleRows
 from app.domain.shedding import suspend_activities
 from app.models.activity import Activity as ActivityRow
 from app.models.activity import MinFacultyRule as RuleRow
@@ -100,7 +100,7 @@ def load_rows(
             absences=_absences(session, start, end),
             holidays=frozenset(session.scalars(select(Holiday.date))),
         )
-        return ScheduleRows(base, _assignment_rows(session, start, end))
+        return ScheduleRows(base, _assignment_groups(session, start, end))
 
 
 def _program_info(session: Session) -> ProgramInfo:
@@ -178,34 +178,50 @@ def _activities(session: Session) -> tuple[Activity, ...]:
     return tuple(activities)
 
 
-def _assignment_rows(session: Session, start: date | None, end: date | None) -> list[AssignmentRow]:
-    """The assignments of the window as ``AssignmentRow`` text tuples, sorted."""
+def _assignment_groups(
+    session: Session, start: date | None, end: date | None
+) -> list[AssignmentGroup]:
+    """The assignments of the window as sorted ``AssignmentGroup`` text tuples.
+
+    Grouped by the database (one row per date, half, activity and role, the person ids joined
+    by spaces: ``group_concat`` in SQLite, ``string_agg`` in PostgreSQL), read through the
+    DB-API cursor: a year of a large program is a few thousand rows, not hundreds of
+    thousands.
+    """
     connection = session.connection()
     quote = connection.dialect.identifier_preparer.quote
     table = AssignmentTable.__tablename__
     c = AssignmentTable.__table__.c
-    columns = ", ".join(quote(x.name) for x in (c.person_id, c.date, c.half, c.activity_id, c.role))
-    sql = f"SELECT {columns} FROM {quote(table)}"
+    keys = ", ".join(quote(x.name) for x in (c.date, c.half, c.activity_id, c.role))
+    aggregate = "string_agg" if connection.dialect.name == "postgresql" else "group_concat"
+    sql = f"SELECT {keys}, {aggregate}({quote(c.person_id.name)}, ' ') FROM {quote(table)}"
     # Literal ISO dates (from date objects: nothing to escape), compared as text by SQLite
     # and cast to date by PostgreSQL.
     bounds = [f"{quote(c.date.name)} {op} '{day.isoformat()}'"
               for op, day in ((">=", start), ("<=", end)) if day is not None]  # fmt: skip
     if bounds:
         sql += " WHERE " + " AND ".join(bounds)
+    sql += f" GROUP BY {keys}"
     cursor = connection.connection.cursor()
     try:
         cursor.execute(sql)
-        rows: list[Any] = list(cursor.fetchall())
+        fetched: list[Any] = list(cursor.fetchall())
     finally:
         cursor.close()
-    if rows and not isinstance(rows[0][1], str):  # PostgreSQL: dates, one conversion each
-        iso: dict[date, str] = {}
-        rows = [
-            (p, iso.get(d) or iso.setdefault(d, d.isoformat()), h, a, r) for p, d, h, a, r in rows
-        ]
+    iso: dict[Any, str] = {}  # PostgreSQL gives dates: one conversion per date
+    groups: list[AssignmentGroup] = [
+        (
+            day if isinstance(day, str) else iso.get(day) or iso.setdefault(day, day.isoformat()),
+            half,
+            activity_id,
+            role,
+            tuple(sorted(people.split(" "))),
+        )
+        for day, half, activity_id, role, people in fetched
+    ]
     # Sorted here, not by the database, so that both backends give the same order.
-    rows.sort(key=itemgetter(1, 2, 0))
-    return rows
+    groups.sort(key=GROUP_KEY)
+    return groups
 
 
 def _absences(session: Session, start: date | None, end: date | None) -> tuple[Absence, ...]:

@@ -23,6 +23,7 @@ from app.core.celery_app import TRANSIENT_ERRORS, celery_app
 from app.core.celery_app import BackoffTask as ResilienceTask
 from app.core.config import get_settings
 from app.core.db import session_scope
+from app.core.gcpause import paused_gc
 from app.domain.coverage import unscheduled_range
 from app.domain.schedule_rows import ScheduleRows
 from app.domain.snapshot import load_rows
@@ -230,10 +231,6 @@ def run_contingency_analysis(
         dispatch_alert_notifications(outcome.alerts)
         publish_contingency_metrics(outcome)
         return outcome.summary()
-    header = [
-        analyze_contingency_chunk.s(a.isoformat(), b.isoformat(), rows.to_json(a, b))
-        for a, b in chunks
-    ]
     unscheduled = unscheduled_range(rows.base, first, last)
     callback = merge_contingency_chunks.s(
         first.isoformat(),
@@ -243,7 +240,12 @@ def run_contingency_analysis(
         None if unscheduled is None else [d.isoformat() for d in unscheduled],
         rerun=rerun,
     ).on_error(contingency_chord_failed.s(first.isoformat(), last.isoformat(), rerun))
-    raise self.replace(chord(header, callback))
+    with paused_gc():  # the chunks' payloads: many small lists, encoded and sent here
+        header = [
+            analyze_contingency_chunk.s(a.isoformat(), b.isoformat(), rows.to_json(a, b))
+            for a, b in chunks
+        ]
+        raise self.replace(chord(header, callback))
 
 
 @celery_app.task(  # type: ignore[untyped-decorator]
@@ -266,7 +268,8 @@ def analyze_contingency_chunk(
         ``ChunkAnalysis.to_json()``: the chunk's result, digests and grant effects.
     """
     first, last = date.fromisoformat(start), date.fromisoformat(end)
-    return analyze_chunk(ScheduleRows.from_json(snapshot), first, last).to_json()
+    with paused_gc():  # tens of thousands of small acyclic objects, built and encoded
+        return analyze_chunk(ScheduleRows.from_json(snapshot), first, last).to_json()
 
 
 @celery_app.task(  # type: ignore[untyped-decorator]
@@ -292,13 +295,14 @@ def merge_contingency_chunks(
     """
     first, last = date.fromisoformat(start), date.fromisoformat(end)
     t0 = time.perf_counter()
-    parts = [ChunkAnalysis.from_json(c) for c in chunks]
-    result = merge_chunks(parts)
-    merge_s = time.perf_counter() - t0 + sum(p.duration_s for p in parts)
-    t1 = time.perf_counter()
-    options = merge_cross_training(parts, limit=CROSS_TRAINING_RECOMMENDATIONS)
-    cross_training_s = time.perf_counter() - t1 + sum(p.grants_s for p in parts)
-    with session_scope() as session:
+    with paused_gc():  # every chunk's findings: many small acyclic objects
+        parts = [ChunkAnalysis.from_json(c) for c in chunks]
+        result = merge_chunks(parts)
+        merge_s = time.perf_counter() - t0 + sum(p.duration_s for p in parts)
+        t1 = time.perf_counter()
+        options = merge_cross_training(parts, limit=CROSS_TRAINING_RECOMMENDATIONS)
+        cross_training_s = time.perf_counter() - t1 + sum(p.grants_s for p in parts)
+    with paused_gc(), session_scope() as session:
         outcome = store_report(
             session,
             start=first,

@@ -31,7 +31,7 @@ from app.domain.schedule import (
 )
 from app.domain.schedule_rows import ScheduleRows
 from app.domain.snapshot import load_rows
-from app.domain.snapshot_json import snapshot_from_json
+from app.domain.snapshot_json import snapshot_from_json, snapshot_to_json
 from app.models import activity as activity_model
 from app.models import person as person_model
 from app.models import program as program_model
@@ -116,17 +116,31 @@ def test_lean_loader_equals_orm_loader_when_program_is_random(session: Session, 
         session.rollback()
 
 
-def test_rows_are_sorted_and_sliced_by_date_when_loaded(session: Session) -> None:
+def test_groups_are_sorted_whole_and_sliced_by_date_when_loaded(session: Session) -> None:
     import_program(session, random_program(random.Random(3), days=20), source="p", actor=None)
     session.commit()
     rows = load_rows(session)
-    assert list(rows.assignments) == sorted(rows.assignments, key=lambda r: (r[1], r[2], r[0]))
+    stored = [
+        (a.person_id, a.date.isoformat(), a.half, a.activity_id, a.role)
+        for a in session.scalars(select(schedule_model.Assignment))
+    ]
+    # One group per (date, half, activity, role), its people sorted, every assignment once.
+    keys = [g[:4] for g in rows.groups]
+    assert keys == sorted(set(keys))
+    assert all(list(g[4]) == sorted(g[4]) for g in rows.groups)
+    assert sorted(rows.rows()) == sorted(stored)
+    assert len(list(rows.rows())) == len(stored)
     a, b = START + timedelta(days=3), START + timedelta(days=9)
     assert list(rows.between(a, b)) == [
-        r for r in rows.assignments if a.isoformat() <= r[1] <= b.isoformat()
+        g for g in rows.groups if a.isoformat() <= g[0] <= b.isoformat()
     ]
-    part = snapshot_from_json(rows.to_json(a, b))
+    part = snapshot_from_json({**rows.to_json(a, b), "assignments": list(rows.rows(a, b))})
     assert set(part.assignments) == set(rows.snapshot(a, b).assignments)
+    assert ScheduleRows.from_json(rows.to_json(a, b)).groups == list(rows.between(a, b))
+    # The per-assignment form (``snapshot_to_json``) groups to the same.
+    assert ScheduleRows.from_json(snapshot_to_json(rows.snapshot(a, b))).groups == list(
+        rows.between(a, b)
+    )
 
 
 @pytest.mark.parametrize("seed", range(4))

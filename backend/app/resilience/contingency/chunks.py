@@ -65,12 +65,12 @@ class ChunkAnalysis:
     grants_s: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
-        """``{"start", "end", "result" (ContingencyResult JSON without rankings),
+        """``{"start", "end", "result" (ContingencyResult JSON without rankings or counts),
         "duration_s", "grants" (GrantEffect lists), "grants_s"}``."""
         return {
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
-            "result": self.result.to_json(ranking_limit=0),
+            "result": self.result.to_json(ranking_limit=0, counted=False),
             "duration_s": self.duration_s,
             "grants": [g.to_json() for g in self.grants],
             "grants_s": self.grants_s,

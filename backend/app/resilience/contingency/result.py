@@ -144,22 +144,34 @@ class ContingencyResult:
         """Fatal pairs, most half-days (or most residents affected) first."""
         return _ranked(self.fatal_pairs, by_residents)
 
-    def to_json(self, ranking_limit: int | None = 50) -> dict[str, Any]:
+    def to_json(self, ranking_limit: int | None = 50, *, counted: bool = True) -> dict[str, Any]:
         """JSON-ready dict (``REPORT_FORMAT``); rankings (derived, not read back) keep their
         top ``ranking_limit``. Each distinct exposure is written once, in time order, in
-        ``exposures``; findings list the positions of theirs there."""
+        ``exposures``; findings list the positions of theirs there.
+
+        Args:
+            ranking_limit: 0 computes no ranking (the lists are empty).
+            counted: False leaves out each finding's ``half_days`` and ``residents_affected``
+                (derived, not read back): the form a chunk's result crosses the broker in,
+                where the merge counts the merged findings once.
+        """
         table, position = _exposure_table(
             e for f in (*self.critical_faculty, *self.fatal_pairs) for e in f.exposures
         )
 
-        def top(rows: list[Ranked]) -> list[dict[str, Any]]:
-            return [r.to_json() for r in rows[:ranking_limit]]
+        def top(rank: Callable[..., list[Ranked]], by_residents: bool) -> list[dict[str, Any]]:
+            if ranking_limit == 0:
+                return []
+            return [r.to_json() for r in rank(by_residents)[:ranking_limit]]
 
         def finding(f: CriticalFaculty | FatalPair) -> dict[str, Any]:
+            exposures = [position[id(e)] for e in f.exposures]
+            if not counted:
+                return {"exposures": exposures}
             return {
                 "half_days": f.half_days,
                 "residents_affected": f.residents_affected,
-                "exposures": [position[id(e)] for e in f.exposures],
+                "exposures": exposures,
             }
 
         names = {c.person_id: c.name for c in self.critical_faculty}
@@ -180,10 +192,10 @@ class ContingencyResult:
                 {"person_ids": list(p.person_ids), **finding(p)} for p in self.fatal_pairs
             ],
             "rankings": {
-                "critical_by_half_days": top(self.critical_ranking()),
-                "critical_by_residents": top(self.critical_ranking(by_residents=True)),
-                "pairs_by_half_days": top(self.pair_ranking()),
-                "pairs_by_residents": top(self.pair_ranking(by_residents=True)),
+                "critical_by_half_days": top(self.critical_ranking, False),
+                "critical_by_residents": top(self.critical_ranking, True),
+                "pairs_by_half_days": top(self.pair_ranking, False),
+                "pairs_by_residents": top(self.pair_ranking, True),
             },
             "names": {pid: name for pid, name in sorted(names.items()) if name is not None},
         }
