@@ -57,10 +57,12 @@ def run(argv: list[str], env: dict[str, str]) -> tuple[float, float, int]:
 def program_db(folder: Path, faculty: int) -> Path:
     """``demo-data --seed 1 --faculty N --weeks 52 --qualifications 30`` in SQLite (kept)."""
     db = folder / f"demo-{faculty}.db"
+    env = db_env(db)
+    # Every time: a program kept from an earlier run gets this version's schema (indexes).
+    subprocess.run([PY, "-m", "app.cli", "migrate"], cwd=BACKEND, env=env, check=True,
+                   stdout=subprocess.DEVNULL)  # fmt: skip
     if not (folder / f"demo-{faculty}.done").exists():
-        env = db_env(db)
         for args in (
-            ["migrate"],
             [
                 "demo-data",
                 "--replace",

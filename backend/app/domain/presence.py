@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, timedelta
 
 from app.domain.schedule import Absence, Half, HalfDay, Person, half_days
 
@@ -27,8 +28,18 @@ class Presence:
             for hd in half_days(first, (last - first).days + 1):
                 if a.half is None or a.half is hd.half:
                     self._away[hd.date, hd.half].add(a.person_id)
-        # Only these can be inactive on some day: the others are active on every date.
+        # Only these can be inactive on some day: the others are active on every date. Who is
+        # inactive changes only on the dates where someone's active range begins or ends
+        # after one: between two such dates it is one set, computed once.
         self._bounded = [p for p in people.values() if p.active_from or p.active_to]
+        changes = {p.active_from for p in self._bounded if p.active_from}
+        changes.update(
+            p.active_to + timedelta(days=1)
+            for p in self._bounded
+            if p.active_to and p.active_to < date.max
+        )
+        self._changes = sorted(changes)
+        self._inactive: dict[int, frozenset[str]] = {}
 
     def present(self, person: Person, halfday: HalfDay) -> bool:
         day = halfday.date
@@ -37,6 +48,9 @@ class Presence:
     def unavailable(self, halfday: HalfDay) -> set[str]:
         """The ids of the people not present in ``halfday`` (of those passed in)."""
         day = halfday.date
-        out = set(self._away.get((day, halfday.half), ()))
-        out.update(p.id for p in self._bounded if not p.is_active(day))
-        return out
+        segment = bisect_right(self._changes, day)
+        inactive = self._inactive.get(segment)
+        if inactive is None:
+            inactive = frozenset(p.id for p in self._bounded if not p.is_active(day))
+            self._inactive[segment] = inactive
+        return set(inactive).union(self._away.get((day, halfday.half), ()))
