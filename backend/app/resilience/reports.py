@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.core import metrics
 from app.core.db import committed_view
+from app.core.gcpause import paused_gc
 from app.domain.schedule_rows import ScheduleRows
 from app.models.base import utcnow
 from app.models.resilience import ContingencyReport
@@ -155,7 +156,8 @@ def reuse_report(
     if row is None:
         return None
     report = with_current_names(row.report, names)
-    result = ContingencyResult.from_json(report)
+    with paused_gc():  # every finding read back: many small acyclic objects
+        result = ContingencyResult.from_json(report)
     alerts = reconcile_alerts(session, result, names, now=now, cooldown=alert_cooldown)
     duration_s = _time.perf_counter() - t0
     return ReportOutcome(row.id, False, result, report, duration_s, tuple(alerts))
@@ -195,6 +197,10 @@ def store_report(
     created = False
     if row is None:
         timings = {"analysis_s": duration_s, "cross_training_s": cross_training_s}
+        with paused_gc():  # the report's JSON: many small acyclic objects
+            stored = _stored_json(
+                start, end, fingerprint, result, cross_training, timings, unscheduled
+            )
         new = ContingencyReport(
             start=start,
             end=end,
@@ -205,9 +211,7 @@ def store_report(
             critical_count=len(result.critical_faculty),
             fatal_pair_count=len(result.fatal_pairs),
             duration_s=duration_s,
-            report=_stored_json(
-                start, end, fingerprint, result, cross_training, timings, unscheduled
-            ),
+            report=stored,
         )
         try:
             with session.begin_nested():

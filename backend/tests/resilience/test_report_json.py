@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -49,6 +50,26 @@ def test_report_round_trips_through_json_when_encoded(seed: int) -> None:
 
 
 @pytest.mark.parametrize("seed", range(25))
+def test_wire_form_round_trips_without_names_when_a_chunk_sends_it(seed: int) -> None:
+    result = _result(seed)
+    assert result.critical_faculty or result.fatal_pairs  # never two empty results compared
+
+    data = json.loads(json.dumps(result.to_wire()))
+    back = ContingencyResult.from_wire(data)
+
+    unnamed = ContingencyResult(
+        result.analysed,
+        result.gaps,
+        tuple(replace(c, name=None) for c in result.critical_faculty),
+        tuple(replace(p, names=(None, None)) for p in result.fatal_pairs),
+    )
+    assert back == unnamed
+    # Every finding travels once: as many ids in the groups as findings (pairs: two each).
+    assert sum(len(v.split(" ")) for v in data["pairs"].values()) == 2 * len(result.fatal_pairs)
+    assert sum(len(v.split(" ")) for v in data["critical"].values()) == len(result.critical_faculty)
+
+
+@pytest.mark.parametrize("seed", range(25))
 def test_counts_and_rankings_equal_a_recount_from_the_findings(seed: int) -> None:
     data = json.loads(json.dumps(_result(seed).to_json(ranking_limit=None)))
     table = data["exposures"]
@@ -71,6 +92,10 @@ def test_counts_and_rankings_equal_a_recount_from_the_findings(seed: int) -> Non
                 key=lambda k: (-recounted[k][index], -recounted[k][1 - index], k),
             )
             assert [tuple(r["person_ids"]) for r in rows] == expected
+            # A limited ranking is the head of the full one, not another order.
+            limited = json.loads(json.dumps(_result(seed).to_json(ranking_limit=2)))
+            head = [tuple(r["person_ids"]) for r in limited["rankings"][f"{kind}_{name}"]]
+            assert head == expected[:2]
 
 
 def test_residents_counted_once_when_two_sites_of_a_half_day_share_them() -> None:

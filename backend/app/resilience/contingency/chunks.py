@@ -65,12 +65,12 @@ class ChunkAnalysis:
     grants_s: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
-        """``{"start", "end", "result" (ContingencyResult JSON without rankings or counts),
-        "duration_s", "grants" (GrantEffect lists), "grants_s"}``."""
+        """``{"start", "end", "result" (``ContingencyResult.to_wire``), "duration_s",
+        "grants" (GrantEffect lists), "grants_s"}``."""
         return {
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
-            "result": self.result.to_json(ranking_limit=0, counted=False),
+            "result": self.result.to_wire(),
             "duration_s": self.duration_s,
             "grants": [g.to_json() for g in self.grants],
             "grants_s": self.grants_s,
@@ -81,7 +81,7 @@ class ChunkAnalysis:
         return cls(
             date.fromisoformat(d["start"]),
             date.fromisoformat(d["end"]),
-            ContingencyResult.from_json(d["result"]),
+            ContingencyResult.from_wire(d["result"]),
             float(d.get("duration_s", 0.0)),
             tuple(GrantEffect.from_json(g) for g in d.get("grants", ())),
             float(d.get("grants_s", 0.0)),

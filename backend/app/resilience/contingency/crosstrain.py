@@ -23,6 +23,7 @@ from typing import Any
 
 from app.domain.coverage import SiteHalfDay
 from app.resilience.contingency.core import ContingencyResult, HalfDayAtSite, MaskCache
+from app.resilience.contingency.findings import halfday_of
 from app.resilience.contingency.grant_delta import Delta, GrantSite
 
 
@@ -95,13 +96,13 @@ class GrantEffect:
     half_days: tuple[HalfDayAtSite, ...]
 
     def to_json(self) -> list[Any]:
-        """Compact: ``[person, qualification, candidate, *delta, [half-day at site, ...]]``."""
+        """Compact: ``[person, qualification, candidate, *delta, [[date, half, site], ...]]``."""
         return [
             self.person_id,
             self.qualification,
             self.candidate,
             *self.delta,
-            [h.to_json() for h in self.half_days],
+            [[h.halfday.date.isoformat(), h.halfday.half.value, h.site] for h in self.half_days],
         ]
 
     @classmethod
@@ -112,7 +113,7 @@ class GrantEffect:
             qual,
             bool(candidate),
             (a, b, c, e, f),
-            tuple(HalfDayAtSite.from_json(h) for h in where),
+            tuple(HalfDayAtSite(halfday_of(day, half), site) for day, half, site in where),
         )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import Any
 
 from app.domain.coverage import Gap
@@ -90,24 +90,25 @@ class Exposure:
 def _exposure_counts(exposures: Iterable[Exposure]) -> tuple[int, int]:
     """Distinct half-days, and distinct (resident, half-day) pairs put at risk.
 
-    One pass: a half-day's residents are counted by length unless several sites of that
-    half-day are exposed (then as a set, a resident being in one place at a time anyway).
+    One pass over exposures in time order (as every finding keeps them), where the exposures
+    of one half-day are neighbours: a half-day's residents are counted by length unless
+    several sites of it are exposed (then as a set, a resident being in one place at a time
+    anyway).
     """
-    by_half: dict[tuple[date, str], list[Exposure]] = {}
+    half_days = residents = 0
+    current: HalfDay | None = None
+    group: list[tuple[str, ...]] = []
     for e in exposures:
-        key = (e.halfday.date, e.halfday.half)  # hashed in C, unlike the HalfDay dataclass
-        same = by_half.get(key)
-        if same is None:
-            by_half[key] = [e]
-        else:
-            same.append(e)
-    residents = 0
-    for group in by_half.values():
-        if len(group) == 1:
-            residents += len(group[0].residents)
-        else:
-            residents += len(set(group[0].residents).union(*(e.residents for e in group[1:])))
-    return len(by_half), residents
+        if e.halfday is current or e.halfday == current:
+            group.append(e.residents)
+            continue
+        if group:
+            residents += len(group[0]) if len(group) == 1 else len(set().union(*group))
+        half_days += 1
+        current, group = e.halfday, [e.residents]
+    if group:
+        residents += len(group[0]) if len(group) == 1 else len(set().union(*group))
+    return half_days, residents
 
 
 class _Exposed:
@@ -115,9 +116,14 @@ class _Exposed:
 
     exposures: tuple[Exposure, ...]
 
-    @cached_property
+    @property
     def _counts(self) -> tuple[int, int]:
-        return _exposure_counts(self.exposures)
+        # Kept in the instance's dict by hand (the dataclasses are frozen): a report reads
+        # tens of thousands of these, and functools.cached_property takes a lock per read.
+        counts: tuple[int, int] | None = self.__dict__.get("_counts_memo")
+        if counts is None:
+            counts = self.__dict__["_counts_memo"] = _exposure_counts(self.exposures)
+        return counts
 
     @property
     def half_days(self) -> int:

@@ -14,6 +14,7 @@ and the rankings sort those counts.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -64,20 +65,24 @@ class Ranked:
         }
 
 
-def _ranked(items: Sequence[CriticalFaculty | FatalPair], by_residents: bool) -> list[Ranked]:
-    rows = [
-        Ranked(
-            (i.person_id,) if isinstance(i, CriticalFaculty) else i.person_ids,
-            i.half_days,
-            i.residents_affected,
-        )
-        for i in items
-    ]
+def _ranked(
+    items: Sequence[CriticalFaculty | FatalPair], by_residents: bool, limit: int | None = None
+) -> list[Ranked]:
+    """The ranking of ``items``, its first ``limit`` lines (None: all), from their counts."""
+
+    def ids(i: CriticalFaculty | FatalPair) -> tuple[str, ...]:
+        return (i.person_id,) if isinstance(i, CriticalFaculty) else i.person_ids
+
     if by_residents:
-        rows.sort(key=lambda r: (-r.residents_affected, -r.half_days, r.person_ids))
+        key: Callable[[Any], tuple[Any, ...]] = lambda i: (  # noqa: E731
+            -i.residents_affected,
+            -i.half_days,
+            ids(i),
+        )
     else:
-        rows.sort(key=lambda r: (-r.half_days, -r.residents_affected, r.person_ids))
-    return rows
+        key = lambda i: (-i.half_days, -i.residents_affected, ids(i))  # noqa: E731
+    top = sorted(items, key=key) if limit is None else heapq.nsmallest(limit, items, key=key)
+    return [Ranked(ids(i), i.half_days, i.residents_affected) for i in top]
 
 
 @dataclass(frozen=True)
@@ -136,25 +141,22 @@ class ContingencyResult:
             "n2_findings": sum(len(p.exposures) for p in self.fatal_pairs),
         }
 
-    def critical_ranking(self, by_residents: bool = False) -> list[Ranked]:
-        """Critical faculty, most half-days (or most residents affected) first."""
-        return _ranked(self.critical_faculty, by_residents)
+    def critical_ranking(
+        self, by_residents: bool = False, limit: int | None = None
+    ) -> list[Ranked]:
+        """Critical faculty, most half-days (or most residents affected) first; the first
+        ``limit`` (None: all)."""
+        return _ranked(self.critical_faculty, by_residents, limit)
 
-    def pair_ranking(self, by_residents: bool = False) -> list[Ranked]:
-        """Fatal pairs, most half-days (or most residents affected) first."""
-        return _ranked(self.fatal_pairs, by_residents)
+    def pair_ranking(self, by_residents: bool = False, limit: int | None = None) -> list[Ranked]:
+        """Fatal pairs, most half-days (or most residents affected) first; the first ``limit``
+        (None: all)."""
+        return _ranked(self.fatal_pairs, by_residents, limit)
 
-    def to_json(self, ranking_limit: int | None = 50, *, counted: bool = True) -> dict[str, Any]:
+    def to_json(self, ranking_limit: int | None = 50) -> dict[str, Any]:
         """JSON-ready dict (``REPORT_FORMAT``); rankings (derived, not read back) keep their
-        top ``ranking_limit``. Each distinct exposure is written once, in time order, in
-        ``exposures``; findings list the positions of theirs there.
-
-        Args:
-            ranking_limit: 0 computes no ranking (the lists are empty).
-            counted: False leaves out each finding's ``half_days`` and ``residents_affected``
-                (derived, not read back): the form a chunk's result crosses the broker in,
-                where the merge counts the merged findings once.
-        """
+        top ``ranking_limit`` (0: none computed). Each distinct exposure is written once, in
+        time order, in ``exposures``; findings list the positions of theirs there."""
         table, position = _exposure_table(
             e for f in (*self.critical_faculty, *self.fatal_pairs) for e in f.exposures
         )
@@ -162,16 +164,13 @@ class ContingencyResult:
         def top(rank: Callable[..., list[Ranked]], by_residents: bool) -> list[dict[str, Any]]:
             if ranking_limit == 0:
                 return []
-            return [r.to_json() for r in rank(by_residents)[:ranking_limit]]
+            return [r.to_json() for r in rank(by_residents, ranking_limit)]
 
         def finding(f: CriticalFaculty | FatalPair) -> dict[str, Any]:
-            exposures = [position[id(e)] for e in f.exposures]
-            if not counted:
-                return {"exposures": exposures}
             return {
                 "half_days": f.half_days,
                 "residents_affected": f.residents_affected,
-                "exposures": exposures,
+                "exposures": [position[id(e)] for e in f.exposures],
             }
 
         names = {c.person_id: c.name for c in self.critical_faculty}
@@ -235,6 +234,82 @@ class ContingencyResult:
                 )
                 for p in d["fatal_pairs"]
             ),
+        )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The compact JSON form a chunk's result crosses the broker in (not a report).
+
+        Findings with the same exposures are grouped, their ids joined by spaces (ids never
+        contain one), so a chunk's tens of thousands of fatal pairs decode as a few hundred
+        strings; exposures and half-days are short lists. No names, counts or rankings: the
+        merge names people from the current rows and counts the merged findings once.
+
+            {"analysed": [[date, half, site], ...], "gaps": [SiteGaps JSON, ...],
+             "exposures": [[date, half, site, [qualification], [activity], [resident]], ...],
+             "critical": {"0 3 7": "F001 F002", ...},
+             "pairs": {"0 3": "F001 F004 F001 F006", ...}}
+
+        keys of ``critical`` and ``pairs``: positions in ``exposures``; values: the people
+        (a pair is two consecutive ids) whose findings are exactly those exposures.
+        """
+        table, position = _exposure_table(
+            e for f in (*self.critical_faculty, *self.fatal_pairs) for e in f.exposures
+        )
+
+        def grouped(
+            findings: Iterable[tuple[Iterable[str], tuple[Exposure, ...]]],
+        ) -> dict[str, str]:
+            out: dict[str, list[str]] = {}
+            for ids, exposures in findings:
+                key = " ".join([str(position[id(e)]) for e in exposures])
+                out.setdefault(key, []).extend(ids)
+            return {k: " ".join(v) for k, v in out.items()}
+
+        return {
+            "analysed": [[a.halfday.date.isoformat(), a.halfday.half.value, a.site]
+                         for a in self.analysed],
+            "gaps": [g.to_json() for g in self.gaps],
+            "exposures": [
+                [e.halfday.date.isoformat(), e.halfday.half.value, e.site,
+                 list(e.qualifications), list(e.activity_ids), list(e.residents)]
+                for e in table
+            ],
+            "critical": grouped(((c.person_id,), c.exposures) for c in self.critical_faculty),
+            "pairs": grouped((p.person_ids, p.exposures) for p in self.fatal_pairs),
+        }  # fmt: skip
+
+    @classmethod
+    def from_wire(cls, d: Mapping[str, Any]) -> ContingencyResult:
+        """The result ``to_wire`` wrote, without names (equal to the original otherwise)."""
+        table = [
+            Exposure(halfday_of(day, half), site, tuple(q), tuple(a), tuple(r))
+            for day, half, site, q, a, r in d["exposures"]
+        ]
+
+        def exposures_of(key: str) -> tuple[Exposure, ...]:
+            return tuple(table[int(i)] for i in key.split(" ")) if key else ()
+
+        critical = [
+            CriticalFaculty(pid, None, exposures)
+            for key, ids in d["critical"].items()
+            for exposures in (exposures_of(key),)
+            for pid in ids.split(" ")
+        ]
+        pairs: list[FatalPair] = []
+        for key, ids in d["pairs"].items():
+            exposures = exposures_of(key)
+            flat = ids.split(" ")
+            pairs.extend(
+                FatalPair((a, b), (None, None), exposures)
+                for a, b in zip(flat[::2], flat[1::2], strict=True)
+            )
+        critical.sort(key=lambda c: c.person_id)
+        pairs.sort(key=lambda p: p.person_ids)
+        return cls(
+            tuple(HalfDayAtSite(halfday_of(day, half), site) for day, half, site in d["analysed"]),
+            tuple(SiteGaps.from_json(g) for g in d["gaps"]),
+            tuple(critical),
+            tuple(pairs),
         )
 
 
