@@ -14,6 +14,7 @@ A raise or resolution that notifies plans its deliveries in the same transaction
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -84,16 +85,78 @@ def raise_alert(
         settings: where notifications go (default: the process settings).
     """
     settings = settings or get_settings()
-    if cooldown is None:
-        cooldown = alert_cooldown(settings)
-    lvl = AlertLevel(level)
-    now = now or utcnow()
     details = dict(details or {})
     key = dedup_key_for(message, details)
-    details["dedup_key"] = key
     alert = session.scalars(
         select(Alert).where(Alert.dedup_key == key, Alert.status.in_(_OPEN)).limit(1)
     ).first()
+    outcome, _ = _raise_found(
+        session, alert, key, level, message, details, now or utcnow(), cooldown, settings
+    )
+    return outcome
+
+
+@dataclass(frozen=True)
+class AlertSpec:
+    """One alert to raise with ``raise_alerts``: as ``raise_alert``'s arguments."""
+
+    level: str
+    message: str
+    details: dict[str, Any]
+
+
+def raise_alerts(
+    session: Session,
+    specs: Sequence[AlertSpec],
+    *,
+    now: datetime | None = None,
+    cooldown: timedelta | None = None,
+    settings: Settings | None = None,
+) -> list[AlertOutcome]:
+    """``raise_alert`` for each of ``specs``, in order, with one query for the open alerts
+    of all their keys (an analysis raises hundreds at a time: one per critical person)."""
+    settings = settings or get_settings()
+    now = now or utcnow()
+    keyed = [(spec, dedup_key_for(spec.message, spec.details)) for spec in specs]
+    open_alerts: dict[str, Alert] = {}
+    keys = sorted({key for _, key in keyed})
+    for i in range(0, len(keys), _KEYS_PER_QUERY):
+        query = select(Alert).where(
+            Alert.dedup_key.in_(keys[i : i + _KEYS_PER_QUERY]), Alert.status.in_(_OPEN)
+        )
+        for alert in session.scalars(query):
+            open_alerts.setdefault(alert.dedup_key, alert)
+    outcomes = []
+    for spec, key in keyed:
+        outcome, alert = _raise_found(
+            session, open_alerts.get(key), key, spec.level, spec.message, dict(spec.details),
+            now, cooldown, settings,
+        )  # fmt: skip
+        open_alerts[key] = alert  # a second spec with this key refreshes this one
+        outcomes.append(outcome)
+    return outcomes
+
+
+_KEYS_PER_QUERY = 500
+"""Keys per ``IN`` list (SQLite allows a few thousand bound values per statement)."""
+
+
+def _raise_found(
+    session: Session,
+    alert: Alert | None,
+    key: str,
+    level: str,
+    message: str,
+    details: dict[str, Any],
+    now: datetime,
+    cooldown: timedelta | None,
+    settings: Settings,
+) -> tuple[AlertOutcome, Alert]:
+    """Raise ``key``, whose open alert (None: none is open) the caller has looked up."""
+    if cooldown is None:
+        cooldown = alert_cooldown(settings)
+    lvl = AlertLevel(level)
+    details["dedup_key"] = key
     if alert is None:
         alert = Alert(
             level=lvl.value,
@@ -109,7 +172,7 @@ def raise_alert(
         session.add(alert)
         session.flush()
         planned = plan_deliveries(session, alert, NoticeEvent.RAISED, lvl.value, settings)
-        return AlertOutcome(alert.id, created=True, should_notify=True, delivery_ids=planned)
+        return AlertOutcome(alert.id, True, True, planned), alert
 
     rose = lvl.rank > AlertLevel(alert.notified_level or alert.level).rank
     last = _aware(alert.last_notified_at)
@@ -123,12 +186,12 @@ def raise_alert(
     if rose:
         alert.status = AlertStatus.ACTIVE.value  # a rise re-opens an acknowledged alert
     if not notify:
-        return AlertOutcome(alert.id, created=False, should_notify=False)
+        return AlertOutcome(alert.id, created=False, should_notify=False), alert
     alert.last_notified_at = now
     alert.notified_level = lvl.value
     session.flush()
     planned = plan_deliveries(session, alert, NoticeEvent.RAISED, lvl.value, settings)
-    return AlertOutcome(alert.id, created=False, should_notify=True, delivery_ids=planned)
+    return AlertOutcome(alert.id, False, True, planned), alert
 
 
 def resolve_alert(

@@ -26,7 +26,14 @@ from app.core.gcpause import paused_gc
 from app.domain.schedule_rows import ScheduleRows
 from app.models.base import utcnow
 from app.models.resilience import ContingencyReport
-from app.notifications.service import AlertOutcome, open_alert_keys, raise_alert, resolve_alert
+from app.notifications.service import (
+    AlertOutcome,
+    AlertSpec,
+    open_alert_keys,
+    raise_alert,
+    raise_alerts,
+    resolve_alert,
+)
 from app.resilience.contingency.crosstrain import CrossTrainingOption
 from app.resilience.contingency.result import REPORT_FORMAT, ContingencyResult
 
@@ -248,14 +255,13 @@ def reconcile_alerts(
     when it passes. Returns what each raise and resolution did.
     """
     now = now or utcnow()
-    outcomes: list[AlertOutcome | None] = []
     critical_now = {c.person_id for c in result.critical_faculty}
+    specs = []
     for c in result.critical_faculty:
         first = c.exposures[0]
         name = names.get(c.person_id) or c.person_id
-        outcomes.append(
-            raise_alert(
-                session,
+        specs.append(
+            AlertSpec(
                 "warning",
                 f"{name} is critical: alone holds up"
                 f" {c.half_days} half-day(s), first {first.halfday}"
@@ -269,10 +275,12 @@ def reconcile_alerts(
                     "halfdays": [str(e.halfday) for e in c.exposures[:20]],
                     "action": N1_ACTION,
                 },
-                now=now,
-                cooldown=cooldown,
             )
         )
+    # One query for all of them: a large program has hundreds of critical people.
+    outcomes: list[AlertOutcome | None] = list(
+        raise_alerts(session, specs, now=now, cooldown=cooldown)
+    )
     for key in open_alert_keys(session, N1_ALERT_PREFIX):
         if key.removeprefix(N1_ALERT_PREFIX) not in critical_now:
             outcomes.append(resolve_alert(session, key, now=now))

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from app.core.config import get_settings
 from app.models.alert import Alert, AlertStatus
-from app.notifications.service import alert_cooldown, raise_alert, resolve_alert
+from app.notifications.service import (
+    AlertSpec,
+    alert_cooldown,
+    raise_alert,
+    raise_alerts,
+    resolve_alert,
+)
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 DAY = timedelta(hours=24)
@@ -182,3 +189,57 @@ def test_cooldown_follows_setting_when_caller_passes_none(session: Session) -> N
 
     assert alert_cooldown() == timedelta(hours=1)
     assert later.should_notify
+
+
+def test_raise_alerts_follows_the_rules_per_spec_with_one_lookup_for_all(
+    session: Session,
+) -> None:
+    hour = timedelta(hours=1)
+    quiet = raise_alert(session, "warning", "A", {"dedup_key": "k:a"}, now=T0, cooldown=DAY)
+    acked = raise_alert(session, "warning", "B", {"dedup_key": "k:b"}, now=T0, cooldown=DAY)
+    _acknowledge(session, acked.alert_id)
+    cooled = raise_alert(
+        session, "warning", "C", {"dedup_key": "k:c"}, now=T0 - 2 * DAY, cooldown=DAY
+    )
+    gone = raise_alert(session, "warning", "D", {"dedup_key": "k:d"}, now=T0, cooldown=DAY)
+    resolve_alert(session, "k:d", now=T0)
+    session.commit()
+
+    specs = [
+        AlertSpec("warning", "A again", {"dedup_key": "k:a"}),  # same level, within cooldown
+        AlertSpec("critical", "B worse", {"dedup_key": "k:b"}),  # rises: reopens, notifies
+        AlertSpec("warning", "C again", {"dedup_key": "k:c"}),  # cooldown over: notifies
+        AlertSpec("warning", "D back", {"dedup_key": "k:d"}),  # resolved: a new alert
+        AlertSpec("warning", "E new", {"dedup_key": "k:e"}),  # new
+        AlertSpec("warning", "E twice", {"dedup_key": "k:e"}),  # refreshes the one just made
+    ]
+    lookups: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and " alert." in statement:
+            lookups.append(statement)
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        out = raise_alerts(session, specs, now=T0 + hour, cooldown=DAY)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    session.commit()
+
+    assert len(lookups) == 1  # one query for the six keys, not one per spec
+    flags = [(o.created, o.should_notify) for o in out]
+    assert flags == [
+        (False, False),
+        (False, True),
+        (False, True),
+        (True, True),
+        (True, True),
+        (False, False),
+    ]
+    assert [o.alert_id for o in out[:3]] == [quiet.alert_id, acked.alert_id, cooled.alert_id]
+    assert out[3].alert_id != gone.alert_id
+    assert out[5].alert_id == out[4].alert_id
+    assert _alert(session, acked.alert_id).status == "active"
+    assert _alert(session, out[4].alert_id).occurrences == 2
+    assert _alert(session, out[4].alert_id).message == "E twice"
