@@ -3,7 +3,8 @@
 The contingency chord's parent loads the schedule once and gives each chunk task its part in
 this form, so that every chunk analyses the same state and reads nothing from the database.
 People, activities, holidays and the program travel whole; assignments and absences only for
-the dates asked for. Assignments are the bulk, so they are short lists:
+the dates asked for. Assignments are the bulk, so they are short lists (the chord sends them
+grouped instead, under ``assignment_groups``: ``ScheduleRows.to_json``):
 
     {"program": {...}, "people": [{...}], "activities": [{...}], "holidays": ["2026-12-25"],
      "assignments": [["F001", "2026-11-30", "AM", "clinic", "primary"], ...],
