@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hmac
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -150,8 +150,6 @@ def authenticate(session: Session, token: str, *, now: datetime | None = None) -
         raise NotAuthenticated(BAD_TOKEN)
     now = now or utcnow()
     last = row.last_used_at
-    if last is not None and last.tzinfo is None:  # SQLite returns naive UTC
-        last = last.replace(tzinfo=UTC)
     if last is None or not (timedelta(0) <= now - last < LAST_USED_RESOLUTION):
         row.last_used_at = now
         session.flush()

@@ -50,11 +50,7 @@ def list_cmd(
         ack = f", acknowledged by {r['acknowledged_by']}" if r["acknowledged_by"] else ""
         out.print(f"#{r['id']} {r['level'].upper()} {r['status']}{ack}: {r['message']}")
         for d in r["deliveries"]:
-            error = f" ({d['last_error']})" if d["last_error"] else ""
-            out.print(
-                f"    {d['event']} {d['channel']} {d['target']}: {d['status']},"
-                f" {d['attempts']} attempt(s){error}"
-            )
+            out.print(f"    {d['event']} {d['channel']} {d['target']}: {d['outcome']}")
 
 
 @alerts_app.command("ack")

@@ -13,7 +13,7 @@ inside their transaction, then ``app.auth.service.require_role``.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
@@ -35,6 +35,7 @@ from app.cli.options import JsonOption
 from app.cli.output import reported_errors
 from app.core.db import session_scope
 from app.core.errors import NotAuthenticated
+from app.models.base import iso_utc
 from app.models.user import ApiToken, User
 
 TOKEN_ENV = "RESIDENCY_SCHEDULER_TOKEN"
@@ -73,10 +74,7 @@ def caller_from_cli(session: Session, token: str | None) -> User:
 
 
 def _when(moment: datetime | None) -> str | None:
-    """``moment`` in UTC, to the second (SQLite returns it without its zone: UTC)."""
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=moment.tzinfo or UTC).isoformat(timespec="seconds")
+    return None if moment is None else iso_utc(moment)
 
 
 def _user_json(user: User) -> dict[str, Any]:

@@ -106,8 +106,6 @@ def check_beat(now: datetime | None = None) -> str:
         )
     if finished is None:
         raise ProbeFailed("no health check sent by beat recorded yet")
-    if finished.tzinfo is None:  # SQLite returns naive UTC
-        finished = finished.replace(tzinfo=UTC)
     stale_min = BEAT_STALE_INTERVALS * HEALTH_CHECK_INTERVAL_MIN
     age_min = ((now or datetime.now(UTC)) - finished).total_seconds() / 60
     line = f"last health check from beat finished {age_min:.0f} min ago"

@@ -49,6 +49,7 @@ from app.demo.people import (
 from app.demo.roster import Roster, RosterInput
 from app.domain.schedule import ProgramInfo
 from app.programs.convert import activity_from_document
+from app.programs.fields import absence_id
 
 PROGRAM = ProgramInfo(name="Riverside Family Medicine Residency (demo)", main_site="main")
 RESIDENTS_PER_FACULTY = 1.64
@@ -164,10 +165,10 @@ def _people(faculty: list[FacultyPlan], residents: list[ResidentPlan]) -> list[d
 
 def _absences(book: AbsenceBook, iso_dates: list[str]) -> list[dict[str, Any]]:
     ordered = sorted(book.absences, key=lambda a: (a.first_day, a.person_id, a.type))
-    width = max(4, len(str(len(ordered))))
+    width = len(str(len(ordered)))  # every id as wide as the last one's number
     return [
         {
-            "id": f"A{n:0{width}d}",
+            "id": absence_id(n, width),
             "person_id": a.person_id,
             "start": iso_dates[a.first_day],
             "end": iso_dates[a.last_day],

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
@@ -20,7 +20,7 @@ from app.core.config import Settings
 from app.core.db import session_scope
 from app.core.errors import DeliveryFailed, NotFound
 from app.models.alert import Alert
-from app.models.base import utcnow
+from app.models.base import iso_utc, utcnow
 from app.models.delivery import AlertDelivery, Channel, DeliveryAttempt, DeliveryStatus
 from app.notifications.email import SmtpSender
 from app.notifications.messages import EmailMessage, Sender, WebhookMessage
@@ -59,9 +59,7 @@ def _send(delivery: AlertDelivery, alert: Alert, settings: Settings) -> None:
         message=alert.message,
         dedup_key=alert.dedup_key,
         details=alert.details,
-        occurred_at=delivery.created_at.replace(tzinfo=delivery.created_at.tzinfo or UTC).isoformat(
-            timespec="seconds"
-        ),
+        occurred_at=iso_utc(delivery.created_at),
         public_url=settings.PUBLIC_URL,
     )
     if delivery.channel == Channel.EMAIL.value:

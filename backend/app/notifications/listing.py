@@ -1,6 +1,8 @@
 """Alerts as the CLI, the API and the dashboard show them: newest first, each with its
 deliveries (status and attempts). Messages are shown as they were sent out (absence types
 redacted) and a webhook target by scheme and host only (its path or query may hold a token).
+An in-app delivery is delivered by being stored and never makes an attempt: its ``outcome``
+says "delivered in app" rather than counting attempts. Timestamps are ISO 8601 in UTC.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models.alert import Alert, AlertStatus
+from app.models.base import iso_utc
 from app.models.delivery import AlertDelivery, Channel
 from app.notifications.render import redact
 
@@ -28,6 +31,15 @@ def shown_target(delivery: AlertDelivery) -> str:
     return delivery.target
 
 
+def delivery_outcome(d: AlertDelivery) -> str:
+    """What became of a delivery, in words: ``delivered in app``, or the status of an email
+    or webhook with its attempts and last error (``failed, 7 attempt(s) (answered 410)``)."""
+    if d.channel == Channel.IN_APP.value:
+        return "delivered in app"  # stored with its alert: there is nothing to send or retry
+    error = f" ({d.last_error})" if d.last_error else ""
+    return f"{d.status}, {d.attempts} attempt(s){error}"
+
+
 def delivery_json(d: AlertDelivery) -> dict[str, Any]:
     return {
         "id": d.id,
@@ -37,6 +49,7 @@ def delivery_json(d: AlertDelivery) -> dict[str, Any]:
         "status": d.status,
         "attempts": d.attempts,
         "last_error": d.last_error,
+        "outcome": delivery_outcome(d),
         "idempotency_key": d.idempotency_key,
     }
 
@@ -63,7 +76,7 @@ def list_alerts(
             "message": redact(a.message),
             "dedup_key": a.dedup_key,
             "occurrences": a.occurrences,
-            "updated_at": a.updated_at.isoformat(),
+            "updated_at": iso_utc(a.updated_at),
             "acknowledged_by": a.acknowledged_by,
             "deliveries": [delivery_json(d) for d in deliveries if d.alert_id == a.id],
         }

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -53,13 +53,6 @@ def dedup_key_for(message: str, details: dict[str, Any] | None) -> str:
     if details and isinstance(details.get("dedup_key"), str) and details["dedup_key"]:
         return str(details["dedup_key"])[:200]
     return "msg:" + hashlib.sha256(message.encode()).hexdigest()[:32]
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite hands timestamps back without a zone; they were stored in UTC.
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
 
 
 def raise_alert(
@@ -175,7 +168,7 @@ def _raise_found(
         return AlertOutcome(alert.id, True, True, planned), alert
 
     rose = lvl.rank > AlertLevel(alert.notified_level or alert.level).rank
-    last = _aware(alert.last_notified_at)
+    last = alert.last_notified_at
     cooled = alert.status == AlertStatus.ACTIVE.value and (last is None or now - last >= cooldown)
     alert.level = lvl.value
     alert.message = message

@@ -22,7 +22,13 @@ from app.domain.schedule import ABSENCE_TYPES, Half
 from app.models.audit import record_audit
 from app.models.person import Person
 from app.models.schedule import Absence
-from app.programs.fields import ID_PATTERN, parse_date, unstorable
+from app.programs.fields import (
+    ABSENCE_NUMBER,
+    ID_PATTERN,
+    absence_id,
+    parse_date,
+    unstorable,
+)
 
 CSV_COLUMNS = ("id", "person_id", "start", "end", "half", "type", "blocking", "reason")
 CSV_REQUIRED = ("person_id", "start", "end", "type")
@@ -307,16 +313,13 @@ def _store(session: Session, entry: AbsenceEntry) -> Absence:
 
 
 def _new_ids(session: Session, count: int, taken: set[str]) -> list[str]:
-    """``count`` unused ids of the form ``A00042``."""
+    """``count`` new ids in the demo's scheme (``A0042``), numbered on from the highest id of
+    that scheme stored or ``taken`` (however padded), so they sort after it and collide with
+    none: a number above every one in use cannot match an existing id."""
     used = set(session.scalars(select(Absence.id))) | taken
-    out: list[str] = []
-    number = len(used)
-    while len(out) < count:
-        number += 1
-        candidate = f"A{number:05d}"
-        if candidate not in used:
-            out.append(candidate)
-    return out
+    numbers = (int(found[1]) for i in used if (found := ABSENCE_NUMBER.fullmatch(i)))
+    highest = max(numbers, default=0)
+    return [absence_id(highest + n) for n in range(1, count + 1)]
 
 
 def _audit_details(row: Absence) -> dict[str, str]:

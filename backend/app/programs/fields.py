@@ -14,10 +14,20 @@ from typing import Any
 from app.core.errors import Problem
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
+ABSENCE_ID_MIN_DIGITS = 4
+"""Absence ids are ``A`` and a number of at least this many digits (``A0042``), wider only
+when the number needs it: the demo's and those given to new absences alike."""
+ABSENCE_NUMBER = re.compile(r"A(\d+)")
+"""An id of that scheme, whatever its padding (``A7``, ``A0007`` and ``A00007`` are number 7)."""
 DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 MISSING = object()
 """Marks a field absent from its object (as opposed to present and null)."""
+
+
+def absence_id(number: int, digits: int = ABSENCE_ID_MIN_DIGITS) -> str:
+    """The id of absence ``number``, ``digits`` wide at least (``absence_id(42) == "A0042"``)."""
+    return f"A{number:0{max(digits, ABSENCE_ID_MIN_DIGITS)}d}"
 
 
 def unstorable(text: str) -> str | None:

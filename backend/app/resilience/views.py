@@ -7,12 +7,12 @@ failing: a fresh program has no health check or report until the worker has run 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.models.base import iso_utc
 from app.models.person import Person
 from app.models.resilience import ContingencyReport, HealthCheckRecord, UtilizationForecast
 from app.resilience.contingency.result import REPORT_FORMAT
@@ -56,7 +56,7 @@ def latest_forecast(session: Session) -> UtilizationForecast | None:
 def forecast_summary(row: UtilizationForecast) -> dict[str, Any]:
     return {
         "forecast_id": row.id,
-        "created_at": _iso(row.created_at),
+        "created_at": iso_utc(row.created_at),
         "start": row.start.isoformat(),
         "end": row.end.isoformat(),
         "samples": row.samples,
@@ -71,7 +71,7 @@ def health_record_json(record: HealthCheckRecord) -> dict[str, Any]:
     """A stored health check: its summary, when it ran, and its full result."""
     return {
         "summary": record_summary(record),
-        "finished_at": _iso(record.finished_at),
+        "finished_at": iso_utc(record.finished_at),
         "result": record.result,
     }
 
@@ -116,7 +116,7 @@ def report_findings(report: Mapping[str, Any]) -> dict[str, Any] | None:
 def contingency_summary(row: ContingencyReport) -> dict[str, Any]:
     return {
         "report_id": row.id,
-        "created_at": _iso(row.created_at),
+        "created_at": iso_utc(row.created_at),
         "start": row.start.isoformat(),
         "end": row.end.isoformat(),
         "n1_pass": row.n1_pass,
@@ -141,7 +141,7 @@ def resilience_status(session: Session) -> dict[str, Any]:
     result = record.result
     return {
         "status": "analysed",
-        "checked_at": _iso(record.finished_at),
+        "checked_at": iso_utc(record.finished_at),
         "window": {"start": record.window_start.isoformat(), "end": record.window_end.isoformat()},
         "defense_level": record.defense_level,
         "reasons": list(result.get("defense", {}).get("reasons", [])),
@@ -179,7 +179,3 @@ def count_rows(
     model: type[HealthCheckRecord] | type[ContingencyReport] | type[UtilizationForecast],
 ) -> int:
     return int(session.scalar(select(func.count()).select_from(model)) or 0)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat()

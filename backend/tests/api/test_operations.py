@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -116,6 +116,11 @@ def test_alerts_show_deliveries_by_host_only(client: TestClient, tokens: dict[Ro
     assert [(d["status"], d["attempts"], d["last_error"]) for d in hooks] == [
         ("failed", 3, "HTTP 500")
     ]
+    assert [d["outcome"] for d in hooks] == ["failed, 3 attempt(s) (HTTP 500)"]
+    in_app = [d for d in deliveries if d["channel"] == "in_app"]
+    assert [(d["status"], d["outcome"]) for d in in_app] == [("delivered", "delivered in app")]
+    updated_at = datetime.fromisoformat(body["data"][0]["updated_at"])
+    assert updated_at.tzinfo is not None and updated_at.utcoffset() == timedelta(0)
     for secret in ("secret-path", "abc123", "whsec_"):
         assert secret not in response.text
 
@@ -177,6 +182,8 @@ def test_crisis_activate_and_deactivate_record_the_caller(
     assert crisis["shedding_level"] == "RED"
     status = client.get("/api/v1/crisis", headers=viewer).json()
     assert status["active"] is True and status["crisis"]["id"] == crisis["id"]
+    activated_at = datetime.fromisoformat(status["crisis"]["activated_at"])
+    assert activated_at.tzinfo is not None and activated_at.utcoffset() == timedelta(0)
     state = client.get("/health/resilience", headers=viewer).json()["crisis"]
     assert (state["status"], state["severity"], state["approved_by"]) == (
         "active",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from fastapi.testclient import TestClient
 
 from app.core.db import session_scope
+from app.models.resilience import HealthCheckRecord
 from app.models.user import Role
 from app.resilience.contingency.service import run_contingency_report
 from app.resilience.health.service import run_health_check
@@ -36,6 +37,25 @@ def test_latest_health_check_and_resilience_status(
         f"/api/v1/health-checks/{outcome.record_id}", headers=headers | {"If-None-Match": tag}
     )
     assert same.status_code == 304 and same.content == b""
+
+
+def test_resilience_timestamps_carry_utc_offset_when_stored_in_another_zone(
+    client: TestClient, tokens: dict[Role, str], demo_program: dict[str, Any]
+) -> None:
+    headers = bearer(tokens[Role.VIEWER])
+    with session_scope() as session:
+        record_id = run_health_check(session).record_id
+        record = session.get(HealthCheckRecord, record_id)
+        assert record is not None
+        record.finished_at = datetime(2026, 12, 2, 6, 45, tzinfo=timezone(timedelta(hours=-5)))
+
+    checked_at = client.get("/health/resilience", headers=headers).json()["checked_at"]
+    finished_at = client.get("/api/v1/health-checks/latest", headers=headers).json()["finished_at"]
+
+    assert checked_at == finished_at == "2026-12-02T11:45:00+00:00"
+    moment = datetime.fromisoformat(checked_at)
+    assert moment.utcoffset() == timedelta(0)
+    assert moment == datetime(2026, 12, 2, 11, 45, tzinfo=UTC)
 
 
 def test_contingency_report_has_every_finding(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
@@ -95,6 +95,36 @@ def test_alerts_list_shows_deliveries_without_webhook_token_when_run(
         "    raised webhook https://hooks.example.org/...: failed, 7 attempt(s) (answered 410)\n"
         in table.output
     )
+
+
+def test_alerts_list_says_delivered_in_app_without_attempts_when_in_app(
+    alerts: dict[str, int],
+) -> None:
+    # An in-app delivery is stored with its alert: it never makes a network attempt.
+    rows = json.loads(runner.invoke(cli_app, ["alerts", "list", "--json"]).output)
+    in_app = [d for r in rows for d in r["deliveries"] if d["channel"] == "in_app"]
+    assert len(in_app) == 2
+    assert {d["outcome"] for d in in_app} == {"delivered in app"}
+    hooks = {d["status"]: d["outcome"] for r in rows for d in r["deliveries"]
+             if d["channel"] == "webhook"}  # fmt: skip
+    assert hooks == {"failed": "failed, 7 attempt(s) (answered 410)",
+                     "delivered": "delivered, 1 attempt(s)"}  # fmt: skip
+
+    table = runner.invoke(cli_app, ["alerts", "list"]).output
+    in_app_lines = [line for line in table.splitlines() if " in_app " in line]
+    assert in_app_lines == ["    raised in_app app: delivered in app"] * 2
+
+
+def test_alerts_list_json_timestamps_carry_utc_offset_when_listed(
+    alerts: dict[str, int],
+) -> None:
+    rows = json.loads(runner.invoke(cli_app, ["alerts", "list", "--json"]).output)
+
+    assert [r["updated_at"] for r in rows] == ["2026-12-01T09:00:00+00:00"] * 2
+    for r in rows:
+        moment = datetime.fromisoformat(r["updated_at"])
+        assert moment.tzinfo is not None and moment.utcoffset() == timedelta(0)
+        assert moment == T0
 
 
 def test_alerts_ack_records_caller_when_coordinator_acknowledges(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -48,4 +49,16 @@ def test_crisis_commands_refuse_with_exit_codes_and_activate_once(demo_data_dir:
     assert code == 2 and "already active" in err
     assert json.loads(crisis("status", "--json", token=None)[1])["active"] is True
     assert crisis("deactivate", "--reason", "thawed")[0] == 0
+    _assert_times_carry_utc_offset(crisis("status", "--json", token=None)[1],
+                                   crisis("status", token=None)[1])  # fmt: skip
     assert crisis("deactivate", "--reason", "again")[0] == 3
+
+
+def _assert_times_carry_utc_offset(as_json: str, as_text: str) -> None:
+    """``crisis status`` gives its start and end with their UTC offset, in JSON and text."""
+    crisis = json.loads(as_json)["crisis"]
+    for key in ("activated_at", "ended_at"):
+        moment = datetime.fromisoformat(crisis[key])
+        assert moment.tzinfo is not None and moment.utcoffset() == timedelta(0), crisis[key]
+        assert crisis[key].endswith("+00:00") and crisis[key] in as_text
+    assert crisis["activated_at"] <= crisis["ended_at"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from app.core.errors import NotFound, ValidationFailed
+from app.demo.generator import generate_demo_program
 from app.domain.schedule import Half
 from app.models.audit import AuditRecord
 from app.models.schedule import Absence
@@ -267,3 +269,45 @@ def export_program_after_import(doc: dict[str, object]) -> object:
     from app.programs.document import validate_program
 
     return validate_program(doc, source="p.json")
+
+
+def test_new_absence_ids_follow_the_demo_ids_when_added_to_the_demo(
+    session: Session, tmp_path: Path
+) -> None:
+    demo = generate_demo_program(seed=1, weeks=4)
+    import_program(session, demo, source="demo", actor=None)
+    demo_ids = [a["id"] for a in demo["absences"]]
+    assert demo_ids and all(re.fullmatch(r"A\d{4}", i) for i in demo_ids)
+    count = len(demo_ids)  # the demo numbers its absences A0001, A0002, ...
+    person = next(p["id"] for p in demo["people"] if p["kind"] == "faculty")
+
+    added = add_absence(session, entry(person_id=person), actor="c").row.id
+    leave = write_csv(tmp_path / "leave.csv", "person_id,start,end,type",
+                      f"{person},2027-01-11,2027-01-11,sick",
+                      f"{person},2027-01-12,2027-01-12,vacation")  # fmt: skip
+    import_absences_csv(session, leave, actor="c")
+    session.commit()
+
+    expected = ["A" + str(count + n).rjust(4, "0") for n in (1, 2, 3)]
+    assert added == expected[0]
+    assert sorted(session.scalars(select(Absence.id))) == sorted(demo_ids) + expected
+
+
+def test_new_absence_ids_number_past_every_id_when_padding_differs(
+    program: Session, tmp_path: Path
+) -> None:
+    # The factory's A1-A3, a demo-style A0120 and an A00121 from an older version.
+    leave = write_csv(tmp_path / "leave.csv", "id,person_id,start,end,type",
+                      "A0120,F1,2027-01-04,2027-01-04,sick",
+                      "A00121,F1,2027-01-05,2027-01-05,sick",
+                      "LEAVE-99999,F1,2027-01-06,2027-01-06,sick")  # fmt: skip
+    import_absences_csv(program, leave, actor=None)
+    assert add_absence(program, entry(), actor=None).row.id == "A0122"
+
+    wide = write_csv(tmp_path / "wide.csv", "id,person_id,start,end,type",
+                     "A9999,F2,2027-01-04,2027-01-04,sick")  # fmt: skip
+    import_absences_csv(program, wide, actor=None)
+    beyond = add_absence(program, entry(person_id="F2", type="vacation"), actor=None).row.id
+    assert beyond == "A10000"  # wider only when the number needs it, as the demo's
+    ids = list(program.scalars(select(Absence.id)))
+    assert len(ids) == len(set(ids)) == 9

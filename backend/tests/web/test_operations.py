@@ -4,7 +4,8 @@ on every form; a refused form writes nothing), and the leave preview's repair.""
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -61,6 +62,12 @@ def test_alerts_page_shows_deliveries_and_coordinators_acknowledge(
     sign_in(client, tokens[Role.VIEWER])
     page = client.get("/alerts").text
     assert "webhook https://hooks.example.org:8443/...: pending, 0 attempt(s)" in page
+    assert "raised in_app app: delivered in app</li>" in page  # stored, never sent
+    assert "in_app app: delivered, 0 attempt(s)" not in page
+    shown = re.search(r'<time datetime="([^"]+)">(\d{4}-\d\d-\d\d \d\d:\d\d) UTC</time>', page)
+    assert shown is not None
+    moment = datetime.fromisoformat(shown[1])
+    assert moment.utcoffset() == timedelta(0) and f"{moment:%Y-%m-%d %H:%M}" == shown[2]
     assert "secret-path" not in page and f'id="ack-{alert_id}"' not in page
     refused = client.post(f"/alerts/{alert_id}/acknowledge", data={"csrf_token": csrf_of(page)})
     assert refused.status_code == 403 and _alert(alert_id) == ("active", None)

@@ -12,7 +12,7 @@ active the crisis decides and automatic shedding does nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -98,7 +98,7 @@ def apply_auto_shedding(
         .where(HealthCheckRecord.finished_at >= (newest_before or now - recovery))
         .order_by(HealthCheckRecord.finished_at, HealthCheckRecord.id)
     ).all()
-    level = next_auto_level(current, [(_aware(at), lvl) for at, lvl in rows], now, recovery)
+    level = next_auto_level(current, [(at, lvl) for at, lvl in rows], now, recovery)
     if level is current:
         return level
     if decision is not None:
@@ -121,8 +121,3 @@ def apply_auto_shedding(
     session.flush()
     metrics.load_shedding_level.set(level.rank)
     return level
-
-
-def _aware(at: datetime) -> datetime:
-    """SQLite returns naive UTC datetimes; PostgreSQL aware ones."""
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)

@@ -27,7 +27,7 @@ from app.core.errors import InputError, NotFound
 from app.domain.shedding import SEVERITY_LEVELS, SheddingLevel
 from app.models.activity import Activity as ActivityRow
 from app.models.audit import record_audit
-from app.models.base import utcnow
+from app.models.base import iso_utc, utcnow
 from app.models.crisis import CrisisEvent, SacrificeDecision
 from app.models.fallback import FallbackSchedule
 from app.models.user import Role, User
@@ -249,8 +249,8 @@ def crisis_json(session: Session, crisis: CrisisEvent) -> dict[str, Any]:
         "scenario": crisis.scenario,
         "fallback_id": crisis.fallback_id,
         "fallback_choice": crisis.fallback_choice,
-        "activated_at": crisis.activated_at.isoformat(),
-        "ended_at": crisis.ended_at.isoformat() if crisis.ended_at else None,
+        "activated_at": iso_utc(crisis.activated_at),
+        "ended_at": iso_utc(crisis.ended_at) if crisis.ended_at else None,
         "ended_by": crisis.ended_by,
         "end_reason": crisis.end_reason,
         "suspended_activities": list(_suspended_of(session, crisis)),

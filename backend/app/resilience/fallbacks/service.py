@@ -24,6 +24,7 @@ from app.domain.coverage import build_site_half_days
 from app.domain.schedule import ScheduleSnapshot
 from app.domain.snapshot import load_rows, load_snapshot
 from app.models.activity import Activity as ActivityRow
+from app.models.base import iso_utc
 from app.models.fallback import FallbackSchedule
 from app.models.person import Person as PersonRow
 from app.models.resilience import ContingencyReport
@@ -170,7 +171,7 @@ def fallback_summary(
         "scenario": row.scenario,
         "start": row.start.isoformat(),
         "end": row.end.isoformat(),
-        "created_at": row.created_at.isoformat(),
+        "created_at": iso_utc(row.created_at),
         "status": row.status,
         "moves": row.moves,
         "uncovered_slots": row.uncovered_slots,

@@ -30,7 +30,7 @@ from app.domain.presence import Presence
 from app.domain.schedule import ScheduleSnapshot, half_days
 from app.domain.schedule_rows import ScheduleRows
 from app.domain.snapshot import load_rows
-from app.models.base import utcnow
+from app.models.base import iso_utc, utcnow
 from app.models.program import PROGRAM_ROW_ID, Program
 from app.models.resilience import ContingencyReport, HealthCheckRecord
 from app.notifications.service import AlertOutcome, raise_alert, resolve_alert
@@ -135,7 +135,7 @@ def _later_findings(
         "id": report.id,
         "start": report.start.isoformat(),
         "end": report.end.isoformat(),
-        "created_at": report.created_at.isoformat(),
+        "created_at": iso_utc(report.created_at),
     }
     if not describes(report, rows):
         return LaterFindings(source={**source, "status": "stale: not used"})
