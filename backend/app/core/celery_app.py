@@ -391,6 +391,10 @@ def _serve_metrics(sender: Any = None, **_: Any) -> None:
         from app.core.metrics import QueueLengthCollector
 
         registry.register(QueueLengthCollector(settings.broker_url, list(QUEUE_NAMES)))
+    # Crisis state from the database, whichever process (CLI, API, task) changed it.
+    from app.resilience.crisis.metrics import CrisisStateCollector
+
+    registry.register(CrisisStateCollector())
     try:
         start_http_server(port, addr=settings.METRICS_HOST, registry=registry)
     except OSError as exc:
