@@ -6,9 +6,10 @@
 # Checks: database (PostgreSQL, or the SQLite file in embedded mode) and its schema (at the
 # code's Alembic head), broker (Redis, or the filesystem folders in embedded mode), Celery
 # workers (a real `celery inspect ping`), Celery beat (a health check sent by beat finished less
-# than 2 x 15 min ago, however beat was started; in Docker, checked inside the worker's
-# container), the backend API (API_URL/health) and the dashboard (API_URL/); in Docker, checked
-# inside the API's container (compose service `backend`, API_URL http://backend:8000). The API
+# than 2 x 15 min ago, however beat was started, and, in embedded mode, beat's heartbeat file
+# written by a live process within 60 s, so a stopped beat shows at once; in Docker, checked
+# inside the worker's container), the backend API (API_URL/health) and the dashboard
+# (API_URL/); in Docker, checked inside the API's container (compose service `backend`, API_URL http://backend:8000). The API
 # and the dashboard show "not deployed" (not a failure) in a checkout without their code
 # (python -m app.core.probe api|dashboard looks for app.main and app.web).
 #

@@ -30,17 +30,31 @@ then
   echo "    for every tool; set REDIS_URL there to use Redis instead)"
 fi
 
-# Where things are, as the settings see them (passwords masked).
+# Where things are, as the settings see them: files and folders for what lives on this disk
+# (the embedded SQLite database, broker folders and results), else the URL (passwords masked).
 eval "$("$PY" - <<'PY'
 import shlex
+from app.core.celery_app import celery_app
 from app.core.config import get_settings
 from app.core.logging import mask_secrets
 s = get_settings()
+
+def where(url: str) -> str:
+    for prefix in ("sqlite:///", "db+sqlite:///"):
+        if url.startswith(prefix):
+            return "file " + url.removeprefix(prefix)
+    return mask_secrets(url)
+
+broker = mask_secrets(s.broker_url)
+if s.broker_url.startswith("filesystem://"):
+    folders = celery_app.conf.broker_transport_options
+    broker = (f"messages in {folders['data_folder_in']}, processed in"
+              f" {folders['processed_folder']}, control in {folders['control_folder']}")
 for name, value in {
     "DATA_DIR": s.DATA_DIR,
-    "SHOWN_DATABASE": mask_secrets(s.database_url),
-    "SHOWN_BROKER": mask_secrets(s.broker_url),
-    "SHOWN_RESULTS": mask_secrets(s.result_backend),
+    "SHOWN_DATABASE": where(s.database_url),
+    "SHOWN_BROKER": broker,
+    "SHOWN_RESULTS": where(s.result_backend),
     "SHOWN_METRICS_PORT": s.METRICS_PORT,
     "SHOWN_QUEUES": ",".join(s.queues),
     "SHOWN_LOG_LEVEL": s.CELERY_LOG_LEVEL,
@@ -101,14 +115,16 @@ PIDS+=($!)
 
 MODE="Redis broker"
 [[ "$SHOWN_EMBEDDED" == "true" ]] && MODE="embedded (no servers)"
-METRICS="http://localhost:$SHOWN_METRICS_PORT/metrics"
-[[ "$SHOWN_METRICS_PORT" == "0" ]] && METRICS="off (METRICS_PORT=0)"
+METRICS="worker http://localhost:$SHOWN_METRICS_PORT/metrics (its files in $DATA_DIR/prometheus)"
+[[ "$SHOWN_METRICS_PORT" == "0" ]] && METRICS="worker off (METRICS_PORT=0)"
+METRICS="$METRICS, API http://$API_HOST:$API_PORT/metrics"
 cat <<INFO
 
 Residency Scheduler is running — $MODE
   database   $SHOWN_DATABASE
   broker     $SHOWN_BROKER
   results    $SHOWN_RESULTS
+  logs       $LOG_DIR
   worker     pid ${PIDS[0]}, queues $SHOWN_QUEUES, log $LOG_DIR/worker.log
   beat       pid ${PIDS[1]}, schedule $DATA_DIR/celerybeat-schedule, log $LOG_DIR/beat.log
   metrics    $METRICS

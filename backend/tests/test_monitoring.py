@@ -15,6 +15,7 @@ from prometheus_client import REGISTRY
 import app.core.metrics  # noqa: F401  (registers the engine's metrics)
 from app.core.celery_app import PERIODIC_TASKS
 from app.core.config import BACKEND_DIR
+from app.resilience.crisis.metrics import CrisisStateCollector
 
 MONITORING = BACKEND_DIR.parent / "monitoring"
 RULES = MONITORING / "prometheus" / "alerts.yml"
@@ -34,11 +35,13 @@ def _promtool(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _exported_names() -> set[str]:
+    # The process's metrics, and those read from the database at each scrape (crisis state).
+    families = [*REGISTRY.collect(), *CrisisStateCollector().describe()]
     names = set()
-    for family in REGISTRY.collect():
+    for family in families:
         names |= {sample.name for sample in family.samples} | {family.name}
     # Labelled series without a sample yet still have their family's sample names.
-    for family in REGISTRY.collect():
+    for family in families:
         if family.type == "histogram":
             names |= {f"{family.name}_{end}" for end in ("bucket", "count", "sum")}
         if family.type == "counter":

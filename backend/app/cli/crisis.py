@@ -22,7 +22,6 @@ from app.resilience.crisis.service import (
     crisis_json,
     crisis_status,
     deactivate_crisis,
-    publish_crisis_metrics,
 )
 
 out = Console(soft_wrap=True, highlight=False, markup=False)
@@ -55,7 +54,6 @@ def activate_cmd(
         view = {**crisis_json(session, outcome.crisis), "activated_now": outcome.created}
         view["notices"] = outcome.notices
     dispatch_alert_notifications(outcome.alerts)
-    publish_crisis_metrics(outcome, activated=True)
     if as_json:
         print(json.dumps(view, indent=1))
         return
@@ -72,7 +70,6 @@ def deactivate_cmd(reason: ReasonOption, token: TokenOption = None) -> None:
         outcome = deactivate_crisis(session, reason, caller)
         view = crisis_json(session, outcome.crisis)
     dispatch_alert_notifications(outcome.alerts)
-    publish_crisis_metrics(outcome, activated=False)
     out.print(f"crisis {view['id']} ended by {view['ended_by']}; {outcome.notices} notice(s)")
 
 

@@ -8,7 +8,11 @@
   every task twice; when the holder dies, the lock expires (setting ``BEAT_LOCK_TIMEOUT_S``) and the
   waiting beat takes over where the schedule in Redis says.
 * ``BeatScheduler`` (the embedded default, no Redis): the seed's file scheduler
-  (``DATA_DIR/celerybeat-schedule``). It has no lock: run one beat only.
+  (``DATA_DIR/celerybeat-schedule``). It has no lock: run one beat only. At every tick (at
+  most ``BEAT_MAX_INTERVAL_S`` apart) it writes a heartbeat, its pid, host and the time, to
+  ``DATA_DIR/celerybeat-heartbeat`` (the ``beat_heartbeat_filename`` setting), and removes it
+  when it stops: ``python -m app.core.probe beat`` sees a stopped beat at once (no heartbeat, or
+  its pid gone) and a hung one within ``BEAT_HEARTBEAT_STALE_S``.
 
 Both tag their messages: ``scripts/health-check.sh`` judges beat by what it did, not by a PID
 file only one start script writes: the newest health-check record whose task id starts with
@@ -18,8 +22,14 @@ beat`` picks the right class through the ``beat_scheduler`` setting.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import socket
+import time
 import uuid
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from celery.beat import PersistentScheduler, ScheduleEntry
@@ -31,7 +41,10 @@ HEALTH_CHECK_ENTRY = "resilience-health-check"
 """The beat entry of the 15-minute health check (``app.core.celery_app``)."""
 BEAT_MAX_INTERVAL_S = 5
 """Longest sleep between two ticks; the lock (``BEAT_LOCK_TIMEOUT_S``, at least 15 s) is
-renewed at every tick."""
+renewed at every tick; the embedded beat's heartbeat is written at every tick."""
+BEAT_HEARTBEAT_STALE_S = 60
+"""A heartbeat older than this (twelve ticks) means beat no longer ticks, even if its process
+is still there (hung, or on another host where its pid cannot be checked)."""
 
 
 def beat_task_id() -> str:
@@ -82,5 +95,57 @@ class TaggingMixin:
         )
 
 
+@dataclass(frozen=True)
+class Heartbeat:
+    """What the embedded beat last wrote: who it is and when it ticked."""
+
+    pid: int
+    host: str
+    at: float
+    """Unix time of the tick."""
+
+
+def write_heartbeat(path: Path) -> None:
+    """Replace ``path`` with this process's heartbeat (atomic: a reader never sees half)."""
+    data = {"pid": os.getpid(), "host": socket.gethostname(), "at": time.time()}
+    partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    partial.write_text(json.dumps(data))
+    os.replace(partial, path)
+
+
+def read_heartbeat(path: Path) -> Heartbeat | None:
+    """The heartbeat in ``path``; None when there is none (beat never ran, or stopped)."""
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    return Heartbeat(pid=int(data["pid"]), host=str(data["host"]), at=float(data["at"]))
+
+
 class BeatScheduler(TaggingMixin, PersistentScheduler):  # type: ignore[misc]
-    """The embedded default's scheduler: the seed's schedule file, no lock (one beat only)."""
+    """The embedded default's scheduler: the seed's schedule file, no lock (one beat only), and
+    a heartbeat file written at every tick."""
+
+    def _heartbeat_path(self) -> Path | None:
+        name = self.app.conf.get("beat_heartbeat_filename")
+        return Path(name) if name else None
+
+    def tick(self, *args: Any, **kwargs: Any) -> Any:
+        interval = super().tick(*args, **kwargs)
+        path = self._heartbeat_path()
+        if path is not None:
+            try:
+                write_heartbeat(path)
+            except OSError as exc:  # a full disk must not stop the schedule
+                logger.warning("beat: cannot write its heartbeat %s: %s", path, exc)
+        return interval
+
+    def close(self) -> None:
+        super().close()
+        path = self._heartbeat_path()
+        if path is None:
+            return
+        heartbeat = read_heartbeat(path)
+        # Only our own: a second beat started by mistake must not erase the running one's.
+        if heartbeat is not None and heartbeat.pid == os.getpid():
+            path.unlink(missing_ok=True)

@@ -216,7 +216,13 @@ def _broker_transport_options(settings: Settings) -> dict[str, Any]:
 
 def _beat_settings(settings: Settings) -> dict[str, Any]:
     if not settings.broker_url.startswith(("redis://", "rediss://")):
-        return {"beat_scheduler": "app.core.beat:BeatScheduler"}
+        return {
+            "beat_scheduler": "app.core.beat:BeatScheduler",
+            # A tick, and so a heartbeat, at least every BEAT_MAX_INTERVAL_S (Celery's default
+            # is 5 min): health-check.sh sees a hung beat within BEAT_HEARTBEAT_STALE_S.
+            "beat_max_loop_interval": BEAT_MAX_INTERVAL_S,
+            "beat_heartbeat_filename": str(settings.DATA_DIR / "celerybeat-heartbeat"),
+        }
     return {
         "beat_scheduler": "app.core.beat_redis:RedisBeatScheduler",
         "beat_max_loop_interval": BEAT_MAX_INTERVAL_S,
@@ -385,6 +391,10 @@ def _serve_metrics(sender: Any = None, **_: Any) -> None:
         from app.core.metrics import QueueLengthCollector
 
         registry.register(QueueLengthCollector(settings.broker_url, list(QUEUE_NAMES)))
+    # Crisis state from the database, whichever process (CLI, API, task) changed it.
+    from app.resilience.crisis.metrics import CrisisStateCollector
+
+    registry.register(CrisisStateCollector())
     try:
         start_http_server(port, addr=settings.METRICS_HOST, registry=registry)
     except OSError as exc:

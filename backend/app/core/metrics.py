@@ -4,6 +4,11 @@ success) plus the queue lengths read from Redis at each scrape.
 
 Gauges use ``multiprocess_mode="mostrecent"`` so that, when the worker runs prefork children
 in prometheus_client's multiprocess mode, a scrape shows the value the latest task wrote.
+The crisis metrics (shedding level, suspended activities, active fallbacks, crisis and
+fallback activations) are not here: they are read from the database at each scrape
+(``app.resilience.crisis.metrics``), since the command line that activates a crisis is gone by
+the time anyone scrapes.
+
 Label values are bounded: ``type`` is one of FACULTY_TYPES, ``reason`` one of FAILURE_REASONS,
 ``severity`` one of CRISIS_SEVERITIES, ``task`` the short name of one of the app's tasks,
 ``queue`` one of the worker's queues.
@@ -53,11 +58,6 @@ defense_level = Gauge(
     "Defense level before load shedding (0 GREEN .. 4 BLACK)",
     multiprocess_mode=_MODE,
 )
-load_shedding_level = Gauge(
-    "resilience_load_shedding_level",
-    "Load-shedding level (0 NORMAL .. 5 CRITICAL)",
-    multiprocess_mode=_MODE,
-)
 n1_compliant = Gauge(
     "resilience_n1_compliant",
     "1 when no gap and no N-1 failure in the analysed window, 0 otherwise",
@@ -82,14 +82,6 @@ coverage_rate = Gauge(
 buffer_remaining = Gauge(
     "resilience_buffer_remaining",
     "Share of the faculty on hand not consumed by required work, next 7 days",
-    multiprocess_mode=_MODE,
-)
-active_fallbacks = Gauge(
-    "resilience_active_fallbacks", "Fallback schedules in effect", multiprocess_mode=_MODE
-)
-suspended_activities = Gauge(
-    "resilience_suspended_activities",
-    "Activities suspended by load shedding",
     multiprocess_mode=_MODE,
 )
 gaps = Gauge(
@@ -125,12 +117,6 @@ last_success = Gauge(
     ["task"],
     multiprocess_mode=_MODE,
 )
-crisis_activations = Counter(
-    "resilience_crisis_activations_total", "Crisis activations", ["severity"]
-)
-fallback_activations = Counter(
-    "resilience_fallback_activations_total", "Fallback activations", ["scenario"]
-)
 health_check_failures = Counter(
     "resilience_health_check_failures_total", "Failed health checks", ["reason"]
 )
@@ -165,8 +151,6 @@ task_retries = Counter("resilience_task_retries_total", "Celery task retries", [
 # Labelled series that exist before their first event, so a rule can say rate(...) == 0.
 for _reason in FAILURE_REASONS:
     health_check_failures.labels(reason=_reason)
-for _severity in CRISIS_SEVERITIES:
-    crisis_activations.labels(severity=_severity)
 
 
 def task_label(task: Task | None) -> str:

@@ -9,7 +9,10 @@ traceback) and exits 0 when all is well, 1 when not:
 * ``broker [--retries N]``: the broker accepts a connection. An import error (a transport whose
   dependency is missing) is reported as such, not as a broker that does not answer.
 * ``beat``: beat is ticking: the newest health-check record that beat sent (task id
-  ``beat-...``) finished less than two health-check intervals (2 x 15 min) ago.
+  ``beat-...``) finished less than two health-check intervals (2 x 15 min) ago; and, for the
+  embedded default's file scheduler, its heartbeat file (``app.core.beat``) is there, written
+  by a process that is still alive (checked on the same host) less than
+  ``BEAT_HEARTBEAT_STALE_S`` ago, so a stopped beat shows at once, not half an hour later.
 * ``api`` / ``dashboard``: the HTTP API answers ``API_URL/health``, the dashboard ``API_URL/``.
   Exit 3, "not deployed", while this checkout has no API (``app.main``) or dashboard
   (``app.web``): the check lights up by itself when they land.
@@ -20,9 +23,13 @@ traceback) and exits 0 when all is well, 1 when not:
 from __future__ import annotations
 
 import argparse
+import os
+import socket
 import sys
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 from app.core.logging import mask_secrets
 
@@ -89,14 +96,46 @@ def check_broker(retries: int) -> str:
     return url
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # there, but another user's
+        return True
+    return True
+
+
+def check_beat_heartbeat(path: Path, now_s: float | None = None) -> str:
+    """The embedded beat's heartbeat in ``path``: present, its process alive, recent."""
+    from app.core.beat import BEAT_HEARTBEAT_STALE_S, read_heartbeat
+
+    heartbeat = read_heartbeat(path)
+    if heartbeat is None:
+        raise ProbeFailed(f"beat is not running (no heartbeat at {path})")
+    if heartbeat.host == socket.gethostname() and not _pid_alive(heartbeat.pid):
+        raise ProbeFailed(f"beat is not running (its process {heartbeat.pid} is gone)")
+    age_s = (time.time() if now_s is None else now_s) - heartbeat.at
+    if age_s >= BEAT_HEARTBEAT_STALE_S:
+        raise ProbeFailed(
+            f"beat (pid {heartbeat.pid}) last ticked {age_s:.0f} s ago"
+            f" (stale after {BEAT_HEARTBEAT_STALE_S} s)"
+        )
+    return f"beat pid {heartbeat.pid} ticked {max(age_s, 0):.0f} s ago"
+
+
 def check_beat(now: datetime | None = None) -> str:
     from sqlalchemy import select
 
     from app.core.beat import BEAT_TASK_ID_PREFIX
-    from app.core.celery_app import HEALTH_CHECK_INTERVAL_MIN
+    from app.core.celery_app import HEALTH_CHECK_INTERVAL_MIN, celery_app
     from app.core.db import session_scope
     from app.models.resilience import HealthCheckRecord
 
+    ticking = ""
+    heartbeat_file = celery_app.conf.get("beat_heartbeat_filename")
+    if heartbeat_file:  # the file scheduler (embedded default) writes one
+        ticking = check_beat_heartbeat(Path(heartbeat_file)) + "; "
     with session_scope() as session:
         finished = session.scalar(
             select(HealthCheckRecord.finished_at)
@@ -105,10 +144,10 @@ def check_beat(now: datetime | None = None) -> str:
             .limit(1)
         )
     if finished is None:
-        raise ProbeFailed("no health check sent by beat recorded yet")
+        raise ProbeFailed(f"{ticking}no health check sent by beat recorded yet")
     stale_min = BEAT_STALE_INTERVALS * HEALTH_CHECK_INTERVAL_MIN
     age_min = ((now or datetime.now(UTC)) - finished).total_seconds() / 60
-    line = f"last health check from beat finished {age_min:.0f} min ago"
+    line = f"{ticking}last health check from beat finished {age_min:.0f} min ago"
     if age_min >= stale_min:
         raise ProbeFailed(f"{line} (stale after {stale_min} min)")
     return line

@@ -42,7 +42,7 @@ from app.resilience.contingency.chunks import (
 )
 from app.resilience.contingency.service import contingency_window, run_contingency_report
 from app.resilience.crisis.autoshed import apply_auto_shedding
-from app.resilience.crisis.service import activate_crisis, crisis_json, publish_crisis_metrics
+from app.resilience.crisis.service import activate_crisis, crisis_json
 from app.resilience.fallbacks.scenarios import SCENARIOS, Ranking, scenario_named
 from app.resilience.fallbacks.service import (
     fallback_summary,
@@ -437,7 +437,6 @@ def activate_crisis_response(
         outcome = activate_crisis(session, severity, reason, approver, scenario)
         summary = {**crisis_json(session, outcome.crisis), "activated_now": outcome.created}
     dispatch_alert_notifications(outcome.alerts)
-    publish_crisis_metrics(outcome, activated=True)
     return summary
 
 

@@ -2,8 +2,11 @@
 
 Each day's utilization is the faculty demand over the faculty on hand of all its half-days
 and sites (RESILIENCE_MODEL.md section 4, the same sum the health check makes over a week).
-The level bands are the UTILIZATION_* thresholds; a day is high-risk when its utilization is
-ORANGE or worse, or when the latest contingency report has a gap or an N-1 failure on it.
+The level bands are the UTILIZATION_* thresholds; a day is one to watch when its utilization
+is ORANGE or worse, or when it has a finding (the caller's: a gap or an N-1 failure in the
+latest contingency report, a forecast shortfall probability at its threshold). "Days to watch",
+not "high-risk days": the dashboard keeps that name for the forecast's own count (ORANGE or
+worse, or a shortfall probability above the threshold), a different set.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ class Day:
     day: date
     rate: float | None
     level: str
-    high_risk: bool
+    to_watch: bool
     x: float
     y: float | None
 
@@ -60,8 +63,8 @@ class Chart:
         return " ".join(f"{d.x + self.day_width / 2:.1f},{d.y:.1f}" for d in self.days if d.y)
 
     @property
-    def high_risk_days(self) -> tuple[Day, ...]:
-        return tuple(d for d in self.days if d.high_risk)
+    def days_to_watch(self) -> tuple[Day, ...]:
+        return tuple(d for d in self.days if d.to_watch)
 
     @property
     def peak(self) -> Day | None:
@@ -117,8 +120,8 @@ def build_chart(
         day = start + timedelta(days=n)
         rate = rates.get(day)
         level = thresholds.level(rate) if rate is not None else Level.GREEN
-        risky = level.rank >= Level.ORANGE.rank or day in flagged
+        to_watch = level.rank >= Level.ORANGE.rank or day in flagged
         y = y_of(rate) if rate is not None else None
-        out.append(Day(day, rate, level.value, risky, LEFT + n * day_width, y))
+        out.append(Day(day, rate, level.value, to_watch, LEFT + n * day_width, y))
     ticks = tuple((y_of(t), f"{t:.0%}") for t in (0.0, thresholds.yellow, thresholds.black))
     return Chart(tuple(out), bands, y_max, ticks, day_width)

@@ -56,8 +56,9 @@ def _chart(request: Request, session: SessionDep, settings: SettingsDep) -> Char
     absence change writes an audit record).
 
     Days the latest forecast covers show its utilization (past the published schedule's end
-    too, from the typical week) and its high-risk days; a day is also high-risk when the
-    latest contingency report has a gap or an N-1 failure on it.
+    too, from the typical week); days to watch are those at ORANGE or worse, those the latest
+    contingency report has a gap or an N-1 failure on, and those whose forecast shortfall
+    probability is at or above the forecast's threshold.
     """
     start = program_clock(session, settings).today(utcnow())
     report_id = latest_contingency_report_id(session)

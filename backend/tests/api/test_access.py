@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import Engine, select
 
 from app.api.ratelimit import SignInLimiter
 from app.core.config import get_settings
+from app.core.db import session_scope
 from app.main import create_app
-from app.models.user import Role
+from app.models.user import Role, User
+from app.resilience.crisis.service import activate_crisis
 from tests.api.conftest import bearer
 
 SCRAPE_TOKEN = "scrape-token-for-the-test"
@@ -33,6 +37,26 @@ def test_metrics_open_without_scrape_token(client: TestClient) -> None:
     assert response.status_code == 200
     assert "resilience_defense_level" in response.text
     assert response.headers["content-type"].startswith("text/plain")
+
+
+def test_metrics_show_the_crisis_state_of_the_database(
+    client: TestClient, tokens: dict[Role, str], demo_program: dict[str, Any]
+) -> None:
+    def shedding_level() -> float:
+        text = client.get("/metrics").text
+        family = next(
+            f for f in text_string_to_metric_families(text)
+            if f.name == "resilience_load_shedding_level"
+        )  # fmt: skip
+        return float(family.samples[0].value)
+
+    assert shedding_level() == 0  # NORMAL
+    with session_scope() as session:  # as another process would: nothing but the database
+        wanted = select(User).where(User.role == Role.PROGRAM_DIRECTOR.value)
+        director = session.scalars(wanted).one()
+        activate_crisis(session, "severe", "flu outbreak", director)
+
+    assert shedding_level() == 3  # severe sheds at RED: 3 on 0 NORMAL .. 5 CRITICAL
 
 
 def test_metrics_need_the_scrape_token_when_set(guarded_metrics: TestClient) -> None:

@@ -81,6 +81,16 @@ def test_make_run_lets_later_tools_find_the_embedded_broker_and_keeps_data(
     assert "wrote EMBEDDED_BROKER=true to backend/.env" in first.stdout
     assert "loading the demo program" in first.stdout
     assert "embedded (no servers)" in first.stdout
+    # The banner says where the embedded mode keeps things on disk, not a broker URL.
+    var = project / "backend" / "var"
+    banner = {line.split()[0]: line for line in first.stdout.splitlines() if line[:2] == "  "}
+    assert f"file {var / 'scheduler.db'}" in banner["database"]
+    for folder in ("queue", "processed", "control"):
+        assert str(var / "broker" / folder) in banner["broker"]
+    assert "filesystem://" not in first.stdout
+    assert f"file {var / 'celery-results.db'}" in banner["results"]
+    assert str(var / "log") in banner["logs"]
+    assert "/metrics" in banner["metrics"]
     assert "EMBEDDED_BROKER=true" in (project / "backend" / ".env").read_text(encoding="utf-8")
     # Another tool, started later with nothing set by hand, sees the same broker.
     show = "from app.core.config import get_settings as g; print(g().broker_url)"

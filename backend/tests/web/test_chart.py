@@ -1,4 +1,4 @@
-"""The overview's 90-day chart: levels, high-risk days, geometry, and when it is rebuilt."""
+"""The overview's 90-day chart: levels, days to watch, geometry, and when it is rebuilt."""
 
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ from tests.web.conftest import sign_in
 DAY = date(2027, 3, 1)
 
 
-def test_levels_and_high_risk_days_follow_the_thresholds() -> None:
+def test_levels_and_days_to_watch_follow_the_thresholds() -> None:
     rates = {DAY: 0.5, DAY + timedelta(1): 0.85, DAY + timedelta(3): 0.97, DAY + timedelta(4): 0.79}
     chart = build_chart(DAY, 5, rates, UtilizationThresholds(), [DAY + timedelta(2)])
     assert [d.level for d in chart.days] == ["GREEN", "ORANGE", "GREEN", "BLACK", "YELLOW"]
     # ORANGE or worse, or a day with a finding (day 2 has no rate at all).
-    assert [d.day for d in chart.high_risk_days] == [DAY + timedelta(n) for n in (1, 2, 3)]
+    assert [d.day for d in chart.days_to_watch] == [DAY + timedelta(n) for n in (1, 2, 3)]
     assert chart.peak is not None and chart.peak.day == DAY + timedelta(3)
     assert len(chart.points.split()) == 4  # the day without a rate is left out
     bottom = HEIGHT - BOTTOM

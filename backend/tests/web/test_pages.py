@@ -122,6 +122,15 @@ def test_overview_and_api_show_the_latest_forecast(
     page = client.get("/").text
     top = outcome.result["max_shortfall_probability"] * 100
     assert f"Shortfall probability: up to {top:.1f}%" in page
+    # Two different sets of days, two names: the chart's shaded days to watch, and the
+    # forecast's own high-risk days; "high-risk" is said of the forecast's only.
+    shaded = page.count('<rect class="risk"')
+    watch = page.split('<span id="days-to-watch">', 1)[1].split("</span>", 1)[0]
+    assert watch.startswith(f"{shaded} day(s) to watch")
+    said = page.split('<span id="shortfall">', 1)[1].split("</span>", 1)[0]
+    assert f"{outcome.result['high_risk_days']} forecast high-risk day(s)" in said
+    chart_card = page.split('id="chart-title"', 1)[1].split("</section>", 1)[0]
+    assert "high-risk" not in chart_card.replace(said, "").lower()
     latest = client.get("/api/v1/forecasts/latest", headers=bearer(tokens[Role.VIEWER])).json()
     assert latest["summary"]["forecast_id"] == outcome.record_id
     assert len(latest["result"]["days"]) == 14

@@ -22,7 +22,6 @@ from app.resilience.crisis.service import (
     crisis_json,
     crisis_status,
     deactivate_crisis,
-    publish_crisis_metrics,
 )
 
 router = APIRouter(prefix="/crisis", tags=["crisis"])
@@ -61,7 +60,6 @@ def change_crisis(
         view = {**crisis_json(session, outcome.crisis), "changed": outcome.created}
         view["notices"] = outcome.notices
     dispatch_alert_notifications(outcome.alerts)
-    publish_crisis_metrics(outcome, activated=severity is not None)
     return view
 
 

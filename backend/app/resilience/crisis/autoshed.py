@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.core import metrics
 from app.core.config import Settings
 from app.domain.shedding import SheddingLevel
 from app.models.activity import Activity as ActivityRow
@@ -119,5 +118,4 @@ def apply_auto_shedding(
             )
         )
     session.flush()
-    metrics.load_shedding_level.set(level.rank)
     return level

@@ -21,7 +21,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.service import require_role
-from app.core import metrics
 from app.core.config import Settings, get_settings
 from app.core.errors import InputError, NotFound
 from app.domain.shedding import SEVERITY_LEVELS, SheddingLevel
@@ -255,17 +254,3 @@ def crisis_json(session: Session, crisis: CrisisEvent) -> dict[str, Any]:
         "end_reason": crisis.end_reason,
         "suspended_activities": list(_suspended_of(session, crisis)),
     }
-
-
-def publish_crisis_metrics(outcome: CrisisOutcome, *, activated: bool) -> None:
-    """The gauges and counters of section 9, once the transaction has committed."""
-    crisis = outcome.crisis
-    if activated and outcome.created:
-        metrics.crisis_activations.labels(severity=crisis.severity).inc()
-        if crisis.fallback_id is not None and crisis.scenario:
-            metrics.fallback_activations.labels(scenario=crisis.scenario).inc()
-    on = activated
-    metrics.active_fallbacks.set(1 if on and crisis.fallback_id is not None else 0)
-    metrics.suspended_activities.set(len(outcome.suspended) if on else 0)
-    level = SheddingLevel(crisis.shedding_level) if on else SheddingLevel.NORMAL
-    metrics.load_shedding_level.set(level.rank)
