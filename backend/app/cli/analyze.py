@@ -7,8 +7,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from app.cli.options import (
     DATE_METAVAR,
@@ -24,7 +22,6 @@ from app.cli.output import print_json, reported_errors
 from app.core.config import get_settings
 from app.core.db import session_scope
 from app.core.errors import InputError
-from app.domain.schedule import Half
 from app.models.base import utcnow
 from app.notifications.dispatch import dispatch_alert_notifications
 from app.resilience.contingency.service import (
@@ -35,6 +32,7 @@ from app.resilience.contingency.service import (
 from app.resilience.reports import publish_contingency_metrics
 
 if TYPE_CHECKING:
+    from app.domain.schedule import Half
     from app.resilience.fallbacks.repair import RepairProposal
 
 out = Console(soft_wrap=True)  # piped to a file, a line stays one line
@@ -81,6 +79,15 @@ def analyze_contingency_cmd(
             if as_json:
                 outcome = run_contingency_report(session, start=first, days_ahead=days)
             else:
+                # Imported here: only the terminal view draws a progress bar.
+                from rich.progress import (
+                    BarColumn,
+                    MofNCompleteColumn,
+                    Progress,
+                    TextColumn,
+                    TimeElapsedColumn,
+                )
+
                 with Progress(
                     TextColumn("analysing"),
                     BarColumn(),
@@ -107,6 +114,8 @@ def analyze_contingency_cmd(
 
 
 def _print_report(summary: dict[str, Any], report: dict[str, Any]) -> None:
+    from rich.table import Table  # only the terminal view draws tables
+
     verdict = {True: "[green]pass[/green]", False: "[red]FAIL[/red]"}
     out.print(
         f"Contingency {summary['start']} .. {summary['end']}  (report {summary['report_id']}"

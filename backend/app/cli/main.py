@@ -3,6 +3,8 @@
 Exit codes come from ``app.core.errors.EXIT_CODES``: 0 success, 1 engine error, 2 bad input,
 3 not found, 4 not allowed, 75 database or broker unavailable, 78 schema not up to date.
 Help is plain click text (``rich_markup_mode=None``): flags show no ``<bool>`` type.
+A command's module is imported only when that command runs (``app.cli.lazy``): the registries
+below list each one with the first paragraph of its help, which the listings show.
 """
 
 from __future__ import annotations
@@ -14,17 +16,95 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from app.cli.alerts import alerts_app
-from app.cli.analyze import analyze_contingency_cmd, what_if_app
-from app.cli.crisis import crisis_app
-from app.cli.demo import demo_data_cmd
-from app.cli.fallbacks import analyze_fallbacks_cmd, fallbacks_app
-from app.cli.forecast import analyze_forecast_cmd
+from app.cli.lazy import LazyCommand, LazyGroup
 from app.cli.output import reported_errors
-from app.cli.programs import absences_app, export_cmd, import_cmd
-from app.cli.users import tokens_app, users_app
+
+
+class AnalyzeCommands(LazyGroup):
+    """``analyze``: each analysis from its own module, ``health`` from this one."""
+
+    registry = (
+        LazyCommand(
+            "contingency",
+            "app.cli.analyze:analyze_contingency_cmd",
+            "Exact N-1/N-2 contingency analysis, stored as a report (same input: same report).",
+        ),
+        LazyCommand(
+            "fallbacks",
+            "app.cli.fallbacks:analyze_fallbacks_cmd",
+            "Compute every scenario's fallback now, in this process, and store them.",
+        ),
+        LazyCommand(
+            "forecast",
+            "app.cli.forecast:analyze_forecast_cmd",
+            "Forecast utilization, level and shortfall probability day by day (stored).",
+        ),
+        "health",
+    )
+
+
+class Commands(LazyGroup):
+    """Every command, in the order of ``--help``; a command's module is imported when it runs."""
+
+    registry = (
+        LazyCommand(
+            "import",
+            "app.cli.programs:import_cmd",
+            "Replace the program's schedule data with a program file.",
+            replaces_help=True,
+        ),
+        LazyCommand(
+            "export",
+            "app.cli.programs:export_cmd",
+            "Write the program's schedule data to a program file.",
+            replaces_help=True,
+        ),
+        LazyCommand(
+            "demo-data",
+            "app.cli.demo:demo_data_cmd",
+            "Load a realistic demo program (or write it with --output).",
+            replaces_help=True,
+        ),
+        "migrate",
+        "analyze",
+        LazyCommand(
+            "what-if",
+            "app.cli.analyze:what_if_app",
+            "Ask what a change would do, without changing anything.",
+        ),
+        LazyCommand(
+            "fallbacks",
+            "app.cli.fallbacks:fallbacks_app",
+            "Stored fallback schedules: list, show, export.",
+        ),
+        LazyCommand(
+            "crisis",
+            "app.cli.crisis:crisis_app",
+            "Activate, deactivate and show the crisis response.",
+        ),
+        LazyCommand(
+            "absences",
+            "app.cli.programs:absences_app",
+            "Enter, remove and list absences.",
+            replaces_help=True,
+        ),
+        LazyCommand(
+            "users", "app.cli.users:users_app", "Add, list and disable users.", replaces_help=True
+        ),
+        LazyCommand(
+            "tokens",
+            "app.cli.users:tokens_app",
+            "Create, list and revoke API tokens.",
+            replaces_help=True,
+        ),
+        LazyCommand(
+            "alerts",
+            "app.cli.alerts:alerts_app",
+            "List and acknowledge alerts; send failed deliveries again.",
+        ),
+    )
+
 
 app = typer.Typer(
     name="residency-scheduler",
@@ -32,26 +112,15 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
+    cls=Commands,
 )
 analyze_app = typer.Typer(
-    help="Run an analysis now, in this process.", no_args_is_help=True, rich_markup_mode=None
+    help="Run an analysis now, in this process.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    cls=AnalyzeCommands,
 )
 app.add_typer(analyze_app, name="analyze")
-app.add_typer(what_if_app, name="what-if")
-analyze_app.command("contingency")(analyze_contingency_cmd)
-analyze_app.command("fallbacks")(analyze_fallbacks_cmd)
-app.add_typer(fallbacks_app, name="fallbacks")
-app.add_typer(crisis_app, name="crisis")
-analyze_app.command("forecast")(analyze_forecast_cmd)
-app.command("import", help="Replace the program's schedule data with a program file.")(import_cmd)
-app.command("export", help="Write the program's schedule data to a program file.")(export_cmd)
-app.add_typer(absences_app, name="absences", help="Enter, remove and list absences.")
-app.add_typer(users_app, name="users", help="Add, list and disable users.")
-app.add_typer(tokens_app, name="tokens", help="Create, list and revoke API tokens.")
-app.add_typer(alerts_app, name="alerts")
-app.command("demo-data", help="Load a realistic demo program (or write it with --output).")(
-    demo_data_cmd
-)
 
 out = Console(soft_wrap=True)  # piped to a file, a line stays one line
 
@@ -153,6 +222,8 @@ def _print_health(summary: dict[str, Any], result: dict[str, Any]) -> None:
         )
     gaps = result["gaps"]
     if gaps:
+        from rich.table import Table
+
         table = Table(title=f"Gaps ({summary['gap_slots']} unfilled slots)")
         for col in ("half-day", "site", "activity", "category", "needs", "missing"):
             table.add_column(col)
