@@ -26,6 +26,8 @@ from typer import _click as click
 from typer._click.utils import make_default_short_help
 from typer.core import TyperGroup
 
+from app.core.gcpause import paused_gc
+
 
 @dataclass(frozen=True)
 class LazyCommand:
@@ -44,7 +46,8 @@ class LazyCommand:
     def load(self, group: TyperGroup) -> click.Command:
         """Import the target and build its command as a registration on ``group`` would."""
         module, _, attribute = self.target.partition(":")
-        target = getattr(import_module(module), attribute)
+        with paused_gc():  # a command's modules: many objects, no garbage (see app/cli)
+            target = getattr(import_module(module), attribute)
         holder = typer.Typer(
             rich_markup_mode=group.rich_markup_mode, suggest_commands=group.suggest_commands
         )

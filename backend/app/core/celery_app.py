@@ -346,6 +346,14 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _connect_task_metrics(sender: Any = None, **_: Any) -> None:
+    """Feed the task metrics from this app's task signals (its worker runs the tasks)."""
+    if sender is celery_app:
+        from app.core.metrics import connect_task_signals
+
+        connect_task_signals()
+
+
 def _prepare_multiprocess_metrics(sender: Any = None, **_: Any) -> None:
     """Before the task modules (and so the metrics) are imported, pick this process's folder."""
     settings = get_settings()
@@ -441,6 +449,7 @@ signals.setup_logging.connect(_setup_logging)
 signals.celeryd_init.connect(_sentry_in_worker)
 signals.beat_init.connect(_sentry_in_beat)
 signals.import_modules.connect(_prepare_multiprocess_metrics)
+signals.import_modules.connect(_connect_task_metrics)  # after the folder is picked
 signals.worker_init.connect(_serve_metrics)
 signals.worker_process_init.connect(_forget_inherited_engine)
 signals.worker_process_init.connect(_freeze_inherited_objects)

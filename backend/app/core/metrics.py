@@ -21,7 +21,6 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Final
 
-from celery import signals
 from prometheus_client import Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -184,11 +183,23 @@ def _on_retry(sender: Task | None = None, **_: Any) -> None:
     task_retries.labels(task=task_label(sender)).inc()
 
 
-signals.task_prerun.connect(_on_prerun, weak=False)
-signals.task_postrun.connect(_on_postrun, weak=False)
-signals.task_success.connect(_on_success, weak=False)
-signals.task_failure.connect(_on_failure, weak=False)
-signals.task_retry.connect(_on_retry, weak=False)
+def connect_task_signals() -> None:
+    """Feed the task metrics from Celery's task signals (in the worker; idempotent).
+
+    Connected by the worker (``app.core.celery_app``), not when this module is imported: a
+    command line or the API reads these metrics' definitions without loading Celery's signal
+    machinery (kombu and all) for hooks it never fires.
+    """
+    from celery import signals
+
+    for signal, receiver in (
+        (signals.task_prerun, _on_prerun),
+        (signals.task_postrun, _on_postrun),
+        (signals.task_success, _on_success),
+        (signals.task_failure, _on_failure),
+        (signals.task_retry, _on_retry),
+    ):
+        signal.connect(receiver, weak=False, dispatch_uid=f"metrics.{receiver.__name__}")
 
 
 class QueueLengthCollector(Collector):

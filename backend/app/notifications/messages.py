@@ -17,7 +17,6 @@ from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from app.core.errors import InputError
-from app.models.alert import AlertLevel
 
 MAX_MESSAGE_CHARS = 500
 MAX_DETAILS_BYTES = 16_384
@@ -32,6 +31,10 @@ _WEBHOOK_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 def check_level(level: object) -> str:
     """``level`` if it is an alert level (info, warning, critical, emergency)."""
+    # Here, not at the top: the settings check levels, and every command reads the settings;
+    # the models (and SQLAlchemy's ORM) are loaded only where a level is checked.
+    from app.models.alert import AlertLevel
+
     names = [lv.value for lv in AlertLevel]
     if not isinstance(level, str) or level not in names:
         raise InputError(f"unknown alert level {level!r}: expected one of {', '.join(names)}")

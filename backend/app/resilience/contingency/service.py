@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.core.config import Settings
 from app.core.db import begin_consistent_read
 from app.core.errors import InputError, NotFound
+from app.core.gcpause import paused_gc
 from app.domain.coverage import (
     SiteHalfDay,
     build_site_half_days,
@@ -97,10 +98,11 @@ def run_contingency_report(
     t0 = _time.perf_counter()
     problems = site_half_days_of_rows(rows, start, end)
     del rows
-    result = analyze_in_chunks(problems, base, start, end, progress=progress)
-    duration = _time.perf_counter() - t0
-    t1 = _time.perf_counter()
-    options = cross_training_candidates(problems, result, limit=CROSS_TRAINING_RECOMMENDATIONS)
+    with paused_gc():  # pure analysis: many small acyclic objects, no garbage cycles
+        result = analyze_in_chunks(problems, base, start, end, progress=progress)
+        duration = _time.perf_counter() - t0
+        t1 = _time.perf_counter()
+        options = cross_training_candidates(problems, result, limit=CROSS_TRAINING_RECOMMENDATIONS)
     return store_report(
         session,
         start=start,
