@@ -18,6 +18,7 @@ from app.resilience.contingency.result import (
     ContingencyResult,
     CriticalFaculty,
     Exposure,
+    HalfDayAtSite,
     merge,
 )
 from tests.resilience.factories import START, random_problems
@@ -160,5 +161,33 @@ def test_merge_equals_whole_in_any_order_when_split_by_date(seed: int) -> None:
     ]
 
     assert merge(parts) == whole == merge(parts[::-1])
+    # Counts carried over from the parts (summed in time order) are the recount's.
+    for merged in (merge(parts), merge(parts[::-1])):
+        for found in (*merged.critical_faculty, *merged.fatal_pairs):
+            recount = _recount([e.to_json() for e in found.exposures])
+            assert (found.half_days, found.residents_affected) == recount
+    # Through the chunks' wire form too (counts set once per group of findings).
+    wired = [ContingencyResult.from_wire(json.loads(json.dumps(p.to_wire()))) for p in parts]
+    for found in (*merge(wired).critical_faculty, *merge(wired).fatal_pairs):
+        recount = _recount([e.to_json() for e in found.exposures])
+        assert (found.half_days, found.residents_affected) == recount
     with pytest.raises(ValueError, match="overlap"):
         merge([whole, parts[0]])
+
+
+def test_merge_counts_residents_once_when_two_parts_share_a_half_day() -> None:
+    hd = HalfDay(START, Half.AM)
+    at_a = Exposure(hd, "a", ("q",), ("x",), ("r1", "r2"))
+    at_b = Exposure(hd, "b", ("q",), ("y",), ("r2", "r3"))
+    site = {"a": HalfDayAtSite(hd, "a"), "b": HalfDayAtSite(hd, "b")}
+    parts = [
+        ContingencyResult((site[e.site],), (), (CriticalFaculty("f1", None, (e,)),), ())
+        for e in (at_a, at_b)
+    ]
+    for part in parts:
+        assert part.critical_faculty[0].residents_affected == 2  # counted before the merge
+
+    (merged,) = merge(parts).critical_faculty
+
+    # One half-day, three residents: not 2 + 2 summed from the parts.
+    assert (merged.half_days, merged.residents_affected) == (1, 3)

@@ -87,7 +87,7 @@ class Exposure:
         )
 
 
-def _exposure_counts(exposures: Iterable[Exposure]) -> tuple[int, int]:
+def exposure_counts(exposures: Iterable[Exposure]) -> tuple[int, int]:
     """Distinct half-days, and distinct (resident, half-day) pairs put at risk.
 
     One pass over exposures in time order (as every finding keeps them), where the exposures
@@ -116,13 +116,18 @@ class _Exposed:
 
     exposures: tuple[Exposure, ...]
 
+    def known_counts(self, counts: tuple[int, int]) -> None:
+        """Record counts already known to be those of ``exposures`` (half-days, residents):
+        a finding merged from date chunks, or one of many sharing the same exposures."""
+        self.__dict__["_counts_memo"] = counts
+
     @property
     def _counts(self) -> tuple[int, int]:
         # Kept in the instance's dict by hand (the dataclasses are frozen): a report reads
         # tens of thousands of these, and functools.cached_property takes a lock per read.
         counts: tuple[int, int] | None = self.__dict__.get("_counts_memo")
         if counts is None:
-            counts = self.__dict__["_counts_memo"] = _exposure_counts(self.exposures)
+            counts = self.__dict__["_counts_memo"] = exposure_counts(self.exposures)
         return counts
 
     @property

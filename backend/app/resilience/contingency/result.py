@@ -27,6 +27,7 @@ from app.resilience.contingency.findings import (
     FatalPair,
     HalfDayAtSite,
     SiteGaps,
+    exposure_counts,
     halfday_of,
 )
 
@@ -289,20 +290,23 @@ class ContingencyResult:
         def exposures_of(key: str) -> tuple[Exposure, ...]:
             return tuple(table[int(i)] for i in key.split(" ")) if key else ()
 
-        critical = [
-            CriticalFaculty(pid, None, exposures)
-            for key, ids in d["critical"].items()
-            for exposures in (exposures_of(key),)
-            for pid in ids.split(" ")
-        ]
+        # The findings of a group share their exposures, so they share their counts too:
+        # counted once per group.
+        critical: list[CriticalFaculty] = []
+        for key, ids in d["critical"].items():
+            exposures = exposures_of(key)
+            counts = exposure_counts(exposures)
+            for pid in ids.split(" "):
+                critical.append(CriticalFaculty(pid, None, exposures))
+                critical[-1].known_counts(counts)
         pairs: list[FatalPair] = []
         for key, ids in d["pairs"].items():
             exposures = exposures_of(key)
+            counts = exposure_counts(exposures)
             flat = ids.split(" ")
-            pairs.extend(
-                FatalPair((a, b), (None, None), exposures)
-                for a, b in zip(flat[::2], flat[1::2], strict=True)
-            )
+            for a, b in zip(flat[::2], flat[1::2], strict=True):
+                pairs.append(FatalPair((a, b), (None, None), exposures))
+                pairs[-1].known_counts(counts)
         critical.sort(key=lambda c: c.person_id)
         pairs.sort(key=lambda p: p.person_ids)
         return cls(
@@ -362,7 +366,9 @@ def merge(results: Sequence[ContingencyResult]) -> ContingencyResult:
     """Combine results of disjoint sets of site-half-days (e.g. date chunks of the horizon).
 
     Given in time order (each result's site-half-days before the next one's, as date chunks
-    are), nothing needs sorting again: the merge is linear in the findings.
+    are), nothing needs sorting again: the merge is linear in the findings. When, moreover, no
+    half-day is in two results (date chunks), a merged finding's counts are the sums of its
+    parts' (half-days and resident-half-days are then disjoint), so none is counted again.
 
     Raises:
         ValueError: two results analysed the same half-day at the same site.
@@ -371,15 +377,33 @@ def merge(results: Sequence[ContingencyResult]) -> ContingencyResult:
     in_order = all(x < y for x, y in zip(analysed, analysed[1:], strict=False))
     if not in_order and len(set(analysed)) != len(analysed):
         raise ValueError("merged contingency results overlap")
+    parts = [r for r in results if r.analysed]
+    additive = in_order and all(
+        a.analysed[-1].halfday < b.analysed[0].halfday
+        for a, b in zip(parts, parts[1:], strict=False)
+    )
     names: dict[str, str | None] = {}
     n1: dict[str, list[Exposure]] = {}
     n2: dict[tuple[str, str], list[Exposure]] = {}
+    counts: dict[str | tuple[str, str], tuple[int, int]] = {}
     for r in results:
         for c in r.critical_faculty:
             names[c.person_id] = c.name
             n1.setdefault(c.person_id, []).extend(c.exposures)
+            if additive:
+                days, residents = counts.get(c.person_id, (0, 0))
+                counts[c.person_id] = (days + c.half_days, residents + c.residents_affected)
         for p in r.fatal_pairs:
             names.update(zip(p.person_ids, p.names, strict=True))
             n2.setdefault(p.person_ids, []).extend(p.exposures)
+            if additive:
+                days, residents = counts.get(p.person_ids, (0, 0))
+                counts[p.person_ids] = (days + p.half_days, residents + p.residents_affected)
     gaps = [g for r in results for g in r.gaps]
-    return assemble(analysed, gaps, n1, n2, names.get, presorted=in_order)
+    merged = assemble(analysed, gaps, n1, n2, names.get, presorted=in_order)
+    if additive:
+        for c in merged.critical_faculty:
+            c.known_counts(counts[c.person_id])
+        for p in merged.fatal_pairs:
+            p.known_counts(counts[p.person_ids])
+    return merged
