@@ -131,7 +131,8 @@ def absences_add(
         str | None, typer.Option(help="Private note (shown only by list --reasons).")
     ] = None,
     absence_id: Annotated[
-        str | None, typer.Option("--id", help="Id of the new absence (default: the next A#####).")
+        str | None,
+        typer.Option("--id", help="Id of the new absence (default: the next number, A0042)."),
     ] = None,
     apply_repair: Annotated[
         str | None,
@@ -183,7 +184,7 @@ def absences_add(
 
 @absences_app.command("remove")
 def absences_remove(
-    absence_id: Annotated[str, typer.Argument(metavar="ID", help="Absence id, e.g. A00042.")],
+    absence_id: Annotated[str, typer.Argument(metavar="ID", help="Absence id, e.g. A0042.")],
 ) -> None:
     """Remove an absence."""
     with reported_errors(), session_scope() as session:

@@ -119,10 +119,13 @@ class ScheduleRows:
         return cls(base, groups)
 
     def to_json(self, start: date, end: date) -> dict[str, Any]:
-        """``snapshot_to_json`` of ``start``..``end`` with no ``assignments``: they are in
-        ``assignment_groups``, ``[date, half, activity_id, role, "person_id person_id ..."]``
+        """``snapshot_to_json`` of ``start``..``end`` without its ``assignments`` key: they are
+        in ``assignment_groups``, ``[date, half, activity_id, role, "person_id person_id ..."]``
         (a chunk's whole schedule in a few thousand short lists)."""
         data = snapshot_to_json(self.base, start, end)
+        # No "assignments" key at all: a worker of a version before the groups then fails on
+        # the payload (and the chord is run again) instead of reading an empty schedule.
+        del data["assignments"]
         data["assignment_groups"] = [
             [d, h, a, r, " ".join(people)] for d, h, a, r, people in self.between(start, end)
         ]

@@ -200,11 +200,11 @@ def run_contingency_analysis(
     program's clock. This task reads the schedule's rows once and takes their fingerprint
     first: on unchanged input it returns the stored report's summary and sends nothing. A
     horizon longer than ``CONTINGENCY_CHUNK_DAYS`` is split into date chunks analysed as a
-    Celery chord across the workers: each chunk gets its part of the rows as JSON (the form
-    ``snapshot_from_json`` reads), so the report describes one state; this task is replaced
-    by the chord, so its result is the merged report's summary. Shorter horizons run here in
-    one piece. ``rerun`` counts the times the analysis was started again after a failure
-    (``ContingencyTask``).
+    Celery chord across the workers: each chunk gets its part of the rows as JSON
+    (``ScheduleRows.to_json``: assignments grouped), so the report describes one state; this
+    task is replaced by the chord, so its result is the merged report's summary. Shorter
+    horizons run here in one piece. ``rerun`` counts the times the analysis was started again
+    after a failure (``ContingencyTask``).
     """
     settings = get_settings()
     with session_scope() as session:

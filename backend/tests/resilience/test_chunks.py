@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import random
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -23,6 +25,7 @@ from app.resilience.contingency.crosstrain import (
     grant_effects,
     rank_grants,
 )
+from app.resilience.contingency.result import ContingencyResult
 from tests.resilience.factories import START, random_problems, random_snapshot
 
 
@@ -64,3 +67,46 @@ def test_chunk_analyses_through_json_merge_to_whole_when_chunked(seed: int) -> N
     assert merge_cross_training(parts, limit=5) == cross_training_candidates(
         problems, whole, limit=5
     )
+
+
+def _unnamed(result: ContingencyResult) -> ContingencyResult:
+    return replace(
+        result,
+        critical_faculty=tuple(replace(c, name=None) for c in result.critical_faculty),
+        fatal_pairs=tuple(replace(p, names=(None, None)) for p in result.fatal_pairs),
+    )
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_chunk_result_of_the_version_before_is_read_when_workers_are_mixed(seed: int) -> None:
+    snapshot = random_snapshot(random.Random(seed), days=4)
+    end = START + timedelta(days=3)
+    rows = ScheduleRows.from_json(snapshot_to_json(snapshot, START, end))
+    part = analyze_chunk(rows, START, end)
+    assert part.result.critical_faculty or part.result.fatal_pairs or part.result.gaps
+    # The form the version before the wire form sent: the report's JSON and dict half-days.
+    old = {
+        **part.to_json(),
+        "result": part.result.to_json(ranking_limit=0),
+        "grants": [
+            [g.person_id, g.qualification, g.candidate, *g.delta,
+             [{"date": h.halfday.date.isoformat(), "half": h.halfday.half.value, "site": h.site}
+              for h in g.half_days]]
+            for g in part.grants
+        ],
+    }  # fmt: skip
+    new = ChunkAnalysis.from_json(json.loads(json.dumps(part.to_json())))
+    read = ChunkAnalysis.from_json(json.loads(json.dumps(old)))
+
+    whole = analyze_contingency(build_site_half_days(snapshot, START, end))  # unnamed
+    assert _unnamed(merge_chunks([read])) == merge_chunks([new]) == whole
+    assert read.grants == new.grants == part.grants
+
+
+def test_chunk_payload_has_no_assignments_key_so_an_older_worker_fails_loudly() -> None:
+    snapshot = random_snapshot(random.Random(1), days=3)
+    end = START + timedelta(days=2)
+    payload = ScheduleRows.from_json(snapshot_to_json(snapshot, START, end)).to_json(START, end)
+
+    assert "assignments" not in payload
+    assert payload["assignment_groups"]

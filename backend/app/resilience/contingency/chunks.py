@@ -81,7 +81,11 @@ class ChunkAnalysis:
         return cls(
             date.fromisoformat(d["start"]),
             date.fromisoformat(d["end"]),
-            ContingencyResult.from_wire(d["result"]),
+            # A result in the report's JSON ("format") came from a worker of the version
+            # before the wire form (during a rolling upgrade): read it as it is.
+            ContingencyResult.from_json(d["result"])
+            if "format" in d["result"]
+            else ContingencyResult.from_wire(d["result"]),
             float(d.get("duration_s", 0.0)),
             tuple(GrantEffect.from_json(g) for g in d.get("grants", ())),
             float(d.get("grants_s", 0.0)),

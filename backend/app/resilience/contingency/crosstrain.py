@@ -113,7 +113,12 @@ class GrantEffect:
             qual,
             bool(candidate),
             (a, b, c, e, f),
-            tuple(HalfDayAtSite(halfday_of(day, half), site) for day, half, site in where),
+            tuple(
+                HalfDayAtSite.from_json(h)  # the form before the short lists (rolling upgrade)
+                if isinstance(h, dict)
+                else HalfDayAtSite(halfday_of(h[0], h[1]), h[2])
+                for h in where
+            ),
         )
 
 

@@ -243,7 +243,8 @@ class ContingencyResult:
         Findings with the same exposures are grouped, their ids joined by spaces (ids never
         contain one), so a chunk's tens of thousands of fatal pairs decode as a few hundred
         strings; exposures and half-days are short lists. No names, counts or rankings: the
-        merge names people from the current rows and counts the merged findings once.
+        merge names people from the parent task's rows (passed to it) and ``from_wire``
+        counts each group of findings once.
 
             {"analysed": [[date, half, site], ...], "gaps": [SiteGaps JSON, ...],
              "exposures": [[date, half, site, [qualification], [activity], [resident]], ...],
