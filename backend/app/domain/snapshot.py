@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.core.db import begin_consistent_read
+from app.core.errors import ConfigurationError
 from app.core.gcpause import paused_gc
 from app.domain.schedule import (
     Absence,
@@ -194,7 +195,8 @@ def _assignment_groups(
     c = AssignmentTable.__table__.c
     keys = ", ".join(quote(x.name) for x in (c.date, c.half, c.activity_id, c.role))
     aggregate = "string_agg" if connection.dialect.name == "postgresql" else "group_concat"
-    sql = f"SELECT {keys}, {aggregate}({quote(c.person_id.name)}, ' ') FROM {quote(table)}"
+    person = quote(c.person_id.name)
+    sql = f"SELECT {keys}, count(*), {aggregate}({person}, ' ') FROM {quote(table)}"
     # Literal ISO dates (from date objects: nothing to escape), compared as text by SQLite
     # and cast to date by PostgreSQL.
     bounds = [f"{quote(c.date.name)} {op} '{day.isoformat()}'"
@@ -209,16 +211,18 @@ def _assignment_groups(
     finally:
         cursor.close()
     iso: dict[Any, str] = {}  # PostgreSQL gives dates: one conversion per date
-    groups: list[AssignmentGroup] = [
-        (
-            day if isinstance(day, str) else iso.get(day) or iso.setdefault(day, day.isoformat()),
-            half,
-            activity_id,
-            role,
-            tuple(sorted(people.split(" "))),
+    groups: list[AssignmentGroup] = []
+    for day, half, activity_id, role, count, joined in fetched:
+        people = joined.split(" ")
+        if len(people) != count:  # ids are checked where they enter; a row put in by hand
+            raise ConfigurationError(
+                f"assignments of {day} {half} {activity_id}: a person id contains a space;"
+                " person ids are letters, digits, '_', '.' and '-' (fix the person table)"
+            )
+        day_iso = (
+            day if isinstance(day, str) else iso.get(day) or iso.setdefault(day, day.isoformat())
         )
-        for day, half, activity_id, role, people in fetched
-    ]
+        groups.append((day_iso, half, activity_id, role, tuple(sorted(people))))
     # Sorted here, not by the database, so that both backends give the same order.
     groups.sort(key=GROUP_KEY)
     return groups
