@@ -26,6 +26,7 @@ from app.models.base import utcnow
 from app.notifications.dispatch import dispatch_alert_notifications
 from app.resilience.contingency.service import (
     contingency_window,
+    is_standard_window,
     run_contingency_report,
     what_if_absence,
 )
@@ -67,17 +68,21 @@ def analyze_contingency_cmd(
 ) -> None:
     """Exact N-1/N-2 contingency analysis, stored as a report (same input: same report).
 
-    The window is --days-ahead days from --start.
+    The window is --days-ahead days from --start. Only the standard horizon (no --start, the
+    default --days-ahead) updates the N-1 alerts; other windows leave them as they are.
     """
     with reported_errors():
         first_day = parse_day(start, "--start") if start else None
+        standard = is_standard_window(get_settings(), days_ahead, first_day)
         with session_scope() as session:
             first, last = contingency_window(
                 session, get_settings(), days_ahead=days_ahead, start=first_day, now=utcnow()
             )
             days = (last - first).days + 1
             if as_json:
-                outcome = run_contingency_report(session, start=first, days_ahead=days)
+                outcome = run_contingency_report(
+                    session, start=first, days_ahead=days, alerts=standard
+                )
             else:
                 # Imported here: only the terminal view draws a progress bar.
                 from rich.progress import (
@@ -103,7 +108,7 @@ def analyze_contingency_cmd(
                         bar.update(task, completed=done, total=total)
 
                     outcome = run_contingency_report(
-                        session, start=first, days_ahead=days, progress=progress
+                        session, start=first, days_ahead=days, progress=progress, alerts=standard
                     )
     dispatch_alert_notifications(outcome.alerts)
     publish_contingency_metrics(outcome)

@@ -5,7 +5,8 @@ once). The input is known by ``report_fingerprint``, a hash of the raw rows the 
 reads, so a re-run on unchanged input finds its report before analysing anything, and the
 health check knows a stored report is current without rebuilding its window. Names are not
 stored but filled in from the current people whenever a report is read. The N-1 alerts
-follow the result of every run, whether its report was new or reused.
+follow the result of every run over the standard horizon (from today, ``CONTINGENCY_DAYS``),
+whether its report was new or reused; a run over another window leaves them as they are.
 """
 
 from __future__ import annotations
@@ -152,11 +153,13 @@ def reuse_report(
     names: Mapping[str, str],
     now: datetime | None = None,
     alert_cooldown: timedelta | None = None,
+    alerts: bool = True,
 ) -> ReportOutcome | None:
     """The stored report of this input, with alerts reconciled to it; None when there is none.
 
     Called before any analysis: a re-run on unchanged input reads its report and analyses
-    nothing (``created`` False).
+    nothing (``created`` False). ``alerts`` False leaves the alerts as they are (a window
+    other than the standard horizon: ``contingency.service.is_standard_window``).
     """
     t0 = _time.perf_counter()
     row = _find_report(session, fingerprint, start, end)
@@ -165,9 +168,11 @@ def reuse_report(
     report = with_current_names(row.report, names)
     with paused_gc():  # every finding read back: many small acyclic objects
         result = ContingencyResult.from_json(report)
-    alerts = reconcile_alerts(session, result, names, now=now, cooldown=alert_cooldown)
+    done = (
+        reconcile_alerts(session, result, names, now=now, cooldown=alert_cooldown) if alerts else []
+    )
     duration_s = _time.perf_counter() - t0
-    return ReportOutcome(row.id, False, result, report, duration_s, tuple(alerts))
+    return ReportOutcome(row.id, False, result, report, duration_s, tuple(done))
 
 
 def store_report(
@@ -184,6 +189,7 @@ def store_report(
     now: datetime | None = None,
     alert_cooldown: timedelta | None = None,
     unscheduled: tuple[date, date] | None = None,
+    alerts: bool = True,
 ) -> ReportOutcome:
     """Store the report of ``start``..``end`` unless one with this input exists; reconcile alerts.
 
@@ -199,6 +205,8 @@ def store_report(
         now, alert_cooldown: passed to the alerts (tests pass them).
         unscheduled: the part of the window after the published schedule's end (not
             analysed: no gaps or findings there).
+        alerts: False leaves the alerts as they are: only the standard horizon speaks for
+            the program (``contingency.service.is_standard_window``).
     """
     row = _find_report(session, fingerprint, start, end)
     created = False
@@ -234,9 +242,11 @@ def store_report(
                     row = _find_report(other, fingerprint, start, end)
             if row is None:
                 raise
-    alerts = reconcile_alerts(session, result, names, now=now, cooldown=alert_cooldown)
+    done = (
+        reconcile_alerts(session, result, names, now=now, cooldown=alert_cooldown) if alerts else []
+    )
     report = with_current_names(row.report, names)
-    return ReportOutcome(row.id, created, result, report, duration_s, tuple(alerts))
+    return ReportOutcome(row.id, created, result, report, duration_s, tuple(done))
 
 
 def reconcile_alerts(

@@ -40,7 +40,11 @@ from app.resilience.contingency.chunks import (
     merge_chunks,
     merge_cross_training,
 )
-from app.resilience.contingency.service import contingency_window, run_contingency_report
+from app.resilience.contingency.service import (
+    contingency_window,
+    is_standard_window,
+    run_contingency_report,
+)
 from app.resilience.crisis.autoshed import apply_auto_shedding
 from app.resilience.crisis.service import activate_crisis, crisis_json
 from app.resilience.fallbacks.scenarios import SCENARIOS, Ranking, scenario_named
@@ -94,7 +98,13 @@ class ContingencyTask(ResilienceTask):
         super().on_failure(exc, task_id, args, kwargs, einfo)
         if isinstance(exc, TRANSIENT_ERRORS):
             days_ahead, start = _horizon_of(self.name, args, kwargs)
-            _rerun_analysis(days_ahead, start, int(kwargs.get("rerun", 0)))
+            alerts = kwargs.get("alerts")
+            _rerun_analysis(
+                days_ahead,
+                start,
+                int(kwargs.get("rerun", 0)),
+                None if alerts is None else bool(alerts),
+            )
 
 
 def _horizon_of(
@@ -108,10 +118,15 @@ def _horizon_of(
     return call.get("days_ahead"), call.get("start")
 
 
-def _rerun_analysis(days_ahead: int | None, start: str | None, rerun: int) -> None:
-    """Send the analysis of that horizon again, later, if re-runs are left."""
+def _rerun_analysis(
+    days_ahead: int | None, start: str | None, rerun: int, alerts: bool | None = None
+) -> None:
+    """Send the analysis of that horizon again, later, if re-runs are left (``alerts``: as
+    the failed run decided, so that a re-run of the standard horizon still reconciles them)."""
     settings = get_settings()
-    again = {"days_ahead": days_ahead, "start": start}
+    again: dict[str, Any] = {"days_ahead": days_ahead, "start": start}
+    if alerts is not None:
+        again["alerts"] = alerts
     if rerun >= settings.CONTINGENCY_RERUN_MAX:
         logger.error("contingency analysis %s failed; no re-run left (%s made)", again, rerun)
         return
@@ -193,12 +208,15 @@ def run_contingency_analysis(
     days_ahead: int | None = None,
     start: str | None = None,
     rerun: int = 0,
+    alerts: bool | None = None,
 ) -> dict[str, Any]:
     """Exact N-1/N-2 analysis of the next ``days_ahead`` days, stored as a report.
 
     ``days_ahead`` None means ``CONTINGENCY_DAYS`` (90); ``start`` None means today on the
-    program's clock. This task reads the schedule's rows once and takes their fingerprint
-    first: on unchanged input it returns the stored report's summary and sends nothing. A
+    program's clock. ``alerts``: reconcile the N-1 alerts with the result (None: only for the
+    standard horizon, ``is_standard_window``; a re-run after a failure carries the decision).
+    This task reads the schedule's rows once and takes their fingerprint first: on unchanged
+    input it returns the stored report's summary and sends nothing. A
     horizon longer than ``CONTINGENCY_CHUNK_DAYS`` is split into date chunks analysed as a
     Celery chord across the workers: each chunk gets its part of the rows as JSON
     (``ScheduleRows.to_json``: assignments grouped), so the report describes one state; this
@@ -217,15 +235,24 @@ def run_contingency_analysis(
         )
         chunks = chunk_dates(first, last, settings.CONTINGENCY_CHUNK_DAYS)
         days = (last - first).days + 1
+        if alerts is None:
+            alerts = is_standard_window(
+                settings, days_ahead, date.fromisoformat(start) if start else None
+            )
         outcome: ReportOutcome | None
         if len(chunks) == 1:
-            outcome = run_contingency_report(session, start=first, days_ahead=days)
+            outcome = run_contingency_report(session, start=first, days_ahead=days, alerts=alerts)
         else:
             rows = load_rows(session, start=first, end=last)
             fingerprint = report_fingerprint(rows, first, last)
             names = {p.id: p.name for p in rows.base.people}
             outcome = reuse_report(
-                session, start=first, end=last, fingerprint=fingerprint, names=names
+                session,
+                start=first,
+                end=last,
+                fingerprint=fingerprint,
+                names=names,
+                alerts=alerts,
             )
     if outcome is not None:
         dispatch_alert_notifications(outcome.alerts)
@@ -239,7 +266,8 @@ def run_contingency_analysis(
         names,
         None if unscheduled is None else [d.isoformat() for d in unscheduled],
         rerun=rerun,
-    ).on_error(contingency_chord_failed.s(first.isoformat(), last.isoformat(), rerun))
+        alerts=alerts,
+    ).on_error(contingency_chord_failed.s(first.isoformat(), last.isoformat(), rerun, alerts))
     with paused_gc():  # the chunks' payloads: many small lists, encoded and sent here
         header = [
             analyze_contingency_chunk.s(a.isoformat(), b.isoformat(), rows.to_json(a, b))
@@ -286,8 +314,10 @@ def merge_contingency_chunks(
     names: dict[str, str],
     unscheduled: list[str] | None = None,
     rerun: int = 0,
+    alerts: bool = True,
 ) -> dict[str, Any]:
-    """Merge the chunk analyses of a chord, store the report and reconcile alerts (idempotent).
+    """Merge the chunk analyses of a chord, store the report and reconcile alerts (idempotent;
+    ``alerts`` False: the window is not the standard horizon, the alerts are left alone).
 
     Reads no schedule: the result and cross-training ranking come from the chunks, the input
     ``fingerprint`` and ``names`` (person id to name, to word the alerts) from the parent's
@@ -316,6 +346,7 @@ def merge_contingency_chunks(
             unscheduled=None
             if unscheduled is None
             else (date.fromisoformat(unscheduled[0]), date.fromisoformat(unscheduled[1])),
+            alerts=alerts,
         )
     dispatch_alert_notifications(outcome.alerts)
     publish_contingency_metrics(outcome)
@@ -324,7 +355,13 @@ def merge_contingency_chunks(
 
 @celery_app.task(name="app.resilience.tasks.contingency_chord_failed")  # type: ignore[untyped-decorator]
 def contingency_chord_failed(
-    request: Any, exc: BaseException, traceback: Any, start: str, end: str, rerun: int = 0
+    request: Any,
+    exc: BaseException,
+    traceback: Any,
+    start: str,
+    end: str,
+    rerun: int = 0,
+    alerts: bool | None = None,
 ) -> None:
     """Error callback of the daily chord: a chunk failed for good, so start the analysis again.
 
@@ -337,7 +374,7 @@ def contingency_chord_failed(
         return
     logger.warning("contingency chunk of %s..%s failed: %s", start, end, exc)
     first, last = date.fromisoformat(start), date.fromisoformat(end)
-    _rerun_analysis((last - first).days + 1, start, rerun)
+    _rerun_analysis((last - first).days + 1, start, rerun, alerts)
 
 
 # --- Fallback schedules (RESILIENCE_MODEL.md section 6) -----------------------------------------

@@ -15,6 +15,7 @@ from app.cli.main import app as cli_app
 from app.demo.generator import generate_demo_program
 from app.domain.coverage import build_site_half_days
 from app.domain.snapshot import load_snapshot
+from app.models.alert import Alert
 from app.models.resilience import ContingencyReport, HealthCheckRecord
 from app.models.schedule import Absence
 from app.programs.service import import_program
@@ -216,3 +217,33 @@ def test_analyze_contingency_starts_on_programs_today_when_zones_disagree(
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)["summary"]
     assert (summary["start"], summary["end"]) == ("2026-12-01", "2026-12-03")
+
+
+def test_only_the_standard_horizon_moves_the_n1_alerts(
+    demo_db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("app.cli.analyze.utcnow", lambda: HEALTH_NOW)
+
+    def n1_alerts() -> list[tuple[int, str, str, int]]:
+        with Session(demo_db) as session:
+            rows = session.scalars(select(Alert).where(Alert.dedup_key.startswith("contingency:")))
+            return sorted((a.id, a.dedup_key, a.status, a.occurrences) for a in rows)
+
+    def analyze(*extra: str) -> None:
+        result = CliRunner().invoke(cli_app, ["analyze", "contingency", "--json", *extra])
+        assert result.exit_code == 0, result.output
+
+    analyze()  # the standard horizon: from today, CONTINGENCY_DAYS days
+    before = n1_alerts()
+    assert len(before) > 2  # critical people in the demo program (and the compliance alert)
+
+    # A few days, or a window elsewhere: fewer critical people there, alerts left alone.
+    analyze("--days-ahead", "2")
+    analyze("--start", "2026-12-20", "--days-ahead", "2")
+    assert n1_alerts() == before
+
+    # The standard horizon again (its length given explicitly): the same alerts refreshed.
+    analyze("--days-ahead", "90")
+    after = n1_alerts()
+    assert [a[:3] for a in after] == [b[:3] for b in before]
+    assert [a[3] for a in after] == [b[3] + 1 for b in before]

@@ -59,6 +59,15 @@ def contingency_window(
     return first, window_end(first, days)
 
 
+def is_standard_window(settings: Settings, days_ahead: int | None, start: date | None) -> bool:
+    """True for the standard horizon: from today, ``CONTINGENCY_DAYS`` days (the daily task's).
+
+    Only its reports reconcile the N-1 alerts: a week or a year asked for by hand must not
+    resolve and raise again the alerts of people critical outside that window.
+    """
+    return start is None and (days_ahead is None or days_ahead == settings.CONTINGENCY_DAYS)
+
+
 def window_end(first: date, days: int) -> date:
     """The last date of ``days`` days from ``first``.
 
@@ -81,17 +90,21 @@ def run_contingency_report(
     start: date,
     days_ahead: int,
     progress: Callable[[int, int], None] | None = None,
+    alerts: bool = True,
 ) -> ReportOutcome:
     """Analyse ``days_ahead`` days from ``start`` in this process and store the report.
 
     The input fingerprint is taken from the rows first: on unchanged input the stored report
-    is returned (``created`` False) and nothing is analysed.
+    is returned (``created`` False) and nothing is analysed. ``alerts``: reconcile the N-1
+    alerts with it (the standard horizon only: ``is_standard_window``).
     """
     end = window_end(start, days_ahead)
     rows = load_rows(session, start=start, end=end)
     fingerprint = report_fingerprint(rows, start, end)
     names = {p.id: p.name for p in rows.base.people}
-    stored = reuse_report(session, start=start, end=end, fingerprint=fingerprint, names=names)
+    stored = reuse_report(
+        session, start=start, end=end, fingerprint=fingerprint, names=names, alerts=alerts
+    )
     if stored is not None:
         return stored
     base = rows.base  # no assignments: the problems are built from the rows themselves
@@ -114,6 +127,7 @@ def run_contingency_report(
         duration_s=duration,
         cross_training_s=_time.perf_counter() - t1,
         unscheduled=unscheduled_range(base, start, end),
+        alerts=alerts,
     )
 
 
