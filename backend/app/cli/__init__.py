@@ -1,15 +1,10 @@
 """The ``residency-scheduler`` command line: Typer and Rich live here and nowhere else."""
 
-import gc
+from app.core.gcpause import paused_gc
 
 # Importing the command line builds thousands of classes and functions and no garbage: the
 # cyclic collector, paused meanwhile, would walk that growing heap again and again.
-_collecting = gc.isenabled()
-gc.disable()
-try:
+with paused_gc():
     from app.cli.main import app, main
-finally:
-    if _collecting:
-        gc.enable()
 
 __all__ = ["app", "main"]
