@@ -35,6 +35,7 @@ from typing import Any
 from app.core.gcpause import paused_gc
 from app.domain.schedule import ScheduleSnapshot
 from app.domain.snapshot_json import (
+    absences_to_json,
     activity_to_json,
     assignments_from_rows,
     snapshot_from_json,
@@ -121,15 +122,32 @@ class ScheduleRows:
     def to_json(self, start: date, end: date) -> dict[str, Any]:
         """``snapshot_to_json`` of ``start``..``end`` without its ``assignments`` key: they are
         in ``assignment_groups``, ``[date, half, activity_id, role, "person_id person_id ..."]``
-        (a chunk's whole schedule in a few thousand short lists)."""
-        data = snapshot_to_json(self.base, start, end)
-        # No "assignments" key at all: a worker of a version before the groups then fails on
-        # the payload (and the chord is run again) instead of reading an empty schedule.
-        del data["assignments"]
-        data["assignment_groups"] = [
-            [d, h, a, r, " ".join(people)] for d, h, a, r, people in self.between(start, end)
-        ]
+        (a chunk's whole schedule in a few thousand short lists).
+
+        It is ``shared_json()`` and ``window_json(start, end)`` together: a horizon's chunks
+        share the first (written once for all of them) and each has its own second.
+        """
+        return {**self.shared_json(), **self.window_json(start, end)}
+
+    def shared_json(self) -> dict[str, Any]:
+        """The part of ``to_json`` that is the same for every window: the program, people,
+        activities and holidays (the schedule's end kept, as a slice of it would)."""
+        data = snapshot_to_json(replace(self.base, absences=()), date.min, date.max)
+        del data["assignments"], data["absences"]
         return data
+
+    def window_json(self, start: date, end: date) -> dict[str, Any]:
+        """The part of ``to_json`` proper to ``start``..``end``: its absences and assignments.
+
+        No "assignments" key at all: a worker of a version before the groups then fails on
+        the payload (and the chord is run again) instead of reading an empty schedule.
+        """
+        return {
+            "absences": absences_to_json(self.base.absences, start, end),
+            "assignment_groups": [
+                [d, h, a, r, " ".join(people)] for d, h, a, r, people in self.between(start, end)
+            ],
+        }
 
     def fingerprint(self, start: date, end: date, tag: str) -> str:
         """A hex digest of everything the coverage problems of ``start``..``end`` depend on.

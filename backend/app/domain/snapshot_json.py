@@ -95,20 +95,25 @@ def snapshot_to_json(
             for a in snapshot.assignments
             if lo <= a.halfday.date <= hi
         ],
-        "absences": [
-            [
-                a.id,
-                a.person_id,
-                a.start.isoformat(),
-                a.end.isoformat(),
-                a.type,
-                a.half and a.half.value,
-                a.blocking,
-            ]
-            for a in snapshot.absences
-            if a.end >= lo and a.start <= hi
-        ],
+        "absences": absences_to_json(snapshot.absences, lo, hi),
     }
+
+
+def absences_to_json(absences: Iterable[Absence], lo: date, hi: date) -> list[list[Any]]:
+    """The absences overlapping ``lo``..``hi``, in the form ``snapshot_to_json`` writes."""
+    return [
+        [
+            a.id,
+            a.person_id,
+            a.start.isoformat(),
+            a.end.isoformat(),
+            a.type,
+            a.half and a.half.value,
+            a.blocking,
+        ]
+        for a in absences
+        if a.end >= lo and a.start <= hi
+    ]
 
 
 def snapshot_from_json(data: Mapping[str, Any]) -> ScheduleSnapshot:

@@ -21,6 +21,7 @@ from app.auth.service import user_with_role
 from app.core import metrics
 from app.core.celery_app import TRANSIENT_ERRORS, celery_app
 from app.core.celery_app import BackoffTask as ResilienceTask
+from app.core.claims import ClaimStore, claim_store, resolve
 from app.core.config import get_settings
 from app.core.db import session_scope
 from app.core.gcpause import paused_gc
@@ -259,21 +260,48 @@ def run_contingency_analysis(
         publish_contingency_metrics(outcome)
         return outcome.summary()
     unscheduled = unscheduled_range(rows.base, first, last)
-    callback = merge_contingency_chunks.s(
-        first.isoformat(),
-        last.isoformat(),
-        fingerprint,
-        names,
-        None if unscheduled is None else [d.isoformat() for d in unscheduled],
-        rerun=rerun,
-        alerts=alerts,
-    ).on_error(contingency_chord_failed.s(first.isoformat(), last.isoformat(), rerun, alerts))
+    store = _claim_store()
     with paused_gc():  # the chunks' payloads: many small lists, encoded and sent here
+        shared = rows.shared_json()
+        payloads: list[dict[str, Any]] = []
+        if store is None:  # in the messages, each with the shared part
+            payloads = [{**shared, **rows.window_json(a, b)} for a, b in chunks]
+        else:  # in the result backend: the shared part once, a chunk's own part each
+            shared_claim = store.put(shared)
+            payloads = [
+                {"claims": [shared_claim, store.put(rows.window_json(a, b))]} for a, b in chunks
+            ]
+        del rows, shared
+        callback = merge_contingency_chunks.s(
+            first.isoformat(),
+            last.isoformat(),
+            fingerprint,
+            names,
+            None if unscheduled is None else [d.isoformat() for d in unscheduled],
+            rerun=rerun,
+            alerts=alerts,
+            claims=[c for p in payloads for c in p.get("claims", ())],
+        ).on_error(contingency_chord_failed.s(first.isoformat(), last.isoformat(), rerun, alerts))
         header = [
-            analyze_contingency_chunk.s(a.isoformat(), b.isoformat(), rows.to_json(a, b))
-            for a, b in chunks
+            analyze_contingency_chunk.s(a.isoformat(), b.isoformat(), payload)
+            for (a, b), payload in zip(chunks, payloads, strict=True)
         ]
         raise self.replace(chord(header, callback))
+
+
+def _claim_store() -> ClaimStore | None:
+    """Where the contingency chord keeps its payloads: the result backend if it is Redis."""
+    return claim_store(celery_app.backend, get_settings().RESULT_CHORD_EXPIRES_S)
+
+
+def _chunk_payload(snapshot: dict[str, Any], store: ClaimStore | None) -> dict[str, Any]:
+    """A chunk's schedule: ``snapshot`` itself, or the parts its ``claims`` stand for."""
+    if "claims" not in snapshot:
+        return snapshot
+    data: dict[str, Any] = {}
+    for claim in snapshot["claims"]:
+        data.update(resolve(claim, store))
+    return data
 
 
 @celery_app.task(  # type: ignore[untyped-decorator]
@@ -290,14 +318,19 @@ def analyze_contingency_chunk(
     Args:
         start, end: the chunk's first and last date (ISO).
         snapshot: the schedule of those dates, ``ScheduleRows.to_json(start, end)`` (the form
-            ``snapshot_to_json`` writes).
+            ``snapshot_to_json`` writes), or ``{"claims": [shared, window]}``: claims
+            (``app.core.claims``) of its ``shared_json`` and ``window_json`` parts.
 
     Returns:
-        ``ChunkAnalysis.to_json()``: the chunk's result, digests and grant effects.
+        ``ChunkAnalysis.to_json()``: the chunk's result and grant effects; with a Redis result
+        backend, a claim of it (the merge reads it from there).
     """
     first, last = date.fromisoformat(start), date.fromisoformat(end)
+    store = _claim_store()
     with paused_gc():  # tens of thousands of small acyclic objects, built and encoded
-        return analyze_chunk(ScheduleRows.from_json(snapshot), first, last).to_json()
+        rows = ScheduleRows.from_json(_chunk_payload(snapshot, store))
+        analysis = analyze_chunk(rows, first, last).to_json()
+        return analysis if store is None else store.put(analysis)
 
 
 @celery_app.task(  # type: ignore[untyped-decorator]
@@ -315,24 +348,64 @@ def merge_contingency_chunks(
     unscheduled: list[str] | None = None,
     rerun: int = 0,
     alerts: bool = True,
+    claims: list[dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     """Merge the chunk analyses of a chord, store the report and reconcile alerts (idempotent;
     ``alerts`` False: the window is not the standard horizon, the alerts are left alone).
 
-    Reads no schedule: the result and cross-training ranking come from the chunks, the input
-    ``fingerprint`` and ``names`` (person id to name, to word the alerts) from the parent's
-    rows.
+    Reads no schedule: the result and cross-training ranking come from the chunks (their
+    ``ChunkAnalysis`` JSON, or claims of it), the input ``fingerprint`` and ``names`` (person
+    id to name, to word the alerts) from the parent's rows. ``claims``: the chunks' payloads
+    kept in the result backend, deleted with the chunks' own once the report is stored.
     """
-    first, last = date.fromisoformat(start), date.fromisoformat(end)
+    store = _claim_store()
+    # One pause over the whole merge: the findings, the report's JSON and the outcome are
+    # freed (reference counting) when ``_merge_and_store`` returns, before the collector is
+    # back; a pause ended while they lived made its next collection walk all of them.
+    with paused_gc():
+        t0 = time.perf_counter()
+        parts = [ChunkAnalysis.from_json(resolve(c, store)) for c in chunks]
+        read_s = time.perf_counter() - t0
+        summary = _merge_and_store(
+            parts,
+            date.fromisoformat(start),
+            date.fromisoformat(end),
+            fingerprint,
+            names,
+            None
+            if unscheduled is None
+            else (date.fromisoformat(unscheduled[0]), date.fromisoformat(unscheduled[1])),
+            alerts,
+            read_s,
+        )
+        del parts
+    if store is not None:
+        store.delete([*chunks, *(claims or ())])
+    return summary
+
+
+def _merge_and_store(
+    parts: list[ChunkAnalysis],
+    first: date,
+    last: date,
+    fingerprint: str,
+    names: dict[str, str],
+    unscheduled: tuple[date, date] | None,
+    alerts: bool,
+    read_s: float,
+) -> dict[str, Any]:
+    """The merge task's work: merge, store, dispatch the alerts; return the summary.
+
+    ``read_s``: how long reading the chunks' analyses took (logged with the other steps).
+    """
     t0 = time.perf_counter()
-    with paused_gc():  # every chunk's findings: many small acyclic objects
-        parts = [ChunkAnalysis.from_json(c) for c in chunks]
-        result = merge_chunks(parts)
-        merge_s = time.perf_counter() - t0 + sum(p.duration_s for p in parts)
-        t1 = time.perf_counter()
-        options = merge_cross_training(parts, limit=CROSS_TRAINING_RECOMMENDATIONS)
-        cross_training_s = time.perf_counter() - t1 + sum(p.grants_s for p in parts)
-    with paused_gc(), session_scope() as session:
+    result = merge_chunks(parts)
+    t1 = time.perf_counter()
+    merge_s = t1 - t0 + sum(p.duration_s for p in parts)
+    options = merge_cross_training(parts, limit=CROSS_TRAINING_RECOMMENDATIONS)
+    t2 = time.perf_counter()
+    cross_training_s = t2 - t1 + sum(p.grants_s for p in parts)
+    with session_scope() as session:
         outcome = store_report(
             session,
             start=first,
@@ -343,11 +416,19 @@ def merge_contingency_chunks(
             names=names,
             duration_s=merge_s,
             cross_training_s=cross_training_s,
-            unscheduled=None
-            if unscheduled is None
-            else (date.fromisoformat(unscheduled[0]), date.fromisoformat(unscheduled[1])),
+            unscheduled=unscheduled,
             alerts=alerts,
         )
+    t3 = time.perf_counter()
+    logger.info(
+        "contingency merge of %d chunks: read %.2f s, merge %.2f s, cross-training %.2f s,"
+        " report stored %.2f s",
+        len(parts),
+        read_s,
+        t1 - t0,
+        t2 - t1,
+        t3 - t2,
+    )
     dispatch_alert_notifications(outcome.alerts)
     publish_contingency_metrics(outcome)
     return outcome.summary()

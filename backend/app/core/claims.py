@@ -1,0 +1,108 @@
+"""Claim checks: a chord's large payloads kept in the result backend's Redis, not in messages.
+
+A large task argument or result is costly on its way through Celery, however fast the task:
+the worker's consumer decodes each message to look at it, the pool child that runs the task
+decodes it again after it crossed a pipe, and a chord's results are decoded at the join and
+encoded again into the callback's message. The contingency chord moves megabytes that way
+(each chunk's schedule, each chunk's findings), all of it on the serial path a second worker
+cannot shorten. With Redis as the result backend, such a payload is written there once as
+compact JSON under a random key, and the message carries only ``{"claim": key}``; the task
+that needs it reads it with one plain ``json.loads``.
+
+Keys expire with the chord's own state (``RESULT_CHORD_EXPIRES_S``): a chunk redelivered as
+late as its chord can still complete finds its payload. The merge deletes them once its report
+is stored. A claim that is gone raises ``ClaimMissing``, which fails the task like any lost
+input (the contingency chord is then started again, ``contingency_chord_failed``).
+
+With any other result backend (the embedded default's SQLite) payloads stay in the messages:
+``claim_store`` returns None.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+CLAIM = "claim"
+"""The key of a claim: ``{"claim": "resilience-claim:<hex>"}`` stands for a payload."""
+KEY_PREFIX = "resilience-claim:"
+
+
+class ClaimMissing(RuntimeError):
+    """The payload a claim stands for is no longer in the result backend."""
+
+
+def is_claim(value: Any) -> bool:
+    """True for ``{"claim": key}`` (and nothing else: a payload is never such a dict)."""
+    return isinstance(value, dict) and len(value) == 1 and isinstance(value.get(CLAIM), str)
+
+
+class ClaimStore:
+    """Payloads as compact JSON in a Redis database, each under a random expiring key."""
+
+    def __init__(self, client: Any, ttl_s: int) -> None:
+        """``client``: a ``redis.Redis``; ``ttl_s``: how long a payload is kept at most."""
+        self._client = client
+        self._ttl_s = ttl_s
+
+    def put(self, payload: Any) -> dict[str, str]:
+        """Keep ``payload`` (JSON-ready data); return the claim that stands for it."""
+        key = f"{KEY_PREFIX}{uuid.uuid4().hex}"
+        data = json.dumps(payload, separators=(",", ":"), allow_nan=False)
+        self._client.set(key, data.encode(), ex=self._ttl_s)
+        return {CLAIM: key}
+
+    def get(self, claim: dict[str, str]) -> Any:
+        """The payload ``claim`` stands for.
+
+        Raises:
+            ClaimMissing: it expired, or its merge already deleted it.
+        """
+        data = self._client.get(claim[CLAIM])
+        if data is None:
+            raise ClaimMissing(
+                f"payload {claim[CLAIM]} is gone from the result backend (kept"
+                f" {self._ttl_s} s, RESULT_CHORD_EXPIRES_S, and deleted once its report is"
+                " stored)"
+            )
+        return json.loads(data)
+
+    def delete(self, claims: Iterable[dict[str, str]]) -> None:
+        """Forget the payloads of ``claims`` (best effort: they expire anyway)."""
+        keys = [c[CLAIM] for c in claims if is_claim(c)]
+        if not keys:
+            return
+        try:
+            self._client.delete(*keys)
+        except Exception as exc:  # noqa: BLE001 - cleanup only; the keys expire on their own
+            logger.warning("could not delete %d claim(s): %s", len(keys), exc)
+
+
+def claim_store(backend: Any, ttl_s: int) -> ClaimStore | None:
+    """A store in ``backend`` (a Celery result backend) if it is Redis, else None."""
+    from celery.backends.redis import RedisBackend
+
+    if isinstance(backend, RedisBackend):
+        return ClaimStore(backend.client, ttl_s)
+    return None
+
+
+def resolve(value: Any, store: ClaimStore | None) -> Any:
+    """``value``, or the payload it stands for (a claim needs the store it was put in).
+
+    Raises:
+        ClaimMissing: ``value`` is a claim and there is no store here to read it from.
+    """
+    if not is_claim(value):
+        return value
+    if store is None:
+        raise ClaimMissing(
+            f"payload {value[CLAIM]} was kept in a Redis result backend, and this worker's"
+            " result backend is not Redis (workers of one deployment must share settings)"
+        )
+    return store.get(value)

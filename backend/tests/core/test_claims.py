@@ -1,0 +1,72 @@
+"""Claim checks (app.core.claims) on a real Redis: payloads kept beside the messages."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from celery import Celery
+
+from app.core.claims import ClaimMissing, ClaimStore, claim_store, is_claim, resolve
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+def client(celery_redis_url: str) -> Iterator[redis.Redis]:
+    c = redis.Redis.from_url(celery_redis_url)
+    yield c
+    for key in c.scan_iter("resilience-claim:*"):
+        c.delete(key)
+    c.close()
+
+
+def test_a_payload_comes_back_equal_from_its_claim_and_expires(client: redis.Redis) -> None:
+    store = ClaimStore(client, ttl_s=120)
+    payload = {"people": [{"id": "F001", "quals": ["a", "b"]}], "n": 3, "none": None}
+    claim = store.put(payload)
+    assert is_claim(claim) and claim["claim"].startswith("resilience-claim:")
+    assert store.get(claim) == payload
+    assert resolve(claim, store) == payload
+    assert 0 < client.ttl(claim["claim"]) <= 120
+    # Each payload has its own key: two chunks never read each other's schedule.
+    assert store.put(payload) != claim
+
+
+def test_a_deleted_claim_fails_clearly_naming_its_key(client: redis.Redis) -> None:
+    store = ClaimStore(client, ttl_s=60)
+    kept, gone = store.put([1]), store.put([2])
+    store.delete([gone, {"not": "a claim"}])
+    assert store.get(kept) == [1]
+    with pytest.raises(ClaimMissing, match=gone["claim"]):
+        store.get(gone)
+
+
+def test_only_a_claim_is_resolved() -> None:
+    # A chunk's own JSON is never mistaken for a claim, even one with a "claim" key.
+    for value in ({"claim": 3}, {"claim": "k", "start": "2026-01-01"}, ["claim"], "claim"):
+        assert not is_claim(value)
+        assert resolve(value, None) is value
+    with pytest.raises(ClaimMissing, match="not Redis"):
+        resolve({"claim": "resilience-claim:0"}, None)
+
+
+def test_payloads_that_are_not_strict_json_are_refused(client: redis.Redis) -> None:
+    with pytest.raises(ValueError):
+        ClaimStore(client, ttl_s=60).put({"x": math.nan})
+
+
+def test_claims_are_kept_only_in_a_redis_result_backend(
+    celery_redis_url: str, tmp_path: Path
+) -> None:
+    on_redis = Celery("t", backend=celery_redis_url, set_as_current=False)
+    store = claim_store(on_redis.backend, 30)
+    assert store is not None
+    claim = store.put({"a": 1})
+    assert store.get(claim) == {"a": 1}
+    store.delete([claim])
+    on_sqlite = Celery("t", backend=f"db+sqlite:///{tmp_path / 'r.db'}", set_as_current=False)
+    assert claim_store(on_sqlite.backend, 30) is None
