@@ -34,13 +34,7 @@ from app.models.user import Role
 from app.notifications.dispatch import dispatch_alert_notifications
 from app.notifications.messages import check_details, check_level, check_message
 from app.notifications.service import raise_alert
-from app.resilience.contingency.chunks import (
-    ChunkAnalysis,
-    analyze_chunk,
-    chunk_dates,
-    merge_chunks,
-    merge_cross_training,
-)
+from app.resilience.contingency.chunks import analyze_chunk, chunk_dates, merge_chunk_json
 from app.resilience.contingency.service import (
     contingency_window,
     is_standard_window,
@@ -364,7 +358,7 @@ def merge_contingency_chunks(
     # back; a pause ended while they lived made its next collection walk all of them.
     with paused_gc():
         t0 = time.perf_counter()
-        parts = [ChunkAnalysis.from_json(resolve(c, store)) for c in chunks]
+        parts = [resolve(c, store) for c in chunks]
         read_s = time.perf_counter() - t0
         summary = _merge_and_store(
             parts,
@@ -385,7 +379,7 @@ def merge_contingency_chunks(
 
 
 def _merge_and_store(
-    parts: list[ChunkAnalysis],
+    parts: list[dict[str, Any]],
     first: date,
     last: date,
     fingerprint: str,
@@ -396,15 +390,15 @@ def _merge_and_store(
 ) -> dict[str, Any]:
     """The merge task's work: merge, store, dispatch the alerts; return the summary.
 
-    ``read_s``: how long reading the chunks' analyses took (logged with the other steps).
+    ``parts``: the chunks' ``ChunkAnalysis`` JSON; ``read_s``: how long reading them took
+    (logged with the other steps).
     """
     t0 = time.perf_counter()
-    result = merge_chunks(parts)
+    merged = merge_chunk_json(parts, CROSS_TRAINING_RECOMMENDATIONS)
+    result, options = merged.result, merged.cross_training
     t1 = time.perf_counter()
-    merge_s = t1 - t0 + sum(p.duration_s for p in parts)
-    options = merge_cross_training(parts, limit=CROSS_TRAINING_RECOMMENDATIONS)
-    t2 = time.perf_counter()
-    cross_training_s = t2 - t1 + sum(p.grants_s for p in parts)
+    merge_s = t1 - t0 + merged.duration_s
+    cross_training_s = merged.grants_s
     with session_scope() as session:
         outcome = store_report(
             session,
@@ -419,15 +413,12 @@ def _merge_and_store(
             unscheduled=unscheduled,
             alerts=alerts,
         )
-    t3 = time.perf_counter()
     logger.info(
-        "contingency merge of %d chunks: read %.2f s, merge %.2f s, cross-training %.2f s,"
-        " report stored %.2f s",
+        "contingency merge of %d chunks: read %.2f s, merged %.2f s, report stored %.2f s",
         len(parts),
         read_s,
         t1 - t0,
-        t2 - t1,
-        t3 - t2,
+        time.perf_counter() - t1,
     )
     dispatch_alert_notifications(outcome.alerts)
     publish_contingency_metrics(outcome)

@@ -12,6 +12,7 @@ import pytest
 
 from app.domain.coverage import ActivityDemand, PoolMember, SiteHalfDay
 from app.domain.schedule import Category, Half, HalfDay, Person, PersonKind
+from app.resilience.contingency.chunks import merge_wires
 from app.resilience.contingency.core import analyze_contingency
 from app.resilience.contingency.result import (
     REPORT_FORMAT,
@@ -191,3 +192,44 @@ def test_merge_counts_residents_once_when_two_parts_share_a_half_day() -> None:
 
     # One half-day, three residents: not 2 + 2 summed from the parts.
     assert (merged.half_days, merged.residents_affected) == (1, 3)
+
+
+def _unnamed(result: ContingencyResult) -> ContingencyResult:
+    return ContingencyResult(
+        result.analysed,
+        result.gaps,
+        tuple(replace(c, name=None) for c in result.critical_faculty),
+        tuple(replace(p, names=(None, None)) for p in result.fatal_pairs),
+    )
+
+
+def _counts(result: ContingencyResult) -> list[tuple[int, int]]:
+    findings = (*result.critical_faculty, *result.fatal_pairs)
+    return [(f.half_days, f.residents_affected) for f in findings]
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_chunks_merged_from_their_wire_form_equal_the_whole_analysis(seed: int) -> None:
+    """The merge task joins the chunks' wire forms without rebuilding each chunk's findings."""
+    rng = random.Random(seed)
+    problems = random_problems(rng, days=9, sites=2, max_pool=7)
+    whole = analyze_contingency(problems)
+    assert whole.critical_faculty or whole.fatal_pairs
+    cuts = sorted(rng.sample(range(1, 9), 3))
+    edges = [START + timedelta(days=d) for d in (0, *cuts, 9)]
+    wires = [
+        json.loads(json.dumps(analyze_contingency(
+            [p for p in problems if a <= p.halfday.date < b]
+        ).to_wire()))
+        for a, b in zip(edges, edges[1:], strict=False)
+    ]  # fmt: skip
+
+    merged = merge_wires(wires)
+
+    assert merged == _unnamed(whole)
+    # Counts are the chunks' sums, not recounted: they must still be the whole's.
+    assert _counts(merged) == _counts(whole)
+    # Chunks given out of order, or one given twice, are not joined as they come.
+    assert merge_wires(wires[::-1]) == merged
+    with pytest.raises(ValueError, match="overlap"):
+        merge_wires([*wires, wires[0]])

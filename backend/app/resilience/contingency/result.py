@@ -69,21 +69,20 @@ class Ranked:
 def _ranked(
     items: Sequence[CriticalFaculty | FatalPair], by_residents: bool, limit: int | None = None
 ) -> list[Ranked]:
-    """The ranking of ``items``, its first ``limit`` lines (None: all), from their counts."""
+    """The ranking of ``items``, its first ``limit`` lines (None: all), from their counts.
 
-    def ids(i: CriticalFaculty | FatalPair) -> tuple[str, ...]:
-        return (i.person_id,) if isinstance(i, CriticalFaculty) else i.person_ids
-
+    Sorted on plain tuples (negated counts first, then the ids), compared without a key
+    function: a ranking of a large program reads tens of thousands of findings.
+    """
+    rows: list[tuple[int, int, tuple[str, ...]]] = []
+    for i in items:
+        ids = (i.person_id,) if isinstance(i, CriticalFaculty) else i.person_ids
+        days, residents = i.half_days, i.residents_affected
+        rows.append((-residents, -days, ids) if by_residents else (-days, -residents, ids))
+    top = sorted(rows) if limit is None else heapq.nsmallest(limit, rows)
     if by_residents:
-        key: Callable[[Any], tuple[Any, ...]] = lambda i: (  # noqa: E731
-            -i.residents_affected,
-            -i.half_days,
-            ids(i),
-        )
-    else:
-        key = lambda i: (-i.half_days, -i.residents_affected, ids(i))  # noqa: E731
-    top = sorted(items, key=key) if limit is None else heapq.nsmallest(limit, items, key=key)
-    return [Ranked(ids(i), i.half_days, i.residents_affected) for i in top]
+        return [Ranked(ids, -days, -residents) for residents, days, ids in top]
+    return [Ranked(ids, -days, -residents) for days, residents, ids in top]
 
 
 @dataclass(frozen=True)
