@@ -170,6 +170,9 @@ def whole_process(folder: Path, small: int, large: int, repeats: int) -> None:
     ratio_line(f"{large} / {small} faculty", a, b, "target <= 5 (linear: 4), peak < 1024 MB")
 
 
+CONSUMER_SETTLE_S = 2.0
+
+
 def celery_workers(folder: Path, faculty: int, repeats: int) -> None:
     """One worker against two on the Celery path, on a private redis-server."""
     sys.path.insert(0, str(BACKEND))
@@ -192,6 +195,10 @@ def celery_workers(folder: Path, faculty: int, repeats: int) -> None:
                     client.control.add_consumer("resilience", destination=[other], reply=True)
                 else:
                     client.control.cancel_consumer("resilience", destination=[other], reply=True)
+                # A worker takes up a queue it was told to consume only when its current
+                # blocking read of the others ends (kombu's Redis transport: up to 1 s), and
+                # a cancelled one may still hold a read of it: let both settle before timing.
+                time.sleep(CONSUMER_SETTLE_S)
                 forget_reports(db)
                 t0 = time.perf_counter()
                 result = client.send_task(

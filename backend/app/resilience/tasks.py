@@ -220,6 +220,7 @@ def run_contingency_analysis(
     after a failure (``ContingencyTask``).
     """
     settings = get_settings()
+    t0 = time.perf_counter()
     with session_scope() as session:
         first, last = contingency_window(
             session,
@@ -239,6 +240,7 @@ def run_contingency_analysis(
             outcome = run_contingency_report(session, start=first, days_ahead=days, alerts=alerts)
         else:
             rows = load_rows(session, start=first, end=last)
+            t1 = time.perf_counter()
             fingerprint = report_fingerprint(rows, first, last)
             names = {p.id: p.name for p in rows.base.people}
             outcome = reuse_report(
@@ -280,6 +282,12 @@ def run_contingency_analysis(
             analyze_contingency_chunk.s(a.isoformat(), b.isoformat(), payload)
             for (a, b), payload in zip(chunks, payloads, strict=True)
         ]
+        logger.info(
+            "contingency chord of %d chunks: schedule read %.2f s, fingerprint and payloads %.2f s",
+            len(chunks),
+            t1 - t0,
+            time.perf_counter() - t1,
+        )
         raise self.replace(chord(header, callback))
 
 
