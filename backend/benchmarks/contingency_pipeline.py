@@ -217,6 +217,8 @@ def celery_workers(folder: Path, faculty: int, repeats: int) -> None:
         print(f"  one worker: wall median {statistics.median(r[0] for r in one):.2f} s")
         print(f"  two workers: wall median {statistics.median(r[0] for r in two):.2f} s")
         speedups = [x[0] / y[0] for x, y in zip(one, two, strict=True)]
+        print("  pairs (one / two, s): " + ", ".join(
+            f"{x[0]:.2f}/{y[0]:.2f}" for x, y in zip(one, two, strict=True)))  # fmt: skip
         print(
             f"  speed-up two / one worker: median {statistics.median(speedups):.2f} "
             f"(min {min(speedups):.2f}, max {max(speedups):.2f})  [target >= 1.5]"
