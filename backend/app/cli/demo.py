@@ -13,12 +13,12 @@ import typer
 from rich.console import Console
 
 from app.cli.output import reported_errors
-from app.core.db import session_scope
+from app.core.db import get_engine, session_scope
 from app.core.errors import InputError
 from app.demo.generator import generate_demo_program
 from app.models.program import PROGRAM_ROW_ID, Program
 from app.programs.document import dump_program, validate_program
-from app.programs.service import import_program
+from app.programs.service import import_program, refresh_after_import
 
 DEMO_SOURCE = "demo-data"
 """The source name the import and its audit record carry."""
@@ -125,5 +125,6 @@ def _refuse_to_replace() -> None:
 def _load(document: dict[str, Any]) -> None:
     with session_scope() as session:
         summary = import_program(session, document, source=DEMO_SOURCE, actor=None)
+    refresh_after_import(get_engine(), summary)  # committed: now VACUUM may run
     verb = "loaded into the database" if summary.changed else "already in the database"
     Console().print(f"demo program {verb}", highlight=False)

@@ -1,7 +1,8 @@
 """``residency-scheduler``: thin commands over the services.
 
 Exit codes come from ``app.core.errors.EXIT_CODES``: 0 success, 1 engine error, 2 bad input,
-3 not found, 4 not allowed, 75 database or broker unavailable, 78 schema not up to date.
+3 not found, 4 not allowed, 75 database or broker unavailable, 78 schema behind (run
+``migrate``) or ahead (a newer release migrated it) of the code's migrations.
 Help is plain click text (``rich_markup_mode=None``): flags show no ``<bool>`` type.
 A command's module is imported only when that command runs (``app.cli.lazy``): the registries
 below list each one with the first paragraph of its help, which the listings show.

@@ -32,7 +32,7 @@ from app.cli.options import (
 )
 from app.cli.output import reported_errors, stderr
 from app.core.config import get_settings
-from app.core.db import session_scope
+from app.core.db import get_engine, session_scope
 from app.core.errors import InputError
 from app.domain.schedule import ABSENCE_TYPES, absence_blocks
 from app.programs.absences import (
@@ -44,7 +44,7 @@ from app.programs.absences import (
     remove_absence,
 )
 from app.programs.document import dump_program, load_program_file, parse_program_text
-from app.programs.service import export_program, import_program
+from app.programs.service import export_program, import_program, refresh_after_import
 from app.resilience.fallbacks.repair import apply_repair as apply_repair_to
 
 # soft_wrap: messages name files and places; rich must not break them at 80 columns.
@@ -78,6 +78,7 @@ def import_cmd(
             document = load_program_file(file)
         with session_scope() as session:
             summary = import_program(session, document, source=name, actor=_actor())
+        refresh_after_import(get_engine(), summary)  # committed: now VACUUM may run
         counts = ", ".join(f"{n} {key}" for key, n in summary.counts.items())
         verb = "imported" if summary.changed else "unchanged (same data already stored)"
         _out.print(f"{name}: {verb}: {counts}")

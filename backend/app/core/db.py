@@ -2,7 +2,9 @@
 
 ``session_scope()`` is for tasks and the CLI: the caller owns the transaction, which commits
 when the block ends and rolls back on any error. The API uses its own request-scoped
-dependency (``app.api.deps.SessionDep``).
+dependency (``app.api.deps.SessionDep``), built on it. The first session of the configured
+database in a process checks that its schema is at the code's head revision
+(``app.core.schema_version``); until it is, every ``session_scope()`` checks again and raises.
 
 An analysis reads the schedule with several SELECTs; ``begin_consistent_read`` makes them see
 one state of the database even while an import commits (REPEATABLE READ on PostgreSQL).
@@ -11,7 +13,7 @@ one state of the database even while an import commits (REPEATABLE READ on Postg
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +23,7 @@ from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.config import get_settings
+from app.core.schema_version import check_schema_version
 
 PRIVATE_FOLDER_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
@@ -120,12 +123,26 @@ def get_engine() -> Engine:
 
 @lru_cache
 def _session_factory() -> sessionmaker[Session]:
-    return sessionmaker(bind=get_engine(), expire_on_commit=False)
+    """Sessions of the configured database, made once its schema is found at head.
+
+    Not cached while the check fails: a worker or the API goes on once ``migrate`` has run.
+    """
+    engine = get_engine()
+    check_schema_version(engine)
+    return sessionmaker(bind=engine, expire_on_commit=False)
 
 
 @contextmanager
 def session_scope(engine: Engine | None = None) -> Iterator[Session]:
-    """A session whose transaction commits at the end of the block or rolls back on error."""
+    """A session whose transaction commits at the end of the block or rolls back on error.
+
+    Without ``engine``: a session of the configured database, whose schema is checked first
+    (once per process).
+
+    Raises:
+        SchemaOutOfDate: the configured database is behind the code's migrations.
+        SchemaNewerThanCode: a newer release migrated it.
+    """
     factory = sessionmaker(bind=engine, expire_on_commit=False) if engine else _session_factory()
     session = factory()
     try:
@@ -168,6 +185,21 @@ def committed_view(session: Session) -> Iterator[Session]:
     """
     with Session(session.get_bind(), expire_on_commit=False) as other:
         yield other
+
+
+def vacuum_analyze(engine: Engine, tables: Sequence[str]) -> bool:
+    """PostgreSQL: ``VACUUM (ANALYZE, SKIP_LOCKED)`` ``tables``, on an autocommit connection
+    (VACUUM cannot run in a transaction); a table another VACUUM holds is skipped, not waited
+    for. Other databases: nothing. Returns whether it ran."""
+    if engine.dialect.name != "postgresql":
+        return False
+    quote = engine.dialect.identifier_preparer.quote
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        conn.exec_driver_sql(
+            "VACUUM (ANALYZE, SKIP_LOCKED) " + ", ".join(quote(table) for table in tables)
+        )
+    return True
 
 
 def reset_engine() -> None:

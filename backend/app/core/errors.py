@@ -4,7 +4,8 @@
 
     SchedulerError                 exit 1, HTTP 500
     ├── ConfigurationError         exit 1, HTTP 500
-    │   └── SchemaOutOfDate        exit 78, HTTP 503 (run `residency-scheduler migrate`)
+    │   ├── SchemaOutOfDate        exit 78, HTTP 503 (run `residency-scheduler migrate`)
+    │   └── SchemaNewerThanCode    exit 78, HTTP 503 (a newer release migrated the database)
     ├── InputError                 exit 2, HTTP 422  (bad file, bad argument)
     │   └── ValidationFailed       exit 2, HTTP 422  (a document with located problems)
     ├── NotFound                   exit 3, HTTP 404
@@ -17,6 +18,8 @@ The two mappings live in ``EXIT_CODES`` and ``HTTP_STATUS``: the CLI and the API
 there and nowhere else. ``translate_error`` is the one place where errors of the libraries
 underneath (SQLAlchemy, psycopg, kombu, redis) become errors of this tree: a database or broker
 that cannot be reached is a ``TransientError``, a missing table or column a ``SchemaOutOfDate``.
+The schema's revision itself is compared with the code's where a process first opens a session
+(``app.core.schema_version``): behind raises ``SchemaOutOfDate``, ahead ``SchemaNewerThanCode``.
 """
 
 from __future__ import annotations
@@ -40,8 +43,21 @@ class SchemaOutOfDate(ConfigurationError):
     """The database's tables are older than the code (or absent): it needs migrating."""
 
     def __init__(self, detail: str | None = None) -> None:
+        self.detail = detail
         message = "the database schema is not up to date: run `residency-scheduler migrate`"
         super().__init__(f"{message} ({detail})" if detail else message)
+
+
+class SchemaNewerThanCode(ConfigurationError):
+    """The database was migrated by a newer release than this one: ``migrate`` cannot help
+    (it never goes back); run the release that migrated it."""
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__(
+            "the database schema is newer than this release of the engine: run the release"
+            f" that migrated it ({detail})"
+        )
 
 
 class InputError(SchedulerError):
@@ -108,6 +124,7 @@ EXIT_CODES: dict[type[SchedulerError], int] = {
     SchedulerError: 1,
     ConfigurationError: 1,
     SchemaOutOfDate: 78,
+    SchemaNewerThanCode: 78,
     InputError: 2,
     ValidationFailed: 2,
     NotFound: 3,
@@ -121,6 +138,7 @@ HTTP_STATUS: dict[type[SchedulerError], int] = {
     SchedulerError: 500,
     ConfigurationError: 500,
     SchemaOutOfDate: 503,
+    SchemaNewerThanCode: 503,
     InputError: 422,
     ValidationFailed: 422,
     NotFound: 404,

@@ -10,7 +10,9 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from app.core.config import BACKEND_DIR, get_settings
-from app.core.db import make_private_sqlite_file
+from app.core.db import make_engine, make_private_sqlite_file
+from app.core.errors import SchemaNewerThanCode
+from app.core.schema_version import database_revisions, schema_mismatch
 
 ALEMBIC_INI = BACKEND_DIR / "alembic.ini"
 
@@ -29,12 +31,28 @@ def upgrade_database(url: str | None = None) -> None:
 
     Safe to call on every start: an up-to-date database is left as it is. For SQLite the
     folder of the database file (0700) and the file (0600) are created first.
+
+    Raises:
+        SchemaNewerThanCode: a newer release migrated the database; it is left as it is.
     """
     config = alembic_config(url)
     parsed = make_url(config.attributes["url"])
     if parsed.get_backend_name() == "sqlite":
         make_private_sqlite_file(config.attributes["url"])  # and its folder, owner-only
+    _refuse_newer_schema(config.attributes["url"])
     command.upgrade(config, "head")
+
+
+def _refuse_newer_schema(url: str) -> None:
+    """Stop before Alembic, which would fail on the unknown revision with a traceback."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            error = schema_mismatch(database_revisions(conn))
+    finally:
+        engine.dispose()
+    if isinstance(error, SchemaNewerThanCode):
+        raise error
 
 
 def schema_revisions(engine: Engine) -> tuple[set[str], set[str]]:

@@ -5,7 +5,7 @@ traceback) and exits 0 when all is well, 1 when not:
 
 * ``database``: the configured database answers ``SELECT 1``.
 * ``schema``: the database's Alembic revision is the code's head (``residency-scheduler
-  migrate`` fixes it).
+  migrate`` fixes one behind; one ahead was migrated by a newer release).
 * ``broker [--retries N]``: the broker accepts a connection. An import error (a transport whose
   dependency is missing) is reported as such, not as a broker that does not answer.
 * ``beat``: beat is ticking: the newest health-check record that beat sent (task id
@@ -66,16 +66,20 @@ def check_database() -> str:
 
 def check_schema() -> str:
     from app.core.db import get_engine
-    from app.core.migrate import schema_revisions
+    from app.core.errors import SchemaNewerThanCode, SchemaOutOfDate
+    from app.core.schema_version import HEAD_REVISION, check_schema_version
 
-    current, heads = schema_revisions(get_engine())
-    if current != heads:
-        shown = ", ".join(sorted(current)) or "none (not migrated)"
+    try:
+        check_schema_version(get_engine())
+    except SchemaOutOfDate as exc:
         raise ProbeFailed(
-            f"schema out of date: database at {shown}, code at {', '.join(sorted(heads))}"
-            " (run `residency-scheduler migrate`)"
-        )
-    return f"schema at head {', '.join(sorted(heads))}"
+            f"schema out of date: {exc.detail} (run `residency-scheduler migrate`)"
+        ) from exc
+    except SchemaNewerThanCode as exc:
+        raise ProbeFailed(
+            f"schema newer than the code: {exc.detail} (run the release that migrated it)"
+        ) from exc
+    return f"schema at head {HEAD_REVISION}"
 
 
 def check_broker(retries: int) -> str:

@@ -4,18 +4,22 @@ One program per database: an import replaces all of the program's schedule data 
 audit records and analysis results stay) inside the caller's transaction. Validation runs
 first, so a bad document writes nothing. An import whose data equals what is stored writes no
 program rows at all; it still leaves an audit record saying the data was unchanged, so the
-trail shows every attempt.
+trail shows every attempt. Once the caller has committed a large import,
+``refresh_after_import`` leaves PostgreSQL's statistics and visibility map fresh.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import CursorResult, Engine, Table, delete, insert, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from app.core.db import vacuum_analyze
 from app.domain.schedule import PersonKind
 from app.models.activity import Activity, MinFacultyRule
 from app.models.audit import record_audit
@@ -23,6 +27,12 @@ from app.models.person import Person, Qualification, person_qualification
 from app.models.program import PROGRAM_ROW_ID, Program, Site
 from app.models.schedule import Absence, Assignment, Holiday
 from app.programs.document import FORMAT_NAME, FORMAT_VERSION, validate_program_with_notes
+
+logger = logging.getLogger(__name__)
+
+IMPORT_VACUUM_MIN_ROWS = 1000
+"""Rows an import deletes and inserts from which ``refresh_after_import`` vacuums (as many as
+PostgreSQL's autovacuum waits for by default); below, a few stale pages cost nothing."""
 
 # Children first, so that deleting in this order never breaks a foreign key.
 _PROGRAM_TABLES: tuple[Table, ...] = tuple(
@@ -52,12 +62,14 @@ class ImportSummary:
         counts: rows per section of the document (people, assignments, ...).
         notes: what was accepted but read differently from how it is written, as
             ``place: note`` lines (docs/program-format.md).
+        rows_written: program rows deleted and inserted (0 when unchanged).
     """
 
     source: str
     changed: bool
     counts: dict[str, int]
     notes: tuple[str, ...] = ()
+    rows_written: int = 0
 
 
 def import_program(
@@ -78,8 +90,7 @@ def import_program(
     notes = tuple(str(n) for n in found)
     counts = {key: len(canonical[key]) for key in _COUNTED}
     changed = export_program(session) != canonical
-    if changed:
-        _replace_all(session, canonical)
+    rows_written = _replace_all(session, canonical) if changed else 0
     record_audit(
         session,
         "program.import",
@@ -87,7 +98,32 @@ def import_program(
         {"source": source, "changed": changed, "counts": counts, "notes": list(notes)},
     )
     session.flush()
-    return ImportSummary(source=source, changed=changed, counts=counts, notes=notes)
+    return ImportSummary(
+        source=source, changed=changed, counts=counts, notes=notes, rows_written=rows_written
+    )
+
+
+def refresh_after_import(engine: Engine, summary: ImportSummary) -> bool:
+    """After the import's transaction committed: ``VACUUM (ANALYZE)`` the program tables.
+
+    Right after an import PostgreSQL has no statistics of the new rows (it plans the grouped
+    read of ``app.domain.snapshot`` for a few hundred rows) and no page is marked all-visible,
+    so that read cannot use ``ix_assignment_halfday_group`` as an index-only scan until
+    autovacuum comes by (never, where it is off). VACUUM cannot run in a transaction: hence
+    after the commit, on a connection of its own. Only on PostgreSQL (SQLite plans that read
+    on the covering index without statistics) and only when ``IMPORT_VACUUM_MIN_ROWS`` rows
+    or more changed. A failure is logged, not raised: the import itself is done.
+
+    Returns:
+        True when the tables were vacuumed.
+    """
+    if summary.rows_written < IMPORT_VACUUM_MIN_ROWS:
+        return False
+    try:
+        return vacuum_analyze(engine, [table.name for table in _PROGRAM_TABLES])
+    except DBAPIError as exc:
+        logger.warning("program tables not vacuumed after the import: %s", exc.orig or exc)
+        return False
 
 
 _COUNTED = (
@@ -101,10 +137,12 @@ _COUNTED = (
 )
 
 
-def _replace_all(session: Session, doc: dict[str, Any]) -> None:
+def _replace_all(session: Session, doc: dict[str, Any]) -> int:
+    """Replace every program row by the document's; the number of rows deleted and inserted."""
     session.flush()
+    written = 0
     for table in _PROGRAM_TABLES:
-        session.execute(delete(table))
+        written += cast(CursorResult[Any], session.execute(delete(table))).rowcount
     session.expunge_all()  # ORM objects of deleted rows must not be flushed back
     day = date.fromisoformat
 
@@ -179,6 +217,8 @@ def _replace_all(session: Session, doc: dict[str, Any]) -> None:
     for table, values in rows:
         if values:
             session.execute(insert(table), values)
+            written += len(values)
+    return written
 
 
 def export_program(session: Session) -> dict[str, Any] | None:

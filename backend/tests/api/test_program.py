@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
-from app.core.db import session_scope
+from app.core.db import get_engine, session_scope
+from app.demo.generator import generate_demo_program
 from app.models.user import Role
 from app.programs.service import export_program
 from tests.api.conftest import bearer
@@ -53,3 +56,28 @@ def test_syntax_error_names_line_and_column(client: TestClient, tokens: dict[Rol
 
 def test_export_without_program_is_not_found(client: TestClient, tokens: dict[Role, str]) -> None:
     assert client.get("/api/v1/program", headers=bearer(tokens[Role.ADMIN])).status_code == 404
+
+
+def test_import_leaves_assignment_vacuumed_on_postgresql(
+    client: TestClient, tokens: dict[Role, str], demo_program: dict[str, Any]
+) -> None:
+    engine = get_engine()
+    if engine.dialect.name != "postgresql":
+        pytest.skip("VACUUM and planner statistics: PostgreSQL only")
+    query = text(
+        "SELECT last_vacuum, last_analyze FROM pg_stat_user_tables WHERE relname = 'assignment'"
+    )
+    with engine.connect() as conn:
+        before = conn.execute(query).one()
+    document = generate_demo_program(seed=2, weeks=4)
+
+    response = client.put(
+        "/api/v1/program", content=json.dumps(document), headers=bearer(tokens[Role.ADMIN])
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["changed"] is True
+    with engine.connect() as conn:  # the background task ran before the client returned
+        after = conn.execute(query).one()
+    for was, now in zip(before, after, strict=True):
+        assert now is not None and (was is None or now > was)

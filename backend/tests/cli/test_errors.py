@@ -1,4 +1,5 @@
-"""Errors that say what to do: an unreachable database (exit 75), an unmigrated one (exit 78).
+"""Errors that say what to do: an unreachable database (exit 75), an unmigrated one or one
+behind or ahead of the code's migrations (exit 78).
 
 Every command runs as a user would (Typer's runner on the whole ``residency-scheduler`` app)
 against a configured database that is wrong in one way; each must print one ``error:`` line
@@ -12,16 +13,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic import command
 from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from sqlalchemy import make_url
+from sqlalchemy import make_url, text
 from typer.testing import CliRunner
 
 from app.cli.main import app as cli_app
 from app.core.config import get_settings
 from app.core.db import make_engine, reset_engine
 from app.core.errors import SchemaOutOfDate, TransientError, exit_code_for, translate_error
-from app.core.migrate import schema_revisions, upgrade_database
+from app.core.migrate import alembic_config, schema_revisions, upgrade_database
 from tests.conftest import BACKENDS
 from tests.programs.factories import small_program
 from tests.support.services import ensure_postgres
@@ -131,6 +133,68 @@ def test_command_says_run_migrate_when_database_is_not_migrated(
     try:
         current, heads = schema_revisions(engine)
         assert current != heads
+    finally:
+        engine.dispose()
+
+
+def _people(url: str) -> int:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM person")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("blank_database_url", BACKENDS, indirect=True)
+@pytest.mark.parametrize(
+    "args",
+    [["absences", "list"], ["import", "{program}"], ["analyze", "health"]],
+    ids=lambda a: " ".join(a[:2]),
+)
+def test_command_says_run_migrate_when_only_an_index_migration_is_missing(
+    args: list[str], blank_database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # 0008 only adds an index: no query fails without it, so only the revision tells.
+    command.upgrade(alembic_config(blank_database_url), "0007")
+    _configure(monkeypatch, tmp_path, blank_database_url)
+
+    code, stderr = _run(args, tmp_path)
+
+    assert code == 78, stderr
+    assert stderr == (
+        "error: the database schema is not up to date: run `residency-scheduler migrate`"
+        " (database at 0007, code at 0008)\n"
+    )
+    assert _people(blank_database_url) == 0  # the import wrote nothing
+
+
+@pytest.mark.parametrize("blank_database_url", BACKENDS, indirect=True)
+@pytest.mark.parametrize("args", [["absences", "list"], ["migrate"]], ids=" ".join)
+def test_command_says_newer_release_when_database_is_ahead(
+    args: list[str], blank_database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    upgrade_database(blank_database_url)
+    engine = make_engine(blank_database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    finally:
+        engine.dispose()
+    _configure(monkeypatch, tmp_path, blank_database_url)
+
+    code, stderr = _run(args, tmp_path)
+
+    assert code == 78, stderr
+    assert stderr.startswith(
+        "error: the database schema is newer than this release of the engine: run the release"
+        " that migrated it (database at 0099"
+    ), stderr
+    assert "migrate`" not in stderr and "Traceback" not in stderr
+    engine = make_engine(blank_database_url)
+    try:
+        current, _ = schema_revisions(engine)
+        assert current == {"0099"}  # `migrate` left it alone
     finally:
         engine.dispose()
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
 
 from app.api.deps import Coordinator, SessionDep
+from app.core.db import get_engine
 from app.core.errors import InputError, NotFound
 from app.programs.document import dump_program, parse_program_text
-from app.programs.service import export_program, import_program
+from app.programs.service import export_program, import_program, refresh_after_import
 
 router = APIRouter(prefix="/program", tags=["program"])
 
@@ -41,7 +42,10 @@ async def _request_body(request: Request) -> bytes:
     },
 )
 def put_program(
-    raw: Annotated[bytes, Depends(_request_body)], session: SessionDep, user: Coordinator
+    raw: Annotated[bytes, Depends(_request_body)],
+    session: SessionDep,
+    user: Coordinator,
+    background: BackgroundTasks,
 ) -> dict[str, Any]:
     """Replace the program's schedule data with the program file sent (JSON), or change
     nothing and list every problem (422)."""
@@ -53,6 +57,8 @@ def put_program(
         raise InputError(f"the program file is not UTF-8 text: {exc}") from None
     document = parse_program_text(text, "request body")
     summary = import_program(session, document, source="api", actor=user.username)
+    # Runs once the response is sent, after SessionDep has committed the import.
+    background.add_task(refresh_after_import, get_engine(), summary)
     return {
         "changed": summary.changed,
         "counts": summary.counts,

@@ -32,6 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.core.db import session_scope
+from app.core.errors import SchemaNewerThanCode, SchemaOutOfDate
 from app.core.metrics import CRISIS_SEVERITIES
 from app.domain.shedding import SheddingLevel
 from app.models.crisis import CrisisEvent, SacrificeDecision
@@ -115,7 +116,7 @@ def _families(state: CrisisState | None) -> list[Metric]:
 
 class CrisisStateCollector(Collector):
     """The crisis metrics, read from the database at each scrape; no sample when it does not
-    answer (a wrong value would be worse than a gap)."""
+    answer or its schema is not the code's (a wrong value would be worse than a gap)."""
 
     def describe(self) -> Iterator[Metric]:
         # Registration asks for the names only: no database query then.
@@ -125,7 +126,7 @@ class CrisisStateCollector(Collector):
         try:
             with session_scope() as session:
                 state = read_crisis_state(session)
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, SchemaOutOfDate, SchemaNewerThanCode) as exc:
             logger.warning("crisis metrics not read: %s", type(exc).__name__)
             return
         yield from _families(state)
