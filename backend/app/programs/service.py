@@ -1,10 +1,11 @@
 """Import and export of program documents against the database.
 
 One program per database: an import replaces all of the program's schedule data (users,
-audit records and analysis results stay) inside the caller's transaction. Validation runs
-first, so a bad document writes nothing. An import whose data equals what is stored writes no
-program rows at all; it still leaves an audit record saying the data was unchanged, so the
-trail shows every attempt.
+audit records, analysis results and the absence id sequence stay) inside the caller's
+transaction, and the file's absence ids count as issued. Validation runs first, so a bad
+document writes nothing. An import whose data equals what is stored writes no program rows
+at all; it still leaves an audit record saying the data was unchanged, so the trail shows
+every attempt.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from app.models.audit import record_audit
 from app.models.person import Person, Qualification, person_qualification
 from app.models.program import PROGRAM_ROW_ID, Program, Site
 from app.models.schedule import Absence, Assignment, Holiday
+from app.programs.absences import count_as_issued
 from app.programs.document import FORMAT_NAME, FORMAT_VERSION, validate_program_with_notes
 
 # Children first, so that deleting in this order never breaks a foreign key.
@@ -80,6 +82,7 @@ def import_program(
     changed = export_program(session) != canonical
     if changed:
         _replace_all(session, canonical)
+    count_as_issued(session, (a["id"] for a in canonical["absences"]))
     record_audit(
         session,
         "program.import",
