@@ -8,7 +8,7 @@ coordinator or above; the acknowledgement records the caller's user name.
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -18,6 +18,8 @@ from app.cli.options import JsonOption
 from app.cli.output import reported_errors
 from app.cli.users import TokenOption, caller_from_cli
 from app.core.db import session_scope
+from app.models.alert import AlertStatus
+from app.models.base import shown_utc, utcnow
 from app.models.user import Role
 from app.notifications.delivery import reopen_for_resend
 from app.notifications.dispatch import dispatch_deliveries
@@ -39,7 +41,7 @@ def list_cmd(
 ) -> None:
     """Open alerts (or all with --all), newest first, with each delivery's status."""
     with reported_errors(), session_scope() as session:
-        rows, _ = list_alerts(session, include_resolved=show_all)
+        rows, _ = list_alerts(session, include_resolved=show_all, times=not as_json)
     if as_json:
         print(json.dumps(rows, indent=1))
         return
@@ -47,10 +49,29 @@ def list_cmd(
         out.print("no open alerts" if not show_all else "no alerts")
         return
     for r in rows:
-        ack = f", acknowledged by {r['acknowledged_by']}" if r["acknowledged_by"] else ""
-        out.print(f"#{r['id']} {r['level'].upper()} {r['status']}{ack}: {r['message']}")
+        out.print(f"#{r['id']} {r['level'].upper()} {_state(r)}: {r['message']}")
         for d in r["deliveries"]:
             out.print(f"    {d['event']} {d['channel']} {d['target']}: {d['outcome']}")
+
+
+def _state(row: dict[str, Any]) -> str:
+    """Where an alert stands and, in brackets, what came before, with times in UTC:
+    ``acknowledged by casey at 2026-12-07 14:05 UTC (raised 2026-12-07 09:00 UTC)``."""
+    raised = f"raised {shown_utc(row['raised_at'])}"
+    acknowledged = None
+    if row["acknowledged_by"]:
+        at = row["acknowledged_at"]  # None: acknowledged before the time was recorded
+        acknowledged = f"acknowledged by {row['acknowledged_by']}" + (
+            f" at {shown_utc(at)}" if at else ""
+        )
+    if row["status"] == AlertStatus.RESOLVED:
+        before = "; ".join(p for p in (raised, acknowledged) if p)
+        return f"resolved at {shown_utc(row['resolved_at'])} ({before})"
+    if row["status"] == AlertStatus.ACKNOWLEDGED:
+        return f"{acknowledged or 'acknowledged'} ({raised})"
+    if acknowledged:  # active with an acknowledgement: its level rose since (service.py)
+        return f"active again, its level rose ({raised}; {acknowledged})"
+    return f"active since {shown_utc(row['raised_at'])}"
 
 
 @alerts_app.command("ack")
@@ -62,9 +83,9 @@ def ack_cmd(
     with reported_errors(), session_scope() as session:
         caller = caller_from_cli(session, token)
         require_role(caller, Role.COORDINATOR)
-        alert = acknowledge_alert(session, alert_id, caller.username)
-        who = alert.acknowledged_by
-    out.print(f"alert {alert_id} acknowledged by {who}", highlight=False)
+        now = utcnow()
+        who = acknowledge_alert(session, alert_id, caller.username, now=now).acknowledged_by
+    out.print(f"alert {alert_id} acknowledged by {who} at {shown_utc(now)}")
 
 
 @alerts_app.command("resend-failed")

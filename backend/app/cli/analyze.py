@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from collections import Counter
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -22,7 +23,7 @@ from app.cli.output import print_json, reported_errors
 from app.core.config import get_settings
 from app.core.db import session_scope
 from app.core.errors import InputError
-from app.models.base import utcnow
+from app.models.base import shown_utc, utcnow
 from app.notifications.dispatch import dispatch_alert_notifications
 from app.resilience.contingency.service import (
     contingency_window,
@@ -33,6 +34,9 @@ from app.resilience.contingency.service import (
 from app.resilience.reports import publish_contingency_metrics
 
 if TYPE_CHECKING:
+    from rich.table import Table
+    from rich.text import Text
+
     from app.domain.schedule import Half
     from app.resilience.fallbacks.repair import RepairProposal
 
@@ -122,10 +126,14 @@ def _print_report(summary: dict[str, Any], report: dict[str, Any]) -> None:
     from rich.table import Table  # only the terminal view draws tables
 
     verdict = {True: "[green]pass[/green]", False: "[red]FAIL[/red]"}
+    stored = shown_utc(datetime.fromisoformat(summary["created_at"]))
     out.print(
-        f"Contingency {summary['start']} .. {summary['end']}  (report {summary['report_id']}"
-        f"{'' if summary['created'] else ', unchanged input: stored report'})"
+        f"Contingency {summary['start']} .. {summary['end']}  (report {summary['report_id']},"
+        f" stored {stored})",
+        highlight=False,
     )
+    if not summary["created"]:
+        out.print("  Input unchanged since that report was stored: nothing re-analysed.")
     unscheduled = report.get("unscheduled")
     if unscheduled:
         out.print(
@@ -146,24 +154,9 @@ def _print_report(summary: dict[str, Any], report: dict[str, Any]) -> None:
             for x in g["gaps"]:
                 table.add_row(_where(g), x["activity_id"], x["qualification"], str(x["missing"]))
         out.print(table)
-    names, exposures = report["names"], report["exposures"]
-    people = {c["person_id"]: c for c in report["critical_faculty"]}
-    if people:
-        table = Table(title="Critical faculty (alone hold up these half-days)")
-        for col in ("faculty", "half-days", "residents", "irreplaceable as", "first half-days"):
-            table.add_column(col)
-        for row in report["rankings"]["critical_by_half_days"][:25]:
-            c = people[row["person_ids"][0]]
-            quals = sorted({q for i in c["exposures"] for q in exposures[i]["qualifications"]})
-            first = ", ".join(_where(exposures[i]) for i in c["exposures"][:3])
-            table.add_row(
-                f"{names.get(c['person_id'])} ({c['person_id']})",
-                str(c["half_days"]),
-                str(c["residents_affected"]),
-                ", ".join(quals),
-                first + (" ..." if len(c["exposures"]) > 3 else ""),
-            )
-        out.print(table)
+    if report["critical_faculty"]:
+        out.print(critical_faculty_table(report))
+    names = report["names"]
     pairs = report["rankings"]["pairs_by_half_days"]
     if pairs:
         table = Table(title="Fatal pairs (top 15 by half-days)")
@@ -184,6 +177,47 @@ def _print_report(summary: dict[str, Any], report: dict[str, Any]) -> None:
                 f" fills {o['gap_slots_filled']} gap slot(s)",
                 highlight=False,
             )
+
+
+def critical_faculty_table(report: dict[str, Any], rows: int = 25) -> Table:
+    """The critical faculty of ``report``, most half-days first, one line per person.
+
+    Fits 80 columns: the faculty and qualification columns give way, cut short with an
+    ellipsis (the id before the name stays whole; the qualification left short on most of the
+    person's half-days comes first); the counts and the first half-day never do.
+    """
+    from rich.table import Table  # only the terminal view draws tables
+
+    names, exposures = report["names"], report["exposures"]
+    people = {c["person_id"]: c for c in report["critical_faculty"]}
+    table = Table(title="Critical faculty (alone cover a qualification on some half-days)")
+    # Only the columns that may wrap are narrowed to fit; their cells (_cut) never wrap.
+    table.add_column("faculty")
+    table.add_column("half-days", justify="right", no_wrap=True)
+    table.add_column("residents", justify="right", no_wrap=True)
+    table.add_column("qualification")
+    table.add_column("first", no_wrap=True)
+    for row in report["rankings"]["critical_by_half_days"][:rows]:
+        c = people[row["person_ids"][0]]
+        short = Counter(q for i in c["exposures"] for q in exposures[i]["qualifications"])
+        quals = sorted(short, key=lambda q: (-short[q], q))
+        first = exposures[c["exposures"][0]]
+        name = names.get(c["person_id"])
+        table.add_row(
+            _cut(c["person_id"] + (f" {name}" if name else "")),
+            str(c["half_days"]),
+            str(c["residents_affected"]),
+            _cut(", ".join(quals)),
+            f"{first['date']} {first['half']}",
+        )
+    return table
+
+
+def _cut(text: str) -> Text:
+    """A cell that stays on one line, cut short with an ellipsis when its column is narrow."""
+    from rich.text import Text
+
+    return Text(text, no_wrap=True, overflow="ellipsis")
 
 
 @what_if_app.command("absence")

@@ -133,7 +133,9 @@ def absences_add(
     ] = None,
     absence_id: Annotated[
         str | None,
-        typer.Option("--id", help="Id of the new absence (default: the next number, A0042)."),
+        typer.Option(
+            "--id", help="Id of the new absence (default: the next number never issued, A0042)."
+        ),
     ] = None,
     apply_repair: Annotated[
         str | None,

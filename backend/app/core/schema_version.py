@@ -21,7 +21,17 @@ from sqlalchemy.exc import DBAPIError
 
 from app.core.errors import SchemaNewerThanCode, SchemaOutOfDate, translate_error
 
-REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0005", "0006", "0007", "0008")
+REVISIONS: tuple[str, ...] = (
+    "0001",
+    "0002",
+    "0003",
+    "0005",
+    "0006",
+    "0007",
+    "0008",
+    "0009",
+    "0010",
+)
 """Every Alembic revision of this code, oldest first (0004 was never released). A new
 migration adds its id here (``tests/core/test_schema_version.py`` fails until it does)."""
 HEAD_REVISION = REVISIONS[-1]

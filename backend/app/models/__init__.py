@@ -11,6 +11,7 @@ from app.models import (
     program,
     resilience,
     schedule,
+    sequence,
     user,
 )
 from app.models.base import Base
@@ -27,5 +28,6 @@ __all__ = [
     "program",
     "resilience",
     "schedule",
+    "sequence",
     "user",
 ]

@@ -46,6 +46,8 @@ class Alert(Base):
     status: Mapped[str] = mapped_column(String(16), default=AlertStatus.ACTIVE.value)
     occurrences: Mapped[int] = mapped_column(default=1)
     acknowledged_by: Mapped[str | None] = mapped_column(String(100))
+    acknowledged_at: Mapped[datetime | None]
+    """When it was last acknowledged (None: never, or before migration 0010 recorded it)."""
     resolved_at: Mapped[datetime | None]
     last_notified_at: Mapped[datetime | None]
     notified_level: Mapped[str | None] = mapped_column(String(16))

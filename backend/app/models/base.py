@@ -38,6 +38,12 @@ def iso_utc(moment: datetime) -> str:
     return as_utc(moment).isoformat(timespec="seconds")
 
 
+def shown_utc(moment: datetime) -> str:
+    """``moment`` as the dashboard and the readable command-line views show it: to the
+    minute, in UTC, saying so (``2026-12-02 11:45 UTC``)."""
+    return f"{as_utc(moment):%Y-%m-%d %H:%M} UTC"
+
+
 class UtcDateTime(TypeDecorator[datetime]):
     """``TIMESTAMP WITH TIME ZONE`` that always binds and returns aware UTC datetimes."""
 

@@ -55,9 +55,19 @@ def delivery_json(d: AlertDelivery) -> dict[str, Any]:
 
 
 def list_alerts(
-    session: Session, *, include_resolved: bool, offset: int = 0, limit: int | None = None
+    session: Session,
+    *,
+    include_resolved: bool,
+    offset: int = 0,
+    limit: int | None = None,
+    times: bool = False,
 ) -> tuple[list[dict[str, Any]], int]:
-    """Open alerts (or every one), newest first, with their deliveries; and how many in all."""
+    """Open alerts (or every one), newest first, with their deliveries; and how many in all.
+
+    Args:
+        times: also give each alert's ``raised_at``, ``acknowledged_at`` and ``resolved_at``
+            (aware UTC datetimes or None) for a readable view; the JSON views leave them out.
+    """
     query = select(Alert).order_by(Alert.updated_at.desc(), Alert.id.desc())
     if not include_resolved:
         query = query.where(Alert.status.in_(OPEN))
@@ -68,7 +78,7 @@ def list_alerts(
         .where(AlertDelivery.alert_id.in_([a.id for a in shown]))
         .order_by(AlertDelivery.id)
     ).all()
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": a.id,
             "level": a.level,
@@ -82,4 +92,9 @@ def list_alerts(
         }
         for a in shown
     ]
+    if times:
+        for row, a in zip(rows, shown, strict=True):
+            row.update(
+                raised_at=a.created_at, acknowledged_at=a.acknowledged_at, resolved_at=a.resolved_at
+            )
     return rows, len(alerts)

@@ -212,8 +212,12 @@ def resolve_alert(
     return AlertOutcome(alert.id, created=False, should_notify=True, delivery_ids=planned)
 
 
-def acknowledge_alert(session: Session, alert_id: int, by: str) -> Alert:
+def acknowledge_alert(
+    session: Session, alert_id: int, by: str, *, now: datetime | None = None
+) -> Alert:
     """Acknowledge an open alert: no repeats until its level rises (section 8).
+
+    Records who (``by``) and when (``now``, default the current time).
 
     Raises:
         NotFound: no alert has this id.
@@ -229,7 +233,7 @@ def acknowledge_alert(session: Session, alert_id: int, by: str) -> Alert:
         raise InputError(f"alert {alert_id} is resolved: nothing to acknowledge")
     alert.status = AlertStatus.ACKNOWLEDGED.value
     alert.acknowledged_by = by
-    alert.updated_at = utcnow()
+    alert.acknowledged_at = alert.updated_at = now or utcnow()
     return alert
 
 

@@ -5,11 +5,16 @@ absence or a bad CSV row changes nothing. Adding is idempotent: an absence is ad
 one with the same person, dates, half and type already exists (for a CSV row without an
 ``id``; a row with an ``id`` sets that absence, adding or replacing it). A person id that does
 not exist is ``NotFound`` when named on its own (add, list) and a located problem in a CSV.
+
+A new id is never one issued before, even to an absence since removed: the highest number
+ever issued or stored is kept in the database (``app.models.sequence``), so each id in the
+audit trail names one absence.
 """
 
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -22,10 +27,11 @@ from app.domain.schedule import ABSENCE_TYPES, Half
 from app.models.audit import record_audit
 from app.models.person import Person
 from app.models.schedule import Absence
+from app.models.sequence import ABSENCE_SEQUENCE, advance_sequence
 from app.programs.fields import (
-    ABSENCE_NUMBER,
     ID_PATTERN,
     absence_id,
+    absence_number,
     parse_date,
     unstorable,
 )
@@ -89,8 +95,11 @@ def add_absence(session: Session, entry: AbsenceEntry, *, actor: str | None) -> 
         problems.append(Problem("id", f"an absence with id {entry.id!r} already exists"))
     if problems:
         raise ValidationFailed("absence", problems)
-    absence_id = entry.id or _new_ids(session, 1, set())[0]
-    row = _store(session, replace(entry, id=absence_id))
+    if entry.id is None:
+        entry = replace(entry, id=_new_ids(session, 1, set())[0])
+    else:
+        count_as_issued(session, [entry.id])
+    row = _store(session, entry)
     record_audit(session, "absence.add", actor, _audit_details(row))
     session.flush()
     return AbsenceAdded(row=row, created=True)
@@ -312,14 +321,30 @@ def _store(session: Session, entry: AbsenceEntry) -> Absence:
     return row
 
 
+def count_as_issued(session: Session, ids: Iterable[str]) -> None:
+    """Count absence ids stored as given (a program file, a CSV row, ``--id``) as issued.
+
+    The absence sequence is raised to the highest number among them (in the caller's
+    transaction), so that no new absence gets one of them, even after its absence is gone.
+    """
+    numbers = [n for i in ids if (n := absence_number(i)) is not None]
+    if numbers:
+        advance_sequence(session, ABSENCE_SEQUENCE, at_least=max(numbers))
+
+
 def _new_ids(session: Session, count: int, taken: set[str]) -> list[str]:
-    """``count`` new ids in the demo's scheme (``A0042``), numbered on from the highest id of
-    that scheme stored or ``taken`` (however padded), so they sort after it and collide with
-    none: a number above every one in use cannot match an existing id."""
+    """``count`` ids never issued before, in the demo's scheme (``A0042``), numbered on from
+    the highest number ever issued and from every id of that scheme stored or ``taken``
+    (however padded): a number above all of them cannot match any id, stored or removed.
+
+    ``taken`` (ids about to be stored as given) count as issued from now on. The stored ids
+    are read too, so that rows written past the sequence (a database restored from parts)
+    cannot collide either.
+    """
     used = set(session.scalars(select(Absence.id))) | taken
-    numbers = (int(found[1]) for i in used if (found := ABSENCE_NUMBER.fullmatch(i)))
-    highest = max(numbers, default=0)
-    return [absence_id(highest + n) for n in range(1, count + 1)]
+    highest = max((n for i in used if (n := absence_number(i)) is not None), default=0)
+    last = advance_sequence(session, ABSENCE_SEQUENCE, at_least=highest, count=count)
+    return [absence_id(n) for n in range(last - count + 1, last + 1)]
 
 
 def _audit_details(row: Absence) -> dict[str, str]:

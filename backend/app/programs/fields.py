@@ -19,6 +19,9 @@ ABSENCE_ID_MIN_DIGITS = 4
 when the number needs it: the demo's and those given to new absences alike."""
 ABSENCE_NUMBER = re.compile(r"A(\d+)")
 """An id of that scheme, whatever its padding (``A7``, ``A0007`` and ``A00007`` are number 7)."""
+ABSENCE_NUMBER_LIMIT = 10**18
+"""Numbers from here on are not counted: the sequence is a 64-bit integer, and an id above it
+cannot equal one numbered below it (a 64-character id could hold a 63-digit number)."""
 DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 MISSING = object()
@@ -28,6 +31,14 @@ MISSING = object()
 def absence_id(number: int, digits: int = ABSENCE_ID_MIN_DIGITS) -> str:
     """The id of absence ``number``, ``digits`` wide at least (``absence_id(42) == "A0042"``)."""
     return f"A{number:0{max(digits, ABSENCE_ID_MIN_DIGITS)}d}"
+
+
+def absence_number(ident: str) -> int | None:
+    """The number of an id of the absence scheme (``"A0042"``: 42), None for any other id."""
+    found = ABSENCE_NUMBER.fullmatch(ident)
+    if found is None or (number := int(found[1])) >= ABSENCE_NUMBER_LIMIT:
+        return None
+    return number
 
 
 def unstorable(text: str) -> str | None:

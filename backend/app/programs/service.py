@@ -1,11 +1,12 @@
 """Import and export of program documents against the database.
 
 One program per database: an import replaces all of the program's schedule data (users,
-audit records and analysis results stay) inside the caller's transaction. Validation runs
-first, so a bad document writes nothing. An import whose data equals what is stored writes no
-program rows at all; it still leaves an audit record saying the data was unchanged, so the
-trail shows every attempt. Once the caller has committed a large import,
-``refresh_after_import`` leaves PostgreSQL's statistics and visibility map fresh.
+audit records, analysis results and the absence id sequence stay) inside the caller's
+transaction, and the file's absence ids count as issued. Validation runs first, so a bad
+document writes nothing. An import whose data equals what is stored writes no program rows
+at all; it still leaves an audit record saying the data was unchanged, so the trail shows
+every attempt. Once the caller has committed a large import, ``refresh_after_import`` leaves
+PostgreSQL's statistics and visibility map fresh.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from app.models.audit import record_audit
 from app.models.person import Person, Qualification, person_qualification
 from app.models.program import PROGRAM_ROW_ID, Program, Site
 from app.models.schedule import Absence, Assignment, Holiday
+from app.programs.absences import count_as_issued
 from app.programs.document import FORMAT_NAME, FORMAT_VERSION, validate_program_with_notes
 
 logger = logging.getLogger(__name__)
@@ -91,6 +93,7 @@ def import_program(
     counts = {key: len(canonical[key]) for key in _COUNTED}
     changed = export_program(session) != canonical
     rows_written = _replace_all(session, canonical) if changed else 0
+    count_as_issued(session, (a["id"] for a in canonical["absences"]))
     record_audit(
         session,
         "program.import",

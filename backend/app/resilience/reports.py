@@ -25,7 +25,7 @@ from app.core import metrics
 from app.core.db import committed_view
 from app.core.gcpause import paused_gc
 from app.domain.schedule_rows import ScheduleRows
-from app.models.base import utcnow
+from app.models.base import iso_utc, utcnow
 from app.models.resilience import ContingencyReport
 from app.notifications.service import (
     AlertOutcome,
@@ -50,7 +50,8 @@ N1_ACTION = (
 @dataclass(frozen=True)
 class ReportOutcome:
     """A stored (or reused) report: ``report`` is its JSON with current names filled in;
-    ``alerts`` what its alerts did (send their deliveries after the commit with
+    ``created_at`` when its row was stored (by this run when ``created``, else by an earlier
+    one); ``alerts`` what its alerts did (send their deliveries after the commit with
     ``dispatch_alert_notifications``)."""
 
     report_id: int
@@ -58,6 +59,7 @@ class ReportOutcome:
     result: ContingencyResult
     report: dict[str, Any]
     duration_s: float
+    created_at: datetime
     alerts: tuple[AlertOutcome | None, ...] = ()
 
     def summary(self) -> dict[str, Any]:
@@ -65,6 +67,7 @@ class ReportOutcome:
         return {
             "report_id": self.report_id,
             "created": self.created,
+            "created_at": iso_utc(self.created_at),
             "start": self.report["window"]["start"],
             "end": self.report["window"]["end"],
             "unscheduled": self.report.get("unscheduled"),
@@ -172,7 +175,7 @@ def reuse_report(
         reconcile_alerts(session, result, names, now=now, cooldown=alert_cooldown) if alerts else []
     )
     duration_s = _time.perf_counter() - t0
-    return ReportOutcome(row.id, False, result, report, duration_s, tuple(done))
+    return ReportOutcome(row.id, False, result, report, duration_s, row.created_at, tuple(done))
 
 
 def store_report(
@@ -246,7 +249,7 @@ def store_report(
         reconcile_alerts(session, result, names, now=now, cooldown=alert_cooldown) if alerts else []
     )
     report = with_current_names(row.report, names)
-    return ReportOutcome(row.id, created, result, report, duration_s, tuple(done))
+    return ReportOutcome(row.id, created, result, report, duration_s, row.created_at, tuple(done))
 
 
 def reconcile_alerts(

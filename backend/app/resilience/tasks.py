@@ -21,20 +21,22 @@ from app.auth.service import user_with_role
 from app.core import metrics
 from app.core.celery_app import TRANSIENT_ERRORS, celery_app
 from app.core.celery_app import BackoffTask as ResilienceTask
-from app.core.claims import ClaimStore, claim_store, resolve
+from app.core.claims import ClaimStore, claim_store
 from app.core.config import get_settings
 from app.core.db import session_scope
-from app.core.gcpause import paused_gc
-from app.domain.coverage import unscheduled_range
-from app.domain.schedule_rows import ScheduleRows
-from app.domain.snapshot import load_rows
 from app.domain.snapshot_json import snapshot_from_json, snapshot_to_json
 from app.models.base import utcnow
 from app.models.user import Role
 from app.notifications.dispatch import dispatch_alert_notifications
 from app.notifications.messages import check_details, check_level, check_message
 from app.notifications.service import raise_alert
-from app.resilience.contingency.chunks import analyze_chunk, chunk_dates, merge_chunk_json
+from app.resilience.contingency.chord import (
+    ChordPlan,
+    analyze_payload,
+    merge_and_store,
+    plan_chord,
+)
+from app.resilience.contingency.chunks import chunk_dates
 from app.resilience.contingency.service import (
     contingency_window,
     is_standard_window,
@@ -56,12 +58,8 @@ from app.resilience.health.service import (
     run_health_check,
 )
 from app.resilience.reports import (
-    CROSS_TRAINING_RECOMMENDATIONS,
     ReportOutcome,
     publish_contingency_metrics,
-    report_fingerprint,
-    reuse_report,
-    store_report,
 )
 from app.resilience.retention import prune_old_records as prune_records
 
@@ -220,7 +218,7 @@ def run_contingency_analysis(
     after a failure (``ContingencyTask``).
     """
     settings = get_settings()
-    t0 = time.perf_counter()
+    store = _claim_store()
     with session_scope() as session:
         first, last = contingency_window(
             session,
@@ -235,75 +233,35 @@ def run_contingency_analysis(
             alerts = is_standard_window(
                 settings, days_ahead, date.fromisoformat(start) if start else None
             )
-        outcome: ReportOutcome | None
+        planned: ReportOutcome | ChordPlan
         if len(chunks) == 1:
-            outcome = run_contingency_report(session, start=first, days_ahead=days, alerts=alerts)
+            planned = run_contingency_report(session, start=first, days_ahead=days, alerts=alerts)
         else:
-            rows = load_rows(session, start=first, end=last)
-            t1 = time.perf_counter()
-            fingerprint = report_fingerprint(rows, first, last)
-            names = {p.id: p.name for p in rows.base.people}
-            outcome = reuse_report(
-                session,
-                start=first,
-                end=last,
-                fingerprint=fingerprint,
-                names=names,
-                alerts=alerts,
-            )
-    if outcome is not None:
-        dispatch_alert_notifications(outcome.alerts)
-        publish_contingency_metrics(outcome)
-        return outcome.summary()
-    unscheduled = unscheduled_range(rows.base, first, last)
-    store = _claim_store()
-    with paused_gc():  # the chunks' payloads: many small lists, encoded and sent here
-        shared = rows.shared_json()
-        payloads: list[dict[str, Any]] = []
-        if store is None:  # in the messages, each with the shared part
-            payloads = [{**shared, **rows.window_json(a, b)} for a, b in chunks]
-        else:  # in the result backend: the shared part once, a chunk's own part each
-            shared_claim = store.put(shared)
-            payloads = [
-                {"claims": [shared_claim, store.put(rows.window_json(a, b))]} for a, b in chunks
-            ]
-        del rows, shared
-        callback = merge_contingency_chunks.s(
-            first.isoformat(),
-            last.isoformat(),
-            fingerprint,
-            names,
-            None if unscheduled is None else [d.isoformat() for d in unscheduled],
-            rerun=rerun,
-            alerts=alerts,
-            claims=[c for p in payloads for c in p.get("claims", ())],
-        ).on_error(contingency_chord_failed.s(first.isoformat(), last.isoformat(), rerun, alerts))
-        header = [
-            analyze_contingency_chunk.s(a.isoformat(), b.isoformat(), payload)
-            for (a, b), payload in zip(chunks, payloads, strict=True)
-        ]
-        logger.info(
-            "contingency chord of %d chunks: schedule read %.2f s, fingerprint and payloads %.2f s",
-            len(chunks),
-            t1 - t0,
-            time.perf_counter() - t1,
-        )
-        raise self.replace(chord(header, callback))
+            planned = plan_chord(session, first, last, chunks, alerts=alerts, store=store)
+    if isinstance(planned, ReportOutcome):
+        dispatch_alert_notifications(planned.alerts)
+        publish_contingency_metrics(planned)
+        return planned.summary()
+    callback = merge_contingency_chunks.s(
+        first.isoformat(),
+        last.isoformat(),
+        planned.fingerprint,
+        planned.names,
+        planned.unscheduled,
+        rerun=rerun,
+        alerts=alerts,
+        claims=planned.claims,
+    ).on_error(contingency_chord_failed.s(first.isoformat(), last.isoformat(), rerun, alerts))
+    header = [
+        analyze_contingency_chunk.s(a.isoformat(), b.isoformat(), payload)
+        for (a, b), payload in zip(chunks, planned.payloads, strict=True)
+    ]
+    raise self.replace(chord(header, callback))
 
 
 def _claim_store() -> ClaimStore | None:
     """Where the contingency chord keeps its payloads: the result backend if it is Redis."""
     return claim_store(celery_app.backend, get_settings().RESULT_CHORD_EXPIRES_S)
-
-
-def _chunk_payload(snapshot: dict[str, Any], store: ClaimStore | None) -> dict[str, Any]:
-    """A chunk's schedule: ``snapshot`` itself, or the parts its ``claims`` stand for."""
-    if "claims" not in snapshot:
-        return snapshot
-    data: dict[str, Any] = {}
-    for claim in snapshot["claims"]:
-        data.update(resolve(claim, store))
-    return data
 
 
 @celery_app.task(  # type: ignore[untyped-decorator]
@@ -328,11 +286,7 @@ def analyze_contingency_chunk(
         backend, a claim of it (the merge reads it from there).
     """
     first, last = date.fromisoformat(start), date.fromisoformat(end)
-    store = _claim_store()
-    with paused_gc():  # tens of thousands of small acyclic objects, built and encoded
-        rows = ScheduleRows.from_json(_chunk_payload(snapshot, store))
-        analysis = analyze_chunk(rows, first, last).to_json()
-        return analysis if store is None else store.put(analysis)
+    return analyze_payload(first, last, snapshot, _claim_store())
 
 
 @celery_app.task(  # type: ignore[untyped-decorator]
@@ -360,77 +314,17 @@ def merge_contingency_chunks(
     id to name, to word the alerts) from the parent's rows. ``claims``: the chunks' payloads
     kept in the result backend, deleted with the chunks' own once the report is stored.
     """
-    store = _claim_store()
-    # One pause over the whole merge: the findings, the report's JSON and the outcome are
-    # freed (reference counting) when ``_merge_and_store`` returns, before the collector is
-    # back; a pause ended while they lived made its next collection walk all of them.
-    with paused_gc():
-        t0 = time.perf_counter()
-        parts = [resolve(c, store) for c in chunks]
-        read_s = time.perf_counter() - t0
-        summary = _merge_and_store(
-            parts,
-            date.fromisoformat(start),
-            date.fromisoformat(end),
-            fingerprint,
-            names,
-            None
-            if unscheduled is None
-            else (date.fromisoformat(unscheduled[0]), date.fromisoformat(unscheduled[1])),
-            alerts,
-            read_s,
-        )
-        del parts
-    if store is not None:
-        store.delete([*chunks, *(claims or ())])
-    return summary
-
-
-def _merge_and_store(
-    parts: list[dict[str, Any]],
-    first: date,
-    last: date,
-    fingerprint: str,
-    names: dict[str, str],
-    unscheduled: tuple[date, date] | None,
-    alerts: bool,
-    read_s: float,
-) -> dict[str, Any]:
-    """The merge task's work: merge, store, dispatch the alerts; return the summary.
-
-    ``parts``: the chunks' ``ChunkAnalysis`` JSON; ``read_s``: how long reading them took
-    (logged with the other steps).
-    """
-    t0 = time.perf_counter()
-    merged = merge_chunk_json(parts, CROSS_TRAINING_RECOMMENDATIONS)
-    result, options = merged.result, merged.cross_training
-    t1 = time.perf_counter()
-    merge_s = t1 - t0 + merged.duration_s
-    cross_training_s = merged.grants_s
-    with session_scope() as session:
-        outcome = store_report(
-            session,
-            start=first,
-            end=last,
-            fingerprint=fingerprint,
-            result=result,
-            cross_training=options,
-            names=names,
-            duration_s=merge_s,
-            cross_training_s=cross_training_s,
-            unscheduled=unscheduled,
-            alerts=alerts,
-        )
-    logger.info(
-        "contingency merge of %d chunks: read %.2f s, merged %.2f s, report stored %.2f s",
-        len(parts),
-        read_s,
-        t1 - t0,
-        time.perf_counter() - t1,
+    return merge_and_store(
+        chunks,
+        date.fromisoformat(start),
+        date.fromisoformat(end),
+        fingerprint=fingerprint,
+        names=names,
+        unscheduled=unscheduled,
+        alerts=alerts,
+        claims=claims or [],
+        store=_claim_store(),
     )
-    dispatch_alert_notifications(outcome.alerts)
-    publish_contingency_metrics(outcome)
-    return outcome.summary()
 
 
 @celery_app.task(name="app.resilience.tasks.contingency_chord_failed")  # type: ignore[untyped-decorator]

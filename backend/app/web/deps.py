@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from app.api.deps import SessionDep
-from app.models.base import as_utc
+from app.models.base import shown_utc
 from app.models.user import Role, User
 from app.web.session import PRESESSION_COOKIE, SESSION_COOKIE, SessionKeys, session_user
 
@@ -22,7 +22,7 @@ TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 def shown_time(iso: str) -> str:
     """A timestamp of the JSON views (ISO 8601 with its offset) as a page shows it: to the
     minute, in UTC, saying so (``2026-12-02 11:45 UTC``)."""
-    return f"{as_utc(datetime.fromisoformat(iso)):%Y-%m-%d %H:%M} UTC"
+    return shown_utc(datetime.fromisoformat(iso))
 
 
 TEMPLATES.env.filters["shown_time"] = shown_time

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -16,8 +17,9 @@ from typer.testing import CliRunner
 from app.auth.service import add_user, create_token
 from app.cli.main import app as cli_app
 from app.core.config import Settings
+from app.models.alert import Alert
 from app.models.delivery import AlertDelivery
-from app.notifications.service import raise_alert
+from app.notifications.service import acknowledge_alert, raise_alert, resolve_alert
 from tests.support.broker_swap import celery_app_broker
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -134,10 +136,74 @@ def test_alerts_ack_records_caller_when_coordinator_acknowledges(
     result = runner.invoke(cli_app, ["alerts", "ack", str(alerts["b"])], env=env)
 
     assert result.exit_code == 0, result.output
-    assert f"alert {alerts['b']} acknowledged by pd.office" in result.output
+    said = re.fullmatch(
+        rf"alert {alerts['b']} acknowledged by pd\.office at (\d{{4}}-\d\d-\d\d \d\d:\d\d UTC)\n",
+        result.output,
+    )
+    assert said, result.output
     rows = json.loads(runner.invoke(cli_app, ["alerts", "list", "--json"]).output)
     by_key = {r["dedup_key"]: (r["status"], r["acknowledged_by"]) for r in rows}
     assert by_key == {"a": ("active", None), "b": ("acknowledged", "pd.office")}
+    listed = runner.invoke(cli_app, ["alerts", "list"]).output
+    assert f"#{alerts['b']} CRITICAL acknowledged by pd.office at {said[1]} (raised" in listed
+
+
+def test_alerts_list_says_when_raised_acknowledged_and_resolved_when_readable(
+    alerts: dict[str, int], configured_database: Engine
+) -> None:
+    with Session(configured_database) as session:
+        acknowledge_alert(session, alerts["b"], "pd.office", now=T0 + timedelta(hours=5, minutes=5))
+        resolve_alert(session, "a", now=T0 + timedelta(days=1, minutes=30), settings=SETTINGS)
+        raise_alert(session, "info", "Forecast high risk", {"dedup_key": "c"},
+                    now=T0 + timedelta(hours=2), settings=SETTINGS)  # fmt: skip
+        session.commit()
+        c = session.scalars(select(Alert.id).where(Alert.dedup_key == "c")).one()
+
+    result = runner.invoke(cli_app, ["alerts", "list", "--all"])
+
+    assert result.exit_code == 0, result.output
+    heads = [line for line in result.output.splitlines() if line.startswith("#")]
+    assert heads == [
+        f"#{alerts['a']} WARNING resolved at 2026-12-02 09:30 UTC"
+        " (raised 2026-12-01 09:00 UTC): Clinic short",
+        f"#{alerts['b']} CRITICAL acknowledged by pd.office at 2026-12-01 14:05 UTC"
+        " (raised 2026-12-01 09:00 UTC): Inpatient gap",
+        f"#{c} INFO active since 2026-12-01 11:00 UTC: Forecast high risk",
+    ]
+    with Session(configured_database) as session:
+        b = session.get(Alert, alerts["b"])
+        assert b is not None and b.acknowledged_at == T0 + timedelta(hours=5, minutes=5)
+
+
+def test_alerts_list_says_active_again_when_level_rose_after_acknowledgement(
+    alerts: dict[str, int], configured_database: Engine
+) -> None:
+    with Session(configured_database) as session:
+        acknowledge_alert(session, alerts["a"], "pd.office", now=T0 + timedelta(minutes=5))
+        raise_alert(session, "critical", "Clinic short", {"dedup_key": "a"},
+                    now=T0 + timedelta(hours=1), settings=SETTINGS)  # fmt: skip
+        acknowledge_alert(session, alerts["b"], "pd.office", now=T0 + timedelta(minutes=6))
+        resolve_alert(session, "b", now=T0 + timedelta(hours=3), settings=SETTINGS)
+        session.commit()
+
+    heads = [line for line in runner.invoke(cli_app, ["alerts", "list", "--all"]).output
+             .splitlines() if line.startswith("#")]  # fmt: skip
+
+    assert heads == [
+        f"#{alerts['b']} CRITICAL resolved at 2026-12-01 12:00 UTC (raised 2026-12-01 09:00 UTC;"
+        " acknowledged by pd.office at 2026-12-01 09:06 UTC): Inpatient gap",
+        f"#{alerts['a']} CRITICAL active again, its level rose (raised 2026-12-01 09:00 UTC;"
+        " acknowledged by pd.office at 2026-12-01 09:05 UTC): Clinic short",
+    ]
+
+
+def test_alerts_list_json_has_no_readable_times_when_listed(alerts: dict[str, int]) -> None:
+    rows = json.loads(runner.invoke(cli_app, ["alerts", "list", "--json"]).output)
+
+    assert {tuple(sorted(r)) for r in rows} == {
+        ("acknowledged_by", "dedup_key", "deliveries", "id", "level", "message", "occurrences",
+         "status", "updated_at")
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize(

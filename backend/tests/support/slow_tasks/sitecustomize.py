@@ -44,7 +44,8 @@ if _FAIL_CHUNKS and _FAIL_DIR:
     _CHUNK_TASK = "app.resilience.tasks.analyze_contingency_chunk"
 
     def _fail_chunk_before(sender: Any = None, **_: Any) -> None:
-        module = sys.modules.get("app.resilience.tasks")
+        # The chunk task's work is done by the chord module: its analyze_chunk is replaced.
+        module = sys.modules.get("app.resilience.contingency.chord")
         if getattr(sender, "name", "") != _CHUNK_TASK or module is None:
             return
         original = module.__dict__.setdefault("_test_analyze_chunk", module.analyze_chunk)

@@ -1,0 +1,186 @@
+"""The contingency chord's work: the parent's plan, a chunk's analysis, the merge and store.
+
+The Celery tasks in ``app/resilience/tasks.py`` stay thin and call these. A horizon longer than
+``CONTINGENCY_CHUNK_DAYS`` is analysed as a chord: the parent reads the schedule once and takes
+its fingerprint (a stored report of the same input is reused, nothing sent), then hands each
+chunk its part of the rows as JSON (``ScheduleRows.to_json``), so the report describes one
+state and no chunk reads the database. With a ``ClaimStore`` (the result backend is Redis) the
+payloads and the chunks' results travel as claims (``app.core.claims``): the part every chunk
+shares is written once, each chunk's own part and result once each, and the messages carry
+keys. The merge reads no schedule: it joins the chunks' findings and grant effects
+(``chunks.merge_chunk_json``), stores the report under the parent's fingerprint, and deletes
+the claims.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.core.claims import ClaimStore, resolve
+from app.core.db import session_scope
+from app.core.gcpause import paused_gc
+from app.domain.coverage import unscheduled_range
+from app.domain.schedule_rows import ScheduleRows
+from app.domain.snapshot import load_rows
+from app.notifications.dispatch import dispatch_alert_notifications
+from app.resilience.contingency.chunks import analyze_chunk, merge_chunk_json
+from app.resilience.reports import (
+    CROSS_TRAINING_RECOMMENDATIONS,
+    ReportOutcome,
+    publish_contingency_metrics,
+    report_fingerprint,
+    reuse_report,
+    store_report,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ChordPlan:
+    """What the parent hands the chord: its chunks' payloads and what the merge needs."""
+
+    fingerprint: str
+    names: dict[str, str]
+    """Person id to name, to word the alerts."""
+    unscheduled: list[str] | None
+    """The part of the window after the schedule's end (ISO dates), if any."""
+    payloads: list[dict[str, Any]]
+    """One per chunk: ``ScheduleRows.to_json``, or ``{"claims": [shared, window]}``."""
+
+    @property
+    def claims(self) -> list[dict[str, str]]:
+        """Every claim the payloads hold (the merge deletes them)."""
+        return [c for p in self.payloads for c in p.get("claims", ())]
+
+
+def plan_chord(
+    session: Session,
+    first: date,
+    last: date,
+    chunks: list[tuple[date, date]],
+    *,
+    alerts: bool,
+    store: ClaimStore | None,
+) -> ReportOutcome | ChordPlan:
+    """Read ``first``..``last`` once: the stored report of that input, or the chord's plan.
+
+    ``session`` must have begun its consistent read (``contingency_window`` does).
+    """
+    t0 = time.perf_counter()
+    rows = load_rows(session, start=first, end=last)
+    t1 = time.perf_counter()
+    fingerprint = report_fingerprint(rows, first, last)
+    names = {p.id: p.name for p in rows.base.people}
+    stored = reuse_report(
+        session, start=first, end=last, fingerprint=fingerprint, names=names, alerts=alerts
+    )
+    if stored is not None:
+        return stored
+    unscheduled = unscheduled_range(rows.base, first, last)
+    with paused_gc():  # the chunks' payloads: many small lists, encoded and sent
+        shared = rows.shared_json()
+        if store is None:  # in the messages, each with the shared part
+            payloads = [{**shared, **rows.window_json(a, b)} for a, b in chunks]
+        else:  # in the result backend: the shared part once, a chunk's own part each
+            shared_claim = store.put(shared)
+            payloads = [
+                {"claims": [shared_claim, store.put(rows.window_json(a, b))]} for a, b in chunks
+            ]
+    logger.info(
+        "contingency chord of %d chunks: schedule read %.2f s, fingerprint and payloads %.2f s",
+        len(chunks),
+        t1 - t0,
+        time.perf_counter() - t1,
+    )
+    return ChordPlan(
+        fingerprint,
+        names,
+        None if unscheduled is None else [d.isoformat() for d in unscheduled],
+        payloads,
+    )
+
+
+def analyze_payload(
+    start: date, end: date, snapshot: dict[str, Any], store: ClaimStore | None
+) -> dict[str, Any]:
+    """A chunk's analysis (``ChunkAnalysis.to_json``) of its payload, or a claim of it."""
+    with paused_gc():  # tens of thousands of small acyclic objects, built and encoded
+        rows = ScheduleRows.from_json(_payload(snapshot, store))
+        analysis = analyze_chunk(rows, start, end).to_json()
+        return analysis if store is None else store.put(analysis)
+
+
+def _payload(snapshot: dict[str, Any], store: ClaimStore | None) -> dict[str, Any]:
+    """A chunk's schedule: ``snapshot`` itself, or the parts its ``claims`` stand for."""
+    if "claims" not in snapshot:
+        return snapshot
+    data: dict[str, Any] = {}
+    for claim in snapshot["claims"]:
+        data.update(resolve(claim, store))
+    return data
+
+
+def merge_and_store(
+    chunks: list[dict[str, Any]],
+    first: date,
+    last: date,
+    *,
+    fingerprint: str,
+    names: dict[str, str],
+    unscheduled: list[str] | None,
+    alerts: bool,
+    claims: list[dict[str, str]],
+    store: ClaimStore | None,
+) -> dict[str, Any]:
+    """Merge the chunks' analyses (or claims of them), store the report under the parent's
+    ``fingerprint``, reconcile the alerts (if ``alerts``), delete the chunks' and the payloads'
+    ``claims``; return the report's summary. The other arguments are the ``ChordPlan``'s.
+
+    One pause of the collector over the whole merge: the findings, the report's JSON and the
+    outcome are freed (reference counting) when ``_merge`` returns, before the collector is
+    back; a pause ended while they lived made its next collection walk all of them.
+    """
+    window = None if unscheduled is None else (
+        date.fromisoformat(unscheduled[0]), date.fromisoformat(unscheduled[1])
+    )  # fmt: skip
+    with paused_gc():
+        t0 = time.perf_counter()
+        parts = [resolve(c, store) for c in chunks]
+        read_s = time.perf_counter() - t0
+        merged = merge_chunk_json(parts, CROSS_TRAINING_RECOMMENDATIONS)
+        t1 = time.perf_counter()
+        with session_scope() as session:
+            outcome = store_report(
+                session,
+                start=first,
+                end=last,
+                fingerprint=fingerprint,
+                result=merged.result,
+                cross_training=merged.cross_training,
+                names=names,
+                duration_s=t1 - t0 - read_s + merged.duration_s,
+                cross_training_s=merged.grants_s,
+                unscheduled=window,
+                alerts=alerts,
+            )
+        logger.info(
+            "contingency merge of %d chunks: read %.2f s, merged %.2f s, report stored %.2f s",
+            len(parts),
+            read_s,
+            t1 - t0 - read_s,
+            time.perf_counter() - t1,
+        )
+        dispatch_alert_notifications(outcome.alerts)
+        publish_contingency_metrics(outcome)
+        summary = outcome.summary()
+        del parts, merged, outcome
+    if store is not None:
+        store.delete([*chunks, *claims])
+    return summary
