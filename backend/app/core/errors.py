@@ -5,6 +5,7 @@
     SchedulerError                 exit 1, HTTP 500
     ├── ConfigurationError         exit 1, HTTP 500
     │   └── SchemaOutOfDate        exit 78, HTTP 503 (run `residency-scheduler migrate`)
+    │       └── DatabaseMissing    exit 78, HTTP 503 (no SQLite file there: a typo, or migrate)
     ├── InputError                 exit 2, HTTP 422  (bad file, bad argument)
     │   └── ValidationFailed       exit 2, HTTP 422  (a document with located problems)
     ├── NotFound                   exit 3, HTTP 404
@@ -42,6 +43,22 @@ class SchemaOutOfDate(ConfigurationError):
     def __init__(self, detail: str | None = None) -> None:
         message = "the database schema is not up to date: run `residency-scheduler migrate`"
         super().__init__(f"{message} ({detail})" if detail else message)
+
+
+class DatabaseMissing(SchemaOutOfDate):
+    """The configured SQLite database file does not exist.
+
+    SQLite would create it, empty: a mistyped ``DATABASE_URL`` would then be a new database
+    with no tables (or, once migrated, no data). Only ``residency-scheduler migrate`` creates
+    the file.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super(SchemaOutOfDate, self).__init__(  # its own message, not "not up to date"
+            f"the database file {path} does not exist: check DATABASE_URL, or run"
+            " `residency-scheduler migrate` to create it",
+        )
 
 
 class InputError(SchedulerError):
@@ -108,6 +125,7 @@ EXIT_CODES: dict[type[SchedulerError], int] = {
     SchedulerError: 1,
     ConfigurationError: 1,
     SchemaOutOfDate: 78,
+    DatabaseMissing: 78,
     InputError: 2,
     ValidationFailed: 2,
     NotFound: 3,
@@ -121,6 +139,7 @@ HTTP_STATUS: dict[type[SchedulerError], int] = {
     SchedulerError: 500,
     ConfigurationError: 500,
     SchemaOutOfDate: 503,
+    DatabaseMissing: 503,
     InputError: 422,
     ValidationFailed: 422,
     NotFound: 404,
