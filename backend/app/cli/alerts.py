@@ -11,11 +11,10 @@ import json
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 from app.auth.service import require_role
 from app.cli.options import JsonOption
-from app.cli.output import reported_errors
+from app.cli.output import OutputConsole, reported_errors
 from app.cli.users import TokenOption, caller_from_cli
 from app.core.db import session_scope
 from app.models.alert import AlertStatus
@@ -26,7 +25,9 @@ from app.notifications.dispatch import dispatch_deliveries
 from app.notifications.listing import list_alerts
 from app.notifications.service import acknowledge_alert
 
-out = Console(soft_wrap=True, highlight=False, markup=False)  # text as it is, one line per line
+out = OutputConsole(
+    soft_wrap=True, highlight=False, markup=False
+)  # text as it is, one line per line
 alerts_app = typer.Typer(
     help="List and acknowledge alerts; send failed deliveries again.",
     no_args_is_help=True,

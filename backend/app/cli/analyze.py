@@ -7,7 +7,6 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
 from app.cli.options import (
     DATE_METAVAR,
@@ -19,8 +18,8 @@ from app.cli.options import (
     parse_day,
     required,
 )
-from app.cli.output import print_json, reported_errors
-from app.core.config import get_settings
+from app.cli.output import OutputConsole, print_json, reported_errors
+from app.core.config import CONTINGENCY_MAX_DAYS, get_settings
 from app.core.db import session_scope
 from app.core.errors import InputError
 from app.models.base import shown_utc, utcnow
@@ -40,8 +39,8 @@ if TYPE_CHECKING:
     from app.domain.schedule import Half
     from app.resilience.fallbacks.repair import RepairProposal
 
-out = Console(soft_wrap=True)  # piped to a file, a line stays one line
-err = Console(stderr=True)  # progress bars, so that stdout stays clean for --json
+out = OutputConsole(soft_wrap=True)  # piped to a file, a line stays one line
+err = OutputConsole(stderr=True)  # progress bars, so that stdout stays clean for --json
 what_if_app = typer.Typer(
     help="Ask what a change would do, without changing anything.",
     no_args_is_help=True,
@@ -56,7 +55,12 @@ def _where(e: dict[str, Any]) -> str:
 def analyze_contingency_cmd(
     days_ahead: Annotated[
         int | None,
-        typer.Option("--days-ahead", min=1, help="Days to analyse (default: CONTINGENCY_DAYS)."),
+        typer.Option(
+            "--days-ahead",
+            min=1,
+            max=CONTINGENCY_MAX_DAYS,
+            help="Days to analyse (default: CONTINGENCY_DAYS).",
+        ),
     ] = None,
     start: Annotated[
         str | None,
@@ -67,7 +71,10 @@ def analyze_contingency_cmd(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print every finding as JSON.")] = False,
     pretty: Annotated[
-        bool, typer.Option("--pretty", help="With --json: indented JSON (default: compact).")
+        bool,
+        typer.Option(
+            "--pretty", help="Print the JSON indented (implies --json; default: compact)."
+        ),
     ] = False,
 ) -> None:
     """Exact N-1/N-2 contingency analysis, stored as a report (same input: same report).
@@ -75,6 +82,7 @@ def analyze_contingency_cmd(
     The window is --days-ahead days from --start. Only the standard horizon (no --start, the
     default --days-ahead) updates the N-1 alerts; other windows leave them as they are.
     """
+    as_json = as_json or pretty  # asking for indented JSON is asking for JSON
     with reported_errors():
         first_day = parse_day(start, "--start") if start else None
         standard = is_standard_window(get_settings(), days_ahead, first_day)

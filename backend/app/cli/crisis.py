@@ -10,10 +10,9 @@ import json
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 from app.cli.options import JsonOption
-from app.cli.output import reported_errors
+from app.cli.output import OutputConsole, reported_errors
 from app.cli.users import TokenOption, caller_from_cli
 from app.core.db import session_scope
 from app.notifications.dispatch import dispatch_alert_notifications
@@ -24,7 +23,7 @@ from app.resilience.crisis.service import (
     deactivate_crisis,
 )
 
-out = Console(soft_wrap=True, highlight=False, markup=False)
+out = OutputConsole(soft_wrap=True, highlight=False, markup=False)
 crisis_app = typer.Typer(
     help="Activate, deactivate and show the crisis response.",
     no_args_is_help=True,

@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
-from app.cli.output import reported_errors
+from app.cli.output import OutputConsole, reported_errors
 from app.core.db import get_engine, session_scope
 from app.core.errors import InputError
 from app.demo.generator import generate_demo_program
@@ -86,7 +85,7 @@ def demo_data_cmd(
 
     A database that already holds a program is left alone unless --replace is given.
     """
-    console = Console(soft_wrap=True)
+    console = OutputConsole(soft_wrap=True)
     with reported_errors():
         if output is None and not replace:
             _refuse_to_replace()
@@ -127,4 +126,4 @@ def _load(document: dict[str, Any]) -> None:
         summary = import_program(session, document, source=DEMO_SOURCE, actor=None)
     refresh_after_import(get_engine(), summary)  # committed: now VACUUM may run
     verb = "loaded into the database" if summary.changed else "already in the database"
-    Console().print(f"demo program {verb}", highlight=False)
+    OutputConsole().print(f"demo program {verb}", highlight=False)

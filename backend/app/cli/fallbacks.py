@@ -10,13 +10,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from app.cli.options import DATE_METAVAR, JsonOption, parse_day
-from app.cli.output import reported_errors
-from app.core.config import get_settings
+from app.cli.output import OutputConsole, reported_errors
+from app.core.config import CONTINGENCY_MAX_DAYS, get_settings
 from app.core.db import session_scope
 from app.core.errors import InputError
 from app.models.base import utcnow
@@ -30,8 +29,8 @@ from app.resilience.fallbacks.service import (
     precompute_in_process,
 )
 
-out = Console(soft_wrap=True, highlight=False)
-err = Console(stderr=True)  # progress bars: stdout stays clean for --json
+out = OutputConsole(soft_wrap=True, highlight=False)
+err = OutputConsole(stderr=True)  # progress bars: stdout stays clean for --json
 fallbacks_app = typer.Typer(
     help="Stored fallback schedules: list, show, export.",
     no_args_is_help=True,
@@ -42,7 +41,12 @@ fallbacks_app = typer.Typer(
 def analyze_fallbacks_cmd(
     days_ahead: Annotated[
         int | None,
-        typer.Option("--days-ahead", min=1, help="Days to cover (default: FALLBACK_DAYS)."),
+        typer.Option(
+            "--days-ahead",
+            min=1,
+            max=CONTINGENCY_MAX_DAYS,
+            help="Days to cover (default: FALLBACK_DAYS).",
+        ),
     ] = None,
     start: Annotated[
         str | None,

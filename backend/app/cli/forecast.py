@@ -7,17 +7,16 @@ from datetime import date, timedelta
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from app.cli.output import reported_errors
+from app.cli.output import OutputConsole, reported_errors
 from app.core.config import FORECAST_MAX_DAYS
 from app.core.db import session_scope
 from app.notifications.dispatch import dispatch_alert_notifications
 
-out = Console(soft_wrap=True)  # piped to a file, a line stays one line
-err = Console(stderr=True)  # the progress bar, so that stdout stays clean for --json
+out = OutputConsole(soft_wrap=True)  # piped to a file, a line stays one line
+err = OutputConsole(stderr=True)  # the progress bar, so that stdout stays clean for --json
 
 
 def analyze_forecast_cmd(

@@ -2,7 +2,8 @@
 
 Exit codes come from ``app.core.errors.EXIT_CODES``: 0 success, 1 engine error, 2 bad input,
 3 not found, 4 not allowed, 75 database or broker unavailable, 78 schema behind (run
-``migrate``) or ahead (a newer release migrated it) of the code's migrations.
+``migrate``) or ahead (a newer release migrated it) of the code's migrations, or no SQLite
+database file; 141 when the reader of standard output stops reading (``| head``).
 Help is plain click text (``rich_markup_mode=None``): flags show no ``<bool>`` type.
 A command's module is imported only when that command runs (``app.cli.lazy``): the registries
 below list each one with the first paragraph of its help, which the listings show.
@@ -12,15 +13,18 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import sys
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
+
+# Typer carries its own copy of click; its commands are of that copy's classes.
+from typer import _click as click
 
 from app.cli.lazy import LazyCommand, LazyGroup
-from app.cli.output import reported_errors
+from app.cli.output import OutputConsole, reported_errors
 
 
 class AnalyzeCommands(LazyGroup):
@@ -44,6 +48,24 @@ class AnalyzeCommands(LazyGroup):
         ),
         "health",
     )
+
+
+EXIT_READER_GONE = 141
+"""Exit status when the reader of standard output stops reading (``| head``): 128 + SIGPIPE,
+what a shell shows for a program that SIGPIPE ended."""
+
+
+def _end_quietly_reader_gone() -> NoReturn:
+    """End with ``EXIT_READER_GONE`` and no message: standard output's reader has gone.
+
+    Standard output is pointed at the null device first, so that the interpreter's last flush
+    of what is still buffered finds somewhere to write (else: "Exception ignored ... Broken
+    pipe" on stderr, and exit status 120).
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    sys.exit(EXIT_READER_GONE)
 
 
 class Commands(LazyGroup):
@@ -107,6 +129,13 @@ class Commands(LazyGroup):
         ),
     )
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; a broken pipe ends it quietly (click would end it with exit 1)."""
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            _end_quietly_reader_gone()
+
 
 app = typer.Typer(
     name="residency-scheduler",
@@ -124,7 +153,7 @@ analyze_app = typer.Typer(
 )
 app.add_typer(analyze_app, name="analyze")
 
-out = Console(soft_wrap=True)  # piped to a file, a line stays one line
+out = OutputConsole(soft_wrap=True)  # piped to a file, a line stays one line
 
 REASONS_SHOWN = 8
 """Reasons of the defense level printed by ``analyze health`` (``--json`` has them all)."""
@@ -271,3 +300,7 @@ def main(argv: list[str] | None = None) -> None:
         # command made (about 0.4 s after a year's contingency analysis) to free memory the
         # process is about to give back anyway; frozen objects are left to exit.
         gc.freeze()
+        try:
+            sys.stdout.flush()  # here, not at exit: a reader that has gone is handled
+        except BrokenPipeError:
+            _end_quietly_reader_gone()

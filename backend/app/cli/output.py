@@ -1,9 +1,12 @@
-"""How every command reports an engine error (one message on stderr and its exit code) and
-prints JSON (compact and streamed, or indented with ``--pretty``)."""
+"""How every command reports an engine error (one message on stderr and its exit code),
+prints JSON (compact and streamed, or indented with ``--pretty``) and writes to a terminal or
+a pipe (``OutputConsole``)."""
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +19,21 @@ from rich.markup import escape
 from app.core.config import get_settings
 from app.core.errors import SchedulerError, exit_code_for, translate_error
 
-stderr = Console(stderr=True, soft_wrap=True, highlight=False)
+
+class OutputConsole(Console):
+    """A rich ``Console`` that leaves a broken pipe to ``app.cli.main``.
+
+    Rich ends the program itself when the reader of its output has gone (``| head``), with
+    exit status 1: an engine error here. Raised on, the ``BrokenPipeError`` reaches the one
+    place that ends every command quietly when its reader stops reading.
+    """
+
+    def on_broken_pipe(self) -> None:
+        """Raise the broken pipe again, for ``app.cli.main`` (rich's own handler exits 1)."""
+        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+
+stderr = OutputConsole(stderr=True, soft_wrap=True, highlight=False)
 
 
 @contextmanager
@@ -25,12 +42,15 @@ def reported_errors() -> Iterator[None]:
 
     Errors from below (an unreachable database or broker, a schema that needs migrating) are
     first translated into the engine's own (``app.core.errors.translate_error``); any other
-    exception is a bug and keeps its traceback.
+    exception is a bug and keeps its traceback. A broken pipe is standard output's reader
+    gone (``| head``), not a broker's connection: it goes on to ``app.cli.main``.
     """
     try:
         yield
     except SchedulerError as exc:
         _report(exc)
+    except BrokenPipeError:
+        raise
     except Exception as exc:
         error = translate_error(exc, database_url=get_settings().database_url)
         if error is None:

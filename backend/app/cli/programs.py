@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
@@ -30,7 +29,7 @@ from app.cli.options import (
     parse_day,
     required,
 )
-from app.cli.output import reported_errors, stderr
+from app.cli.output import OutputConsole, reported_errors, stderr
 from app.core.config import get_settings
 from app.core.db import get_engine, session_scope
 from app.core.errors import InputError
@@ -48,7 +47,7 @@ from app.programs.service import export_program, import_program, refresh_after_i
 from app.resilience.fallbacks.repair import apply_repair as apply_repair_to
 
 # soft_wrap: messages name files and places; rich must not break them at 80 columns.
-_out = Console(soft_wrap=True, highlight=False, markup=False)
+_out = OutputConsole(soft_wrap=True, highlight=False, markup=False)
 
 absences_app = typer.Typer(
     help="Enter, remove and list absences (leave).", no_args_is_help=True, rich_markup_mode=None

@@ -17,7 +17,6 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session
 
@@ -32,7 +31,7 @@ from app.auth.service import (
     revoke_token,
 )
 from app.cli.options import JsonOption
-from app.cli.output import reported_errors
+from app.cli.output import OutputConsole, reported_errors
 from app.core.db import session_scope
 from app.core.errors import NotAuthenticated
 from app.models.base import iso_utc
@@ -51,7 +50,7 @@ TokenOption = Annotated[
     ),
 ]
 
-_out = Console(soft_wrap=True, highlight=False, markup=False)
+_out = OutputConsole(soft_wrap=True, highlight=False, markup=False)
 
 users_app = typer.Typer(
     help="Add, list and disable users.", no_args_is_help=True, rich_markup_mode=None

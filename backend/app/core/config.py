@@ -38,6 +38,9 @@ AlertLevelName = Literal["info", "warning", "critical", "emergency"]
 
 FORECAST_MAX_DAYS = 366
 """Longest forecast (days ahead) accepted."""
+CONTINGENCY_MAX_DAYS = 1096
+"""Longest contingency or fallback window accepted, in days: three years, leap day included
+(a schedule is published a year or so ahead; past its end nothing is analysed)."""
 
 
 def _with_redis_db(url: str, db: int) -> str:
@@ -112,7 +115,7 @@ class Settings(BaseSettings):
     """A gap in patient-safety or ACGME work starting within this many hours is BLACK."""
     CONTINGENCY_CHUNK_DAYS: int = Field(default=30, ge=1)
     """Days per chunk when the daily analysis is split into a chord across workers."""
-    CONTINGENCY_DAYS: int = Field(default=90, ge=1)
+    CONTINGENCY_DAYS: int = Field(default=90, ge=1, le=CONTINGENCY_MAX_DAYS)
     """Days the daily contingency report (and ``analyze contingency``) covers by default."""
     CONTINGENCY_RERUN_MAX: int = Field(default=3, ge=0)
     """Times the daily analysis is started again after it (or its merge) finally failed on a
@@ -121,7 +124,7 @@ class Settings(BaseSettings):
     """Wait before such a re-run (keep it below BROKER_VISIBILITY_TIMEOUT_S)."""
 
     # Fallback schedules (RESILIENCE_MODEL.md section 6)
-    FALLBACK_DAYS: int = Field(default=90, ge=1)
+    FALLBACK_DAYS: int = Field(default=90, ge=1, le=CONTINGENCY_MAX_DAYS)
     """Days ahead the weekly fallback precomputation covers by default."""
     FALLBACK_SOLVER_TIME_LIMIT_S: float = Field(default=120, gt=0)
     """Time limit of one CP-SAT solve (a fallback makes a few: keep their sum below the task's

@@ -23,6 +23,7 @@ from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.config import get_settings
+from app.core.errors import DatabaseMissing
 from app.core.schema_version import check_schema_version
 
 PRIVATE_FOLDER_MODE = 0o700
@@ -38,6 +39,27 @@ def make_private_folder(folder: Path) -> None:
         os.chmod(path, PRIVATE_FOLDER_MODE)  # mkdir's mode is masked by the umask
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The database file of the SQLite ``url``; None for an in-memory database (``sqlite://``,
+    ``:memory:``) and for a ``file:`` URI, whose mode (memory, read-only) SQLite reads."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def require_sqlite_file(url: str) -> None:
+    """Refuse a SQLite ``url`` whose database file does not exist, before SQLite creates it.
+
+    Raises:
+        DatabaseMissing: the file is not there (a mistyped ``DATABASE_URL``, or a database
+            never migrated: only ``residency-scheduler migrate`` creates it).
+    """
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        raise DatabaseMissing(str(path))
+
+
 def make_private_sqlite_file(url: str) -> None:
     """Before SQLite creates the database file of ``url``, create it empty, owner-only.
 
@@ -45,11 +67,8 @@ def make_private_sqlite_file(url: str) -> None:
     (0644 under the usual umask). Its ``-wal`` and ``-shm`` files take the same mode. A file
     that exists is left as it is; in-memory databases need nothing.
     """
-    database = make_url(url).database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return
-    path = Path(database)
-    if path.exists():
+    path = sqlite_file(url)
+    if path is None or path.exists():
         return
     make_private_folder(path.parent)
     try:
@@ -114,9 +133,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 @lru_cache
 def get_engine() -> Engine:
-    """The process-wide engine for the configured database."""
+    """The process-wide engine for the configured database, which must exist.
+
+    A SQLite file that is not there is refused (``require_sqlite_file``), not created empty:
+    migrating (``app.core.migrate.upgrade_database``) creates it, on an engine of its own.
+    """
     settings = get_settings()
     if settings.database_url.startswith("sqlite"):
+        require_sqlite_file(settings.database_url)
         make_private_folder(settings.DATA_DIR)
     return make_engine(settings.database_url)
 

@@ -5,6 +5,7 @@
     SchedulerError                 exit 1, HTTP 500
     ├── ConfigurationError         exit 1, HTTP 500
     │   ├── SchemaOutOfDate        exit 78, HTTP 503 (run `residency-scheduler migrate`)
+    │   │   └── DatabaseMissing    exit 78, HTTP 503 (no SQLite file there: a typo, or migrate)
     │   └── SchemaNewerThanCode    exit 78, HTTP 503 (a newer release migrated the database)
     ├── InputError                 exit 2, HTTP 422  (bad file, bad argument)
     │   └── ValidationFailed       exit 2, HTTP 422  (a document with located problems)
@@ -57,6 +58,23 @@ class SchemaNewerThanCode(ConfigurationError):
         super().__init__(
             "the database schema is newer than this release of the engine: run the release"
             f" that migrated it ({detail})"
+        )
+
+
+class DatabaseMissing(SchemaOutOfDate):
+    """The configured SQLite database file does not exist.
+
+    SQLite would create it, empty: a mistyped ``DATABASE_URL`` would then be a new database
+    with no tables (or, once migrated, no data). Only ``residency-scheduler migrate`` creates
+    the file.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.detail = f"no database file {path}"
+        super(SchemaOutOfDate, self).__init__(  # its own message, not "not up to date"
+            f"the database file {path} does not exist: check DATABASE_URL, or run"
+            " `residency-scheduler migrate` to create it",
         )
 
 
@@ -125,6 +143,7 @@ EXIT_CODES: dict[type[SchedulerError], int] = {
     ConfigurationError: 1,
     SchemaOutOfDate: 78,
     SchemaNewerThanCode: 78,
+    DatabaseMissing: 78,
     InputError: 2,
     ValidationFailed: 2,
     NotFound: 3,
@@ -139,6 +158,7 @@ HTTP_STATUS: dict[type[SchedulerError], int] = {
     ConfigurationError: 500,
     SchemaOutOfDate: 503,
     SchemaNewerThanCode: 503,
+    DatabaseMissing: 503,
     InputError: 422,
     ValidationFailed: 422,
     NotFound: 404,

@@ -64,3 +64,15 @@ def test_unknown_task_is_pending_and_bad_id_refused(
     unknown = client.get("/api/v1/tasks/00000000-0000-0000-0000-000000000000", headers=viewer)
     assert unknown.json()["state"] == "PENDING"
     assert client.get("/api/v1/tasks/a%20b", headers=viewer).status_code == 422
+
+
+@pytest.mark.parametrize(("days", "status"), [(1096, 202), (1097, 422), (3660, 422)])
+def test_contingency_analysis_is_refused_when_longer_than_three_years(
+    client: TestClient, tokens: dict[Role, str], days: int, status: int
+) -> None:
+    sent = client.post(
+        "/api/v1/tasks/contingency-analysis",
+        json={"days_ahead": days},
+        headers=bearer(tokens[Role.COORDINATOR]),
+    )
+    assert sent.status_code == status, sent.text

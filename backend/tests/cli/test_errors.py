@@ -119,6 +119,9 @@ def test_command_exits_75_naming_database_when_it_does_not_exist(
 def test_command_says_run_migrate_when_database_is_not_migrated(
     args: list[str], blank_database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    if blank_database_url.startswith("sqlite"):
+        # An empty file is a SQLite database with no tables (no file at all: the test below).
+        Path(make_url(blank_database_url).database or "").touch()
     _configure(monkeypatch, tmp_path, blank_database_url)
 
     code, stderr = _run(args, tmp_path)
@@ -200,6 +203,40 @@ def test_command_says_newer_release_when_database_is_ahead(
         assert current == {"0099"}  # `migrate` left it alone
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("args", COMMANDS, ids=lambda a: " ".join(a[:2]))
+def test_command_refuses_sqlite_file_that_does_not_exist_and_creates_none(
+    args: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    missing = tmp_path / "typo" / "schedler.db"  # DATABASE_URL with a mistyped path
+    _configure(monkeypatch, tmp_path, f"sqlite:///{missing}")
+
+    code, stderr = _run(args, tmp_path)
+
+    assert code == 78, stderr
+    assert stderr == (
+        f"error: the database file {missing} does not exist: check DATABASE_URL, or run"
+        " `residency-scheduler migrate` to create it\n"
+    )
+    assert not missing.parent.exists()  # neither the file nor its folder
+
+
+def test_migrate_creates_the_sqlite_file_the_other_commands_refuse(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    path = tmp_path / "new" / "scheduler.db"
+    _configure(monkeypatch, tmp_path, f"sqlite:///{path}")
+    runner = CliRunner()
+    assert runner.invoke(cli_app, ["users", "list"]).exit_code == 78
+
+    migrated = runner.invoke(cli_app, ["migrate"])
+    assert migrated.exit_code == 0, migrated.output
+    assert path.is_file()
+
+    listed = runner.invoke(cli_app, ["users", "list", "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert listed.stdout.strip() == "[]"
 
 
 @pytest.mark.parametrize("blank_database_url", BACKENDS, indirect=True)

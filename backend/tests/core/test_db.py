@@ -14,8 +14,10 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.core.config import get_settings
-from app.core.db import make_engine, postgres_connect_args, reset_engine, session_scope
+from app.core.db import get_engine, make_engine, postgres_connect_args, reset_engine, session_scope
+from app.core.errors import DatabaseMissing, exit_code_for
 from app.core.migrate import upgrade_database
+from app.core.probe import check_database, check_schema
 from app.models.audit import AuditRecord, record_audit
 from app.models.base import utcnow
 from tests.support.services import ensure_postgres
@@ -121,3 +123,64 @@ def test_postgres_connections_get_timeouts_from_settings(monkeypatch: pytest.Mon
     finally:
         get_settings.cache_clear()
     assert args["connect_timeout"] == 3 and "options" not in args
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])
+def test_engine_opens_in_memory_sqlite_and_writes_no_file_when_configured(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "var"))
+    get_settings.cache_clear()
+    reset_engine()
+    try:
+        # The engine, not a session: sessions also check the schema, which a fresh in-memory
+        # database has not got.
+        with get_engine().connect() as conn:
+            assert conn.scalar(text("SELECT 1")) == 1
+    finally:
+        reset_engine()
+        get_settings.cache_clear()
+    assert [p.name for p in tmp_path.iterdir()] == ["var"]  # the data folder only
+    assert list((tmp_path / "var").iterdir()) == []
+
+
+def test_engine_refuses_sqlite_file_that_does_not_exist_without_creating_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = tmp_path / "typo" / "schedler.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{missing}")
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "var"))
+    get_settings.cache_clear()
+    reset_engine()
+    try:
+        with pytest.raises(DatabaseMissing, match="migrate") as refused, session_scope():
+            pass
+    finally:
+        reset_engine()
+        get_settings.cache_clear()
+    assert refused.value.path == str(missing)
+    assert exit_code_for(refused.value) == 78
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_probe_passes_a_sqlite_file_not_created_yet_and_the_schema_check_names_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # start-celery.sh checks the database before it migrates: a first start has no file yet.
+    missing = tmp_path / "var" / "scheduler.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{missing}")
+    get_settings.cache_clear()
+    reset_engine()
+    try:
+        assert "no file yet" in check_database()
+        with pytest.raises(DatabaseMissing):
+            check_schema()
+        assert not missing.parent.exists()
+        upgrade_database()
+        assert "no file yet" not in check_database()
+        assert check_schema().startswith("schema at head")
+    finally:
+        reset_engine()
+        get_settings.cache_clear()

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
+from app.core.errors import InputError
 from app.demo.generator import generate_demo_program
 from app.domain.coverage import build_site_half_days, gaps_of
 from app.domain.schedule import Half
@@ -301,3 +303,19 @@ def test_report_of_older_format_is_recomputed_and_not_used_when_stored(
     demo_session.commit()
     assert again.created and again.report_id != old.id
     assert again.report["format"] == 2
+
+
+def test_contingency_window_is_refused_when_longer_than_three_years(session: Session) -> None:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    longest = contingency_window(session, settings, days_ahead=1096, start=START, now=TOKYO_TUESDAY)
+    assert longest == (START, START + timedelta(days=1095))
+
+    with pytest.raises(InputError, match=r"--days-ahead must be at most 1096 \(three years\)"):
+        contingency_window(session, settings, days_ahead=1097, start=START, now=TOKYO_TUESDAY)
+
+
+@pytest.mark.parametrize("name", ["CONTINGENCY_DAYS", "FALLBACK_DAYS"])
+def test_default_window_setting_is_refused_when_longer_than_three_years(name: str) -> None:
+    assert getattr(Settings(_env_file=None, **{name: 1096}), name) == 1096  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match=name):
+        Settings(_env_file=None, **{name: 1097})  # type: ignore[call-arg]

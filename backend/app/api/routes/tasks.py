@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from app.api.deps import CeleryDep, Coordinator, Viewer
+from app.core.config import CONTINGENCY_MAX_DAYS
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 
@@ -19,7 +20,7 @@ TASK_ID_REGEX = r"^[A-Za-z0-9_.\-]{1,64}$"
 
 
 class ContingencyIn(BaseModel):
-    days_ahead: Annotated[int, Field(ge=1, le=3660)] | None = None
+    days_ahead: Annotated[int, Field(ge=1, le=CONTINGENCY_MAX_DAYS)] | None = None
     """Days to analyse (None: CONTINGENCY_DAYS)."""
     start: date | None = None
     """First day (None: today on the program's clock)."""

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from app.core.config import Settings
+from app.core.config import CONTINGENCY_MAX_DAYS, Settings
 from app.core.db import begin_consistent_read
 from app.core.errors import InputError, NotFound
 from app.core.gcpause import paused_gc
@@ -50,11 +50,18 @@ def contingency_window(
 
     It begins the analysis's consistent view (``begin_consistent_read``): the program's clock
     read here and the snapshot loaded next see the same state.
+
+    Raises:
+        InputError: ``days_ahead`` is below 1 or above ``CONTINGENCY_MAX_DAYS`` (three years).
     """
     begin_consistent_read(session)
     days = settings.CONTINGENCY_DAYS if days_ahead is None else days_ahead
     if days < 1:
         raise InputError("--days-ahead must be at least 1")
+    if days > CONTINGENCY_MAX_DAYS:
+        raise InputError(
+            f"--days-ahead must be at most {CONTINGENCY_MAX_DAYS} (three years), not {days}"
+        )
     first = start if start is not None else program_clock(session, settings).today(now)
     return first, window_end(first, days)
 
