@@ -11,8 +11,10 @@ that needs it reads it with one plain ``json.loads``.
 
 Keys expire with the chord's own state (``RESULT_CHORD_EXPIRES_S``): a chunk redelivered as
 late as its chord can still complete finds its payload. The merge deletes them once its report
-is stored. A claim that is gone raises ``ClaimMissing``, which fails the task like any lost
-input (the contingency chord is then started again, ``contingency_chord_failed``).
+is stored. A claim that is gone raises ``ClaimMissing``: a chunk fails (its chord's error
+callback, ``contingency_chord_failed``, starts the analysis again), and so does a merge, unless
+it was delivered again after it stored its report (then it returns that report); the failed
+merge's analysis is started again too (``ContingencyTask``).
 
 With any other result backend (the embedded default's SQLite) payloads stay in the messages:
 ``claim_store`` returns None.

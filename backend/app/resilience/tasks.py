@@ -21,7 +21,7 @@ from app.auth.service import user_with_role
 from app.core import metrics
 from app.core.celery_app import TRANSIENT_ERRORS, celery_app
 from app.core.celery_app import BackoffTask as ResilienceTask
-from app.core.claims import ClaimStore, claim_store
+from app.core.claims import ClaimMissing, ClaimStore, claim_store
 from app.core.config import get_settings
 from app.core.db import session_scope
 from app.domain.snapshot_json import snapshot_from_json, snapshot_to_json
@@ -76,7 +76,8 @@ class HealthCheckTask(ResilienceTask):
 
 class ContingencyTask(ResilienceTask):
     """The daily analysis and its merge: when one finally fails on a passing error (its retries
-    spent on a database or broker outage), the analysis is started again later, at most
+    spent on a database or broker outage) or the merge finds its chunks' claims gone
+    (``ClaimMissing``), the analysis is started again later, at most
     ``CONTINGENCY_RERUN_MAX`` times, ``CONTINGENCY_RERUN_DELAY_S`` apart, so that an outage
     longer than the retry budget does not cost the day's report."""
 
@@ -89,7 +90,9 @@ class ContingencyTask(ResilienceTask):
         einfo: Any,
     ) -> None:
         super().on_failure(exc, task_id, args, kwargs, einfo)
-        if isinstance(exc, TRANSIENT_ERRORS):
+        # A passing outage, or the merge's inputs gone from the result backend (expired, or a
+        # Redis restarted without them): a new run reads and sends them again.
+        if isinstance(exc, (*TRANSIENT_ERRORS, ClaimMissing)):
             days_ahead, start = _horizon_of(self.name, args, kwargs)
             alerts = kwargs.get("alerts")
             _rerun_analysis(

@@ -12,6 +12,7 @@ import redis.exceptions
 from sqlalchemy.exc import OperationalError
 
 from app.core.celery_app import celery_app, retry_countdown_s
+from app.core.claims import ClaimMissing
 from app.core.config import Settings, get_settings
 from app.core.errors import TransientError
 from app.resilience import tasks
@@ -145,3 +146,23 @@ def test_analysis_started_again_with_same_horizon_when_merge_finally_fails(
         },
     ]
     assert settings.CONTINGENCY_RERUN_MAX == 3
+
+
+def test_analysis_started_again_when_merge_finds_its_claims_gone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The chunks' results expired (or Redis restarted without them): only a new run can send
+    # them again. A bug of the merge itself is not retried that way.
+    sent: list[dict[str, object]] = []
+    monkeypatch.setattr(tasks.run_contingency_analysis, "apply_async", lambda **kw: sent.append(kw))
+    merge_args = ([], "2026-11-30", "2026-12-06", {}, None)
+    gone = ClaimMissing("payload resilience-claim:0 is gone")
+    tasks.merge_contingency_chunks.on_failure(gone, "t1", merge_args, {"rerun": 0}, None)
+    tasks.merge_contingency_chunks.on_failure(ValueError("bug"), "t2", merge_args, {}, None)
+
+    assert sent == [
+        {
+            "kwargs": {"days_ahead": 7, "start": "2026-11-30", "rerun": 1},
+            "countdown": get_settings().CONTINGENCY_RERUN_DELAY_S,
+        }
+    ]

@@ -12,6 +12,7 @@ from celery import Celery
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
+from app.core.claims import ClaimMissing
 from app.demo.generator import generate_demo_program
 from app.domain.coverage import build_site_half_days
 from app.domain.snapshot import load_rows, load_snapshot
@@ -179,6 +180,32 @@ def test_chunk_and_merge_tasks_read_no_schedule_when_given_parents_snapshot(
         assert row.fingerprint == fingerprint
         assert ContingencyResult.from_json(with_current_names(row.report, names)) == expected
         assert row.report["cross_training"] == [o.to_json() for o in options]
+
+
+def test_merge_delivered_again_after_its_claims_are_gone_returns_the_stored_report(
+    demo_engine: Engine, configured_database: Engine
+) -> None:
+    from app.resilience.tasks import analyze_contingency_chunk, merge_contingency_chunks
+
+    end = START + timedelta(days=13)
+    rows, fingerprint = _rows_and_fingerprint(demo_engine, START, end)
+    names = {p.id: p.name for p in rows.base.people}
+    chunks = [
+        analyze_contingency_chunk(a.isoformat(), b.isoformat(), rows.to_json(a, b))
+        for a, b in chunk_dates(START, end, 7)
+    ]
+    gone = [{"claim": "resilience-claim:gone"}]
+    # No report of this input yet: the merge's inputs are lost, it fails (and the analysis is
+    # started again, test_task_policy).
+    with pytest.raises(ClaimMissing):
+        merge_contingency_chunks(gone, START.isoformat(), end.isoformat(), fingerprint, names)
+    first = merge_contingency_chunks(chunks, START.isoformat(), end.isoformat(), fingerprint, names)
+
+    again = merge_contingency_chunks(gone, START.isoformat(), end.isoformat(), fingerprint, names)
+
+    assert first["created"] is True
+    assert again["report_id"] == first["report_id"] and again["created"] is False
+    assert again["critical_faculty"] == first["critical_faculty"]
 
 
 def test_merge_reports_parents_state_when_import_commits_before_it(
