@@ -88,6 +88,7 @@ fi
 TOKENS="$("$PY" -m app.demo.users)"
 
 PIDS=()
+STOP_GRACE_S="${STOP_GRACE_S:-30}"
 # shellcheck disable=SC2317  # called by the trap, not inline
 stop_all() {
   trap - INT TERM EXIT
@@ -95,6 +96,21 @@ stop_all() {
     echo
     echo "==> stopping worker, beat and API"
     kill -TERM "${PIDS[@]}" 2>/dev/null || true
+    # A Celery worker whose pool children were killed by the same signal (a TERM sent to the
+    # whole process group: timeout, a service manager) can hang in its warm shutdown: give
+    # them STOP_GRACE_S, then kill what is left, so that `make run` always ends.
+    local waited=0 alive
+    while :; do
+      alive=()
+      for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive+=("$pid"); done
+      ((${#alive[@]} == 0 || waited >= STOP_GRACE_S * 2)) && break
+      sleep 0.5
+      waited=$((waited + 1))
+    done
+    if ((${#alive[@]})); then
+      echo "==> still running after ${STOP_GRACE_S} s: killing pid(s) ${alive[*]}"
+      kill -KILL "${alive[@]}" 2>/dev/null || true
+    fi
     wait "${PIDS[@]}" 2>/dev/null || true
   fi
   rm -f "$RUN_DIR/worker.pid" "$RUN_DIR/beat.pid"
