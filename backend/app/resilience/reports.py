@@ -4,9 +4,11 @@ One report is stored per distinct input (idempotent under re-runs and under two 
 once). The input is known by ``report_fingerprint``, a hash of the raw rows the analysis
 reads, so a re-run on unchanged input finds its report before analysing anything, and the
 health check knows a stored report is current without rebuilding its window. Names are not
-stored but filled in from the current people whenever a report is read. The N-1 alerts
-follow the result of every run over the standard horizon (from today, ``CONTINGENCY_DAYS``),
-whether its report was new or reused; a run over another window leaves them as they are.
+stored but filled in from the current people whenever a report is read. Which report is "the
+daily report", the one the health check weighs and the dashboard and API show, is decided here
+once (``daily_report_window``, ``pick_daily_report``). The N-1 alerts follow the result of
+every run over the standard horizon (from today, ``CONTINGENCY_DAYS``), whether its report was
+new or reused; a run over another window leaves them as they are.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from app.core import metrics
 from app.core.db import committed_view
 from app.core.gcpause import paused_gc
 from app.domain.schedule_rows import ScheduleRows
+from app.domain.snapshot import load_rows
 from app.models.base import iso_utc, utcnow
 from app.models.resilience import ContingencyReport
 from app.notifications.service import (
@@ -95,6 +98,86 @@ def describes(report: ContingencyReport, rows: ScheduleRows) -> bool:
         rows: the schedule now, loaded for at least the report's window.
     """
     return report_fingerprint(rows, report.start, report.end) == report.fingerprint
+
+
+@dataclass(frozen=True)
+class DailyReportWindow:
+    """The window of the daily report, and the newest report of that window."""
+
+    newest_id: int
+    start: date
+    end: date
+
+
+@dataclass(frozen=True)
+class DailyReport:
+    """The daily report, and whether it was made from the schedule as it is now."""
+
+    row: ContingencyReport
+    current: bool
+
+
+def daily_report_window(
+    session: Session, today: date, horizon_days: int
+) -> DailyReportWindow | None:
+    """The window of the daily report: of the reports with days to come, the one reaching
+    furthest (the newest among equals); None when there is none.
+
+    A report reaching further than the daily horizon (``horizon_days`` from today,
+    ``CONTINGENCY_DAYS``: a one-off year run from the command line) is not the daily report:
+    checking it every 15 minutes would cost the health check a rebuild of its whole window.
+    A shorter one-off run (``--days-ahead 3``) must not hide the daily report's later
+    findings either. Reads ids and dates only: a report is large.
+    """
+    found = session.execute(
+        select(ContingencyReport.id, ContingencyReport.start, ContingencyReport.end)
+        .where(
+            ContingencyReport.end >= today,
+            ContingencyReport.end < today + timedelta(days=horizon_days),
+        )
+        .order_by(
+            ContingencyReport.end.desc(),
+            ContingencyReport.created_at.desc(),
+            ContingencyReport.id.desc(),
+        )
+        .limit(1)
+    ).first()
+    return None if found is None else DailyReportWindow(found.id, found.start, found.end)
+
+
+def pick_daily_report(
+    session: Session, window: DailyReportWindow, rows: ScheduleRows
+) -> DailyReport:
+    """The report of ``window`` to read: the one made from ``rows`` whatever its age, else the
+    newest of the window (not ``current``: the schedule has changed since).
+
+    A schedule change that is undone brings back the input of an earlier report; a re-run
+    then reuses that report rather than storing a new one, so the newest report of the window
+    is not the one that describes the schedule.
+
+    Args:
+        rows: the schedule now, loaded for at least the window.
+    """
+    fingerprint = report_fingerprint(rows, window.start, window.end)
+    current_id = session.scalar(
+        select(ContingencyReport.id).where(
+            ContingencyReport.fingerprint == fingerprint,
+            ContingencyReport.start == window.start,
+            ContingencyReport.end == window.end,
+        )
+    )
+    row = session.get_one(ContingencyReport, window.newest_id if current_id is None else current_id)
+    return DailyReport(row, current_id is not None)
+
+
+def daily_report(session: Session, today: date, horizon_days: int) -> DailyReport | None:
+    """The daily report as the health check reads it (``daily_report_window``,
+    ``pick_daily_report``); None when there is none."""
+    window = daily_report_window(session, today, horizon_days)
+    if window is None:
+        return None
+    rows = load_rows(session, start=window.start, end=window.end)
+    return pick_daily_report(session, window, rows)
 
 
 def with_current_names(report: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]:

@@ -7,18 +7,20 @@ failing: a fresh program has no health check or report until the worker has run 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models.base import iso_utc
+from app.core.config import Settings
+from app.models.base import iso_utc, utcnow
 from app.models.person import Person
 from app.models.resilience import ContingencyReport, HealthCheckRecord, UtilizationForecast
 from app.resilience.contingency.result import REPORT_FORMAT
 from app.resilience.crisis.service import crisis_status
-from app.resilience.health.service import record_summary
-from app.resilience.reports import with_current_names
+from app.resilience.health.service import program_clock, record_summary
+from app.resilience.reports import DailyReport, daily_report, with_current_names
 
 NOT_ANALYSED = "not yet analysed"
 
@@ -31,18 +33,14 @@ def latest_health_record(session: Session) -> HealthCheckRecord | None:
     ).first()
 
 
-def latest_contingency_report_id(session: Session) -> int | None:
-    """The id of the newest contingency report (reading the id only: a report is large)."""
-    return session.scalar(
-        select(ContingencyReport.id)
-        .order_by(ContingencyReport.created_at.desc(), ContingencyReport.id.desc())
-        .limit(1)
-    )
-
-
-def latest_contingency_report(session: Session) -> ContingencyReport | None:
-    report_id = latest_contingency_report_id(session)
-    return None if report_id is None else session.get(ContingencyReport, report_id)
+def daily_contingency_report(
+    session: Session, settings: Settings, now: datetime | None = None
+) -> DailyReport | None:
+    """The daily contingency report, picked as the health check picks it (``daily_report``):
+    a shorter or longer one-off run does not displace it, and after a schedule change is
+    undone it is the earlier report made from the schedule as it is again."""
+    today = program_clock(session, settings).today(now or utcnow())
+    return daily_report(session, today, settings.CONTINGENCY_DAYS)
 
 
 def latest_forecast(session: Session) -> UtilizationForecast | None:
@@ -84,10 +82,16 @@ def contingency_report_json(session: Session, row: ContingencyReport) -> dict[st
     }
 
 
+def _by_severity(ids: tuple[str, ...], finding: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The order of the CLI's rankings: most half-days, then most residents, then the ids."""
+    return (-finding["half_days"], -finding["residents_affected"], ids)
+
+
 def report_findings(report: Mapping[str, Any]) -> dict[str, Any] | None:
     """The gaps, critical faculty and fatal pairs of a stored report, each finding with its
     exposures written out and its names, for display; None for a report of an older format
-    (the next analysis replaces it)."""
+    (the next analysis replaces it). Critical faculty and fatal pairs come most severe first
+    (``_by_severity``), not in the report's order by id."""
     if report.get("format") != REPORT_FORMAT:
         return None
     table = report["exposures"]
@@ -100,7 +104,9 @@ def report_findings(report: Mapping[str, Any]) -> dict[str, Any] | None:
                 "name": names.get(c["person_id"]),
                 "exposures": [table[i] for i in c["exposures"]],
             }
-            for c in report["critical_faculty"]
+            for c in sorted(
+                report["critical_faculty"], key=lambda c: _by_severity((c["person_id"],), c)
+            )
         ],
         "fatal_pairs": [
             {
@@ -108,7 +114,9 @@ def report_findings(report: Mapping[str, Any]) -> dict[str, Any] | None:
                 "names": [names.get(i) for i in p["person_ids"]],
                 "exposures": [table[i] for i in p["exposures"]],
             }
-            for p in report["fatal_pairs"]
+            for p in sorted(
+                report["fatal_pairs"], key=lambda p: _by_severity(tuple(p["person_ids"]), p)
+            )
         ],
     }
 

@@ -24,9 +24,8 @@ from app.resilience.health.service import program_clock
 from app.resilience.policy import HealthPolicy
 from app.resilience.views import (
     contingency_report_json,
+    daily_contingency_report,
     forecast_summary,
-    latest_contingency_report,
-    latest_contingency_report_id,
     latest_forecast,
     latest_health_record,
     report_findings,
@@ -40,14 +39,17 @@ router = APIRouter(include_in_schema=False)
 CHART_DAYS = 90
 
 
-def _findings(session: SessionDep) -> dict[str, Any] | None:
-    """The latest report's summary and findings written out (None: none, or an old one)."""
-    row = latest_contingency_report(session)
-    if row is None:
+def _findings(session: SessionDep, settings: SettingsDep) -> dict[str, Any] | None:
+    """The daily report's summary, whether it is current, and its findings written out (None:
+    none, or an old one). It is the report the health check reads (``daily_contingency_report``)."""
+    daily = daily_contingency_report(session, settings)
+    if daily is None:
         return None
-    stored = contingency_report_json(session, row)
+    stored = contingency_report_json(session, daily.row)
     found = report_findings(stored["report"])
-    return None if found is None else {"summary": stored["summary"], "report": found}
+    if found is None:
+        return None
+    return {"summary": stored["summary"], "current": daily.current, "report": found}
 
 
 def _chart(request: Request, session: SessionDep, settings: SettingsDep) -> Chart:
@@ -56,12 +58,13 @@ def _chart(request: Request, session: SessionDep, settings: SettingsDep) -> Char
     absence change writes an audit record).
 
     Days the latest forecast covers show its utilization (past the published schedule's end
-    too, from the typical week); days to watch are those at ORANGE or worse, those the latest
-    contingency report has a gap or an N-1 failure on, and those whose forecast shortfall
-    probability is at or above the forecast's threshold.
+    too, from the typical week); days to watch are those at ORANGE or worse, those the daily
+    contingency report (``daily_contingency_report``) has a gap or an N-1 failure on, and
+    those whose forecast shortfall probability is at or above the forecast's threshold.
     """
     start = program_clock(session, settings).today(utcnow())
-    report_id = latest_contingency_report_id(session)
+    # The daily report is picked from the day, the reports and the schedule: all in the key.
+    report_id = session.scalar(select(func.max(ContingencyReport.id)))
     forecast_id = session.scalar(select(func.max(UtilizationForecast.id)))
     last_change = session.scalar(select(func.max(AuditRecord.id)))
     key = (start, last_change, report_id, forecast_id)
@@ -69,12 +72,12 @@ def _chart(request: Request, session: SessionDep, settings: SettingsDep) -> Char
     if cache.get("key") == key:
         chart: Chart = cache["chart"]
         return chart
+    daily = daily_contingency_report(session, settings)
     end = start + timedelta(days=CHART_DAYS - 1)
     problems = build_site_half_days(load_snapshot(session, start=start, end=end), start, end)
     rates = daily_rates(problems)
     flagged: set[str] = set()
-    report = None if report_id is None else session.get(ContingencyReport, report_id)
-    found = None if report is None else report_findings(report.report)
+    found = None if daily is None else report_findings(daily.row.report)
     if found is not None:
         flagged = {g["date"] for g in found["gaps"]}
         flagged |= {e["date"] for c in found["critical_faculty"] for e in c["exposures"]}
@@ -122,10 +125,12 @@ def overview(
 
 
 @router.get("/findings", response_class=HTMLResponse)
-def findings_page(request: Request, session: SessionDep, user: PageUser) -> HTMLResponse:
+def findings_page(
+    request: Request, session: SessionDep, settings: SettingsDep, user: PageUser
+) -> HTMLResponse:
     record = latest_health_record(session)
     context = {
-        "findings": _findings(session),
+        "findings": _findings(session, settings),
         "health": None if record is None else record.result,
         "page": "findings",
     }
@@ -136,6 +141,7 @@ def findings_page(request: Request, session: SessionDep, user: PageUser) -> HTML
 def person_page(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     user: PageUser,
     person_id: Annotated[str, Path(max_length=64)],
 ) -> HTMLResponse:
@@ -143,7 +149,7 @@ def person_page(
     if person is None:
         message = f"No person with id {person_id!r}."
         return render(request, "error.html", {"message": message}, user=user, status_code=404)
-    findings = _findings(session)
+    findings = _findings(session, settings)
     by_day: dict[str, list[dict[str, Any]]] = defaultdict(list)
     if findings is not None:
         report = findings["report"]

@@ -7,11 +7,14 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from app.core.config import get_settings
 from app.core.db import session_scope
+from app.models.base import utcnow
 from app.models.resilience import HealthCheckRecord
 from app.models.user import Role
+from app.programs.absences import AbsenceEntry, add_absence, remove_absence
 from app.resilience.contingency.service import run_contingency_report
-from app.resilience.health.service import run_health_check
+from app.resilience.health.service import program_clock, run_health_check
 from tests.api.conftest import bearer
 
 
@@ -89,3 +92,41 @@ def test_lists_come_in_pages_with_the_total_count(
     assert [r["record_id"] for r in page["data"]] == [ids[1]]
     bad = client.get("/api/v1/health-checks?limit=0", headers=headers)
     assert bad.status_code == 422 and bad.json()["problems"][0]["where"] == "query.limit"
+
+
+def test_latest_contingency_report_is_the_one_the_health_check_reads(
+    client: TestClient, tokens: dict[Role, str], demo_program: dict[str, Any]
+) -> None:
+    headers = bearer(tokens[Role.VIEWER])
+    assert client.get("/api/v1/contingency-reports/latest", headers=headers).status_code == 404
+    faculty = next(p["id"] for p in demo_program["people"] if p["kind"] == "faculty")
+    with session_scope() as session:
+        today = program_clock(session, get_settings()).today(utcnow())
+        daily = run_contingency_report(session, start=today, days_ahead=28)
+    with session_scope() as session:
+        entry = AbsenceEntry(faculty, today + timedelta(days=7), today + timedelta(days=9), "sick")
+        absence_id = add_absence(session, entry, actor="test").row.id
+    with session_scope() as session:
+        changed = run_contingency_report(session, start=today, days_ahead=28)
+    with session_scope() as session:
+        remove_absence(session, absence_id, actor="test")
+    with session_scope() as session:
+        # A shorter one-off run, the newest report of all, and the re-run of the undone change.
+        short = run_contingency_report(session, start=today, days_ahead=3)
+        again = run_contingency_report(session, start=today, days_ahead=28)
+        health = run_health_check(session)
+    assert changed.created and short.created and not again.created
+    assert health.report is not None
+    assert health.report.later.source["id"] == daily.report_id
+
+    latest = client.get("/api/v1/contingency-reports/latest", headers=headers).json()
+    assert (latest["summary"]["report_id"], latest["current"]) == (daily.report_id, True)
+    assert latest["report"]["window"] == {
+        "start": today.isoformat(),
+        "end": (today + timedelta(days=27)).isoformat(),
+    }
+    # Another change: no report describes the schedule; the newest of the window is stale.
+    with session_scope() as session:
+        add_absence(session, AbsenceEntry(faculty, today, today, "sick"), actor="test")
+    latest = client.get("/api/v1/contingency-reports/latest", headers=headers).json()
+    assert (latest["summary"]["report_id"], latest["current"]) == (changed.report_id, False)

@@ -389,3 +389,31 @@ def test_health_keeps_the_daily_report_when_a_shorter_run_comes_later(session: S
     record = _check(session)
     assert record.result["horizon"]["report"]["id"] == daily.report_id
     assert record.defense_level == "ORANGE"  # the gap on day 20 is still weighed
+
+
+def test_health_uses_the_earlier_report_again_once_a_change_is_undone(session: Session) -> None:
+    # F1 alone on day 20 (an N-1 failure later in the horizon); F2 works on days 25 and 30.
+    doc = _program(["F1", "F2"], [("F1", 20, "AM"), ("F2", 25, "AM"), ("F2", 30, "AM")])
+    doc["activities"][0]["min_faculty_rules"] = [_rule_on(20)]
+    _load(session, doc)
+    first = run_contingency_report(session, start=TODAY, days_ahead=40)
+    session.commit()
+    # Two absences, each followed by a report of the changed schedule: reports 2 and 3.
+    away = []
+    for offset in (25, 30):
+        away.append(_absent(session, "F2", offset))
+        changed = run_contingency_report(session, start=TODAY, days_ahead=40)
+        session.commit()
+        assert changed.created
+    for absence_id in away:
+        remove_absence(session, absence_id, actor="test")
+    session.commit()
+    again = run_contingency_report(session, start=TODAY, days_ahead=40)
+    session.commit()
+    assert (again.report_id, again.created) == (first.report_id, False)
+    # The newest report (3) no longer describes the schedule; the first one does again.
+    record = _check(session)
+    used = record.result["horizon"]["report"]
+    assert (used["id"], used["status"]) == (first.report_id, "used")
+    assert record.defense_level == "YELLOW"
+    assert any("N-1 failure later in the horizon: 2026-12-21 AM" in r for r in _reasons(record))

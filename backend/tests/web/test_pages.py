@@ -3,18 +3,21 @@ headers, roles, and what each page says before and after the analyses ran."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
 from fastapi.testclient import TestClient
 
+from app.core.config import get_settings
 from app.core.db import session_scope
+from app.models.base import utcnow
 from app.models.resilience import ContingencyReport
 from app.models.user import Role
-from app.programs.absences import list_absences
+from app.programs.absences import AbsenceEntry, add_absence, list_absences
 from app.resilience.contingency.service import run_contingency_report
 from app.resilience.forecast.service import run_forecast
-from app.resilience.health.service import run_health_check
+from app.resilience.health.service import program_clock, run_health_check
 from app.web.deps import CSP
 from tests.api.conftest import bearer
 from tests.web.conftest import csrf_of, sign_in
@@ -148,3 +151,38 @@ def test_report_of_an_older_format_reads_as_not_yet_analysed(
     sign_in(client, tokens[Role.VIEWER])
     assert "Not yet analysed" in client.get("/findings").text
     assert client.get("/").status_code == 200
+
+
+def _table(page: str, table_id: str) -> str:
+    return page.split(f'<table id="{table_id}">', 1)[1].split("</table>", 1)[0]
+
+
+def test_findings_show_the_daily_report_most_severe_first(
+    client: TestClient, tokens: dict[Role, str], demo_program: dict[str, Any]
+) -> None:
+    with session_scope() as session:
+        today = program_clock(session, get_settings()).today(utcnow())
+        daily = run_contingency_report(session, start=today, days_ahead=28)
+        # Newer, from the command line: it must not hide the daily report's later findings.
+        short = run_contingency_report(session, start=today, days_ahead=3)
+    assert short.created and short.report_id > daily.report_id
+    sign_in(client, tokens[Role.VIEWER])
+    page = client.get("/findings").text
+    assert f"Report {daily.report_id}, {today.isoformat()} to" in page
+    assert 'id="stale-report"' not in page
+    # In the order of the CLI's rankings (most half-days, then most residents, then ids).
+    rankings = daily.report["rankings"]
+    critical = re.findall(r'<tr><td><a href="/people/([^"]+)">', _table(page, "critical"))
+    assert critical == [r["person_ids"][0] for r in rankings["critical_by_half_days"]]
+    pairs = re.findall(
+        r'<tr><td><a href="/people/([^"]+)">.*?<a href="/people/([^"]+)">', _table(page, "pairs")
+    )
+    ranked_pairs = [tuple(r["person_ids"]) for r in rankings["pairs_by_half_days"]]
+    assert pairs[: len(ranked_pairs)] == ranked_pairs
+    assert len(pairs) == len(daily.report["fatal_pairs"])
+    # The schedule changes: the same report, said to be stale.
+    faculty = next(p["id"] for p in demo_program["people"] if p["kind"] == "faculty")
+    with session_scope() as session:
+        add_absence(session, AbsenceEntry(faculty, today, today, "sick"), actor="test")
+    page = client.get("/findings").text
+    assert f"Report {daily.report_id}, " in page and 'id="stale-report"' in page

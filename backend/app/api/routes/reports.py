@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from app.api.deps import SessionDep, Viewer
+from app.api.deps import SessionDep, SettingsDep, Viewer
 from app.api.etag import json_with_etag
 from app.api.pagination import Page, PageDep, PageParams
 from app.core.errors import NotFound
@@ -21,9 +21,9 @@ from app.resilience.views import (
     contingency_report_json,
     contingency_summary,
     count_rows,
+    daily_contingency_report,
     forecast_summary,
     health_record_json,
-    latest_contingency_report,
     latest_forecast,
     latest_health_record,
 )
@@ -83,12 +83,16 @@ def list_contingency_reports(session: SessionDep, _: Viewer, page: PageDep) -> P
 
 
 @router.get("/contingency-reports/latest")
-def latest_report(request: Request, session: SessionDep, _: Viewer) -> Response:
-    """The newest contingency report with every finding (404 when none exists yet)."""
-    row = latest_contingency_report(session)
-    if row is None:
-        raise NotFound("no contingency report yet")
-    return json_with_etag(request, contingency_report_json(session, row))
+def latest_report(
+    request: Request, session: SessionDep, settings: SettingsDep, _: Viewer
+) -> Response:
+    """The daily contingency report, the one the health check reads, with every finding and
+    ``current`` (False: the schedule has changed since it was made); 404 when there is none."""
+    daily = daily_contingency_report(session, settings)
+    if daily is None:
+        raise NotFound("no daily contingency report with days to come yet")
+    body = {**contingency_report_json(session, daily.row), "current": daily.current}
+    return json_with_etag(request, body)
 
 
 @router.get("/contingency-reports/{report_id}")

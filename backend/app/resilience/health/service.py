@@ -5,8 +5,10 @@ rule 4) and returns plain data.
 
 Which findings the verdict weighs (RESILIENCE_MODEL.md section 4, "the horizon"): every gap
 and N-1/N-2 finding of the health check's own windows (utilization: ``HEALTH_CHECK_DAYS``;
-contingency: ``CONTINGENCY_HEALTH_DAYS``), and those of the latest daily contingency report
-beyond them when that report is not stale. Half-days that have ended count for nothing.
+contingency: ``CONTINGENCY_HEALTH_DAYS``), and those of the daily contingency report beyond
+them when one describes the schedule as it is now (``reports.pick_daily_report``: the one
+made from these rows whatever its age, else the newest, stale and not used). Half-days that
+have ended count for nothing.
 """
 
 from __future__ import annotations
@@ -28,11 +30,10 @@ from app.domain.clock import HalfDayClock
 from app.domain.coverage import build_site_half_days, unscheduled_range
 from app.domain.presence import Presence
 from app.domain.schedule import ScheduleSnapshot, half_days
-from app.domain.schedule_rows import ScheduleRows
 from app.domain.snapshot import load_rows
 from app.models.base import iso_utc, utcnow
 from app.models.program import PROGRAM_ROW_ID, Program
-from app.models.resilience import ContingencyReport, HealthCheckRecord
+from app.models.resilience import HealthCheckRecord
 from app.notifications.service import AlertOutcome, raise_alert, resolve_alert
 from app.resilience.contingency.chunks import summarize_for_health
 from app.resilience.contingency.result import ContingencyResult
@@ -40,7 +41,7 @@ from app.resilience.forecast.margins import early_warning_now
 from app.resilience.health.levels import ALERT_LEVEL_FOR
 from app.resilience.health.report import HealthReport, LaterFindings, assess_health
 from app.resilience.policy import HealthPolicy
-from app.resilience.reports import describes
+from app.resilience.reports import DailyReport, daily_report_window, pick_daily_report
 
 DEFENSE_ALERT_KEY = "defense-level"
 
@@ -97,47 +98,20 @@ def record_summary(record: HealthCheckRecord) -> dict[str, Any]:
     }
 
 
-def _latest_report(session: Session, today: date, horizon_days: int) -> ContingencyReport | None:
-    """The daily report: of the reports with days to come, the one reaching furthest.
-
-    A report reaching further than the daily horizon (``CONTINGENCY_DAYS`` from today: a
-    one-off year run from the command line) is not the daily report: checking it every 15
-    minutes would cost the health check a rebuild of its whole window. A shorter one-off run
-    (``--days-ahead 3``) must not hide the daily report's later findings either, so the
-    report reaching furthest wins, the newest among equals.
-    """
-    return session.scalars(
-        select(ContingencyReport)
-        .where(
-            ContingencyReport.end >= today,
-            ContingencyReport.end < today + timedelta(days=horizon_days),
-        )
-        .order_by(
-            ContingencyReport.end.desc(),
-            ContingencyReport.created_at.desc(),
-            ContingencyReport.id.desc(),
-        )
-        .limit(1)
-    ).first()
-
-
 def _later_findings(
-    report: ContingencyReport | None,
-    rows: ScheduleRows,
-    *,
-    gaps_after: date,
-    findings_after: date,
+    daily: DailyReport | None, *, gaps_after: date, findings_after: date
 ) -> LaterFindings:
-    """What a fresh report adds beyond the health check's own windows."""
-    if report is None:
+    """What the daily report adds beyond the health check's own windows, when it is current."""
+    if daily is None:
         return LaterFindings()
+    report = daily.row
     source: dict[str, Any] = {
         "id": report.id,
         "start": report.start.isoformat(),
         "end": report.end.isoformat(),
         "created_at": iso_utc(report.created_at),
     }
-    if not describes(report, rows):
+    if not daily.current:
         return LaterFindings(source={**source, "status": "stale: not used"})
     result = ContingencyResult.from_json(report.report)
     return LaterFindings(
@@ -189,18 +163,18 @@ def run_health_check(
     end = start + timedelta(days=policy.utilization_days - 1)
     contingency_end = start + timedelta(days=policy.contingency_days - 1)
     analysed_end = start + timedelta(days=policy.analysed_days - 1)
-    report_row = _latest_report(session, start, settings.CONTINGENCY_DAYS)
+    window = daily_report_window(session, start, settings.CONTINGENCY_DAYS)
     # One read of the rows for the windows and, when there is a report, its whole window:
-    # the report is current when the fingerprint of those rows is its own (nothing of its
-    # window is built), and every finding weighed comes from the same state of the schedule.
+    # the report read is the one made from those rows when there is one (found by their
+    # fingerprint: nothing of its window is built), and every finding weighed comes from the
+    # same state of the schedule.
     load_start, load_end = start, analysed_end
-    if report_row is not None:
-        load_start, load_end = min(start, report_row.start), max(analysed_end, report_row.end)
+    if window is not None:
+        load_start, load_end = min(start, window.start), max(analysed_end, window.end)
     rows = load_rows(session, start=load_start, end=load_end)
+    daily = None if window is None else pick_daily_report(session, window, rows)
     with paused_gc():  # the report's findings as frozen objects, over a large heap
-        later = _later_findings(
-            report_row, rows, gaps_after=analysed_end, findings_after=contingency_end
-        )
+        later = _later_findings(daily, gaps_after=analysed_end, findings_after=contingency_end)
     snapshot = rows.snapshot(start, analysed_end)
     # Ended half-days count for nothing: they are not analysed at all, so no gap, finding or
     # N-1 status comes from them.
