@@ -208,8 +208,9 @@ class Settings(BaseSettings):
     """When set, worker, beat and CLI errors go to this Sentry project."""
     LOG_FORMAT: Literal["text", "json"] = "text"
     """``json``: one JSON object per log line, for log shippers."""
-    API_URL: str = "http://localhost:8000"
-    """Where ``scripts/health-check.sh`` looks for the HTTP API once it is deployed."""
+    API_URL: str = ""
+    """Where ``scripts/health-check.sh`` looks for the HTTP API once it is deployed; empty
+    means ``http://localhost:API_PORT`` (see ``api_url``)."""
 
     # Metrics
     METRICS_PORT: int = 9808
@@ -328,6 +329,13 @@ class Settings(BaseSettings):
         if self.DATABASE_URL:
             return self.DATABASE_URL
         return f"sqlite:///{self.DATA_DIR / 'scheduler.db'}"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def api_url(self) -> str:
+        """The HTTP API's address: API_URL, else this host on API_PORT (where ``make run``
+        serves it)."""
+        return self.API_URL or f"http://localhost:{self.API_PORT}"
 
     @computed_field  # type: ignore[prop-decorator]
     @property

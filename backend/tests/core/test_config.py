@@ -134,6 +134,25 @@ def test_utilization_thresholds_are_checked_when_loaded(
             _settings()
 
 
+@pytest.mark.parametrize(
+    ("env", "api_url"),
+    [
+        ({}, "http://localhost:8000"),
+        ({"API_PORT": "8017"}, "http://localhost:8017"),
+        ({"API_PORT": "8017", "API_URL": "http://backend:8000"}, "http://backend:8000"),
+    ],
+)
+def test_api_url_follows_api_port_when_api_url_is_not_set(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], api_url: str
+) -> None:
+    for name in ("API_PORT", "API_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+    assert _settings().api_url == api_url
+
+
 def test_env_example_lists_every_setting_when_read() -> None:
     text = (BACKEND_DIR / ".env.example").read_text()
     listed = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", text, flags=re.MULTILINE))
