@@ -9,7 +9,8 @@
 # than 2 x 15 min ago, however beat was started, and, in embedded mode, beat's heartbeat file
 # written by a live process within 60 s, so a stopped beat shows at once; in Docker, checked
 # inside the worker's container), the backend API (API_URL/health) and the dashboard
-# (API_URL/); in Docker, checked inside the API's container (compose service `backend`, API_URL http://backend:8000). The API
+# (API_URL/; API_URL empty: http://localhost:API_PORT); in Docker, checked inside the API's
+# container (compose service `backend`, API_URL http://backend:8000). The API
 # and the dashboard show "not deployed" (not a failure) in a checkout without their code
 # (python -m app.core.probe api|dashboard looks for app.main and app.web).
 #
@@ -24,7 +25,7 @@ while (($#)); do
   case "$1" in
     --docker) DOCKER=true ;;
     --verbose|-v) VERBOSE=true ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
   shift

@@ -178,13 +178,30 @@ def _print_report(summary: dict[str, Any], report: dict[str, Any]) -> None:
     if report["cross_training"]:
         out.print("  Cross-training that removes the most findings:")
         for o in report["cross_training"]:
+            # Two lines: with the name on the first, the counts still fit 80 columns.
             out.print(
                 f"    - grant {o['qualification']} to {names.get(o['person_id'])}"
-                f" ({o['person_id']}):"
-                f" removes {o['n1_removed']} N-1 and {o['n2_removed']} N-2 finding(s),"
-                f" fills {o['gap_slots_filled']} gap slot(s)",
+                f" ({o['person_id']}):\n      {grant_effect(o)}",
                 highlight=False,
             )
+
+
+def grant_effect(option: dict[str, Any]) -> str:
+    """What a recommended grant (a ``cross_training`` entry of a report) changes, in words.
+
+    The findings it adds are named only when there are some, so that a grant that removes
+    N-1 findings but adds fatal pairs does not read as a pure gain.
+    """
+    added = [
+        f"{option[key]} {level}"
+        for key, level in (("n1_added", "N-1"), ("n2_added", "N-2"))
+        if option[key]
+    ]
+    adds = f"; adds {', '.join(added)}" if added else ""
+    return (
+        f"removes {option['n1_removed']} N-1, {option['n2_removed']} N-2{adds};"
+        f" fills {option['gap_slots_filled']} gap slot(s)"
+    )
 
 
 def critical_faculty_table(report: dict[str, Any], rows: int = 25) -> Table:

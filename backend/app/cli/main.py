@@ -172,8 +172,15 @@ def migrate_cmd() -> None:
     from app.core.migrate import upgrade_database
 
     with reported_errors():
-        upgrade_database()
-    out.print("database schema is up to date")
+        done = upgrade_database()
+    if done.created:
+        out.print(f"database created and migrated to {done.after}")
+    elif not done.before:
+        out.print(f"empty database migrated to {done.after}")
+    elif done.changed:
+        out.print(f"database migrated from {', '.join(done.before)} to {done.after}")
+    else:
+        out.print(f"database already at {done.after}: nothing to do")
 
 
 @analyze_app.command("health")

@@ -43,9 +43,22 @@ CONTINGENCY_MAX_DAYS = 1096
 (a schedule is published a year or so ahead; past its end nothing is analysed)."""
 
 
-def _with_redis_db(url: str, db: int) -> str:
-    """Return ``url`` pointing at Redis database ``db`` (the path part of a redis:// URL)."""
+def redis_db(url: str) -> int:
+    """The database number of a redis:// URL (its path; none means 0).
+
+    Raises:
+        ValueError: the path is not a database number.
+    """
+    path = urlsplit(url).path.strip("/")
+    if path and not (path.isascii() and path.isdigit()):
+        raise ValueError("the path after the host must be a database number, such as /0")
+    return int(path or 0)
+
+
+def _with_redis_db(url: str, offset: int) -> str:
+    """Return ``url`` pointing at its own Redis database plus ``offset``."""
     parts = urlsplit(url)
+    db = redis_db(url) + offset
     return urlunsplit((parts.scheme, parts.netloc, f"/{db}", parts.query, parts.fragment))
 
 
@@ -64,10 +77,11 @@ class Settings(BaseSettings):
 
     # Broker and results
     REDIS_URL: str = "redis://localhost:6379/0"
+    """Redis server and database N (none: 0): the broker uses N, the results N + 1."""
     CELERY_BROKER_URL: str = ""
-    """Empty means ``REDIS_URL`` (its database 0)."""
+    """Empty means ``REDIS_URL`` (its database N)."""
     CELERY_RESULT_BACKEND: str = ""
-    """Empty means ``REDIS_URL`` with database 1."""
+    """Empty means ``REDIS_URL`` with database N + 1."""
     EMBEDDED_BROKER: bool = False
     """Use kombu's filesystem transport and SQLite results under DATA_DIR (no servers)."""
     CELERY_WORKER_CONCURRENCY: int = Field(default=4, ge=1)
@@ -208,8 +222,9 @@ class Settings(BaseSettings):
     """When set, worker, beat and CLI errors go to this Sentry project."""
     LOG_FORMAT: Literal["text", "json"] = "text"
     """``json``: one JSON object per log line, for log shippers."""
-    API_URL: str = "http://localhost:8000"
-    """Where ``scripts/health-check.sh`` looks for the HTTP API once it is deployed."""
+    API_URL: str = ""
+    """Where ``scripts/health-check.sh`` looks for the HTTP API once it is deployed; empty
+    means ``http://localhost:API_PORT`` (see ``api_url``)."""
 
     # Metrics
     METRICS_PORT: int = 9808
@@ -258,6 +273,12 @@ class Settings(BaseSettings):
                 " + TASK_RETRY_BACKOFF_MAX_S, or a chord whose worker died mid-chunk"
                 " never merges"
             )
+        derives_from_redis = not (self.CELERY_BROKER_URL and self.CELERY_RESULT_BACKEND)
+        if derives_from_redis and not self.EMBEDDED_BROKER:
+            try:
+                redis_db(self.REDIS_URL)
+            except ValueError as exc:  # never the value: the URL may hold a password
+                raise ValueError(f"REDIS_URL: {exc}") from None
         if self.SESSION_SECRET and len(self.SESSION_SECRET) < 32:
             raise ValueError("SESSION_SECRET must be at least 32 characters")
         self._check_notifications()
@@ -331,13 +352,20 @@ class Settings(BaseSettings):
 
     @computed_field  # type: ignore[prop-decorator]
     @property
+    def api_url(self) -> str:
+        """The HTTP API's address: API_URL, else this host on API_PORT (where ``make run``
+        serves it)."""
+        return self.API_URL or f"http://localhost:{self.API_PORT}"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
     def broker_url(self) -> str:
         """The Celery broker in use."""
         if self.CELERY_BROKER_URL:
             return self.CELERY_BROKER_URL
         if self.EMBEDDED_BROKER:
             return "filesystem://localhost/"
-        return _with_redis_db(self.REDIS_URL, 0)
+        return _with_redis_db(self.REDIS_URL, 0)  # REDIS_URL's own database
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -347,7 +375,7 @@ class Settings(BaseSettings):
             return self.CELERY_RESULT_BACKEND
         if self.EMBEDDED_BROKER:
             return f"db+sqlite:///{self.DATA_DIR / 'celery-results.db'}"
-        return _with_redis_db(self.REDIS_URL, 1)
+        return _with_redis_db(self.REDIS_URL, 1)  # the one after the broker's
 
     @property
     def queues(self) -> list[str]:

@@ -11,6 +11,11 @@ Connection strings end up in log lines (a failed connection, a banner, a traceba
 ``scheme://user:password@host`` URL, the user part of an ``http(s)://key@host`` URL (a Sentry
 DSN's key), and any ``password=``, ``token=``, ``secret=``, ``api_key=`` pair or ``Bearer``
 credential, with ``***`` before the record is written, tracebacks included.
+
+Celery prints the broker as kombu renders it, with ``**`` for a password whether there is one
+or not (``Connected to redis://:**@127.0.0.1:6379/0``). For a host whose configured URLs have
+no password the filter drops that placeholder (``redis://127.0.0.1:6379/0``); anywhere else it
+is masked as any password is.
 """
 
 from __future__ import annotations
@@ -19,8 +24,10 @@ import json
 import logging
 import re
 import sys
+from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 from app.core.config import get_settings
 
@@ -33,20 +40,63 @@ _KEY_VALUE_PASSWORD = re.compile(
     r"\s*[=:]\s*['\"]?)(?P<secret>[^\s'\",;&]+)",
     re.IGNORECASE,
 )
+_KOMBU_PLACEHOLDER = re.compile(
+    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<user>[^/\s:@]*):\*\*@(?P<host>[^/\s:@?#]+)"
+)
+"""A URL as kombu's ``Connection.as_uri()`` renders it: ``**`` for a password that may not
+exist."""
 _BEARER = re.compile(r"(?P<head>\bBearer\s+)(?P<secret>[A-Za-z0-9._~+/=-]+)", re.IGNORECASE)
 
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s [%(processName)s] %(name)s: %(message)s"
 
 
-def mask_secrets(text: str) -> str:
+def passwordless_hosts(urls: Iterable[str]) -> frozenset[str]:
+    """The ``scheme://[user@]host`` of ``urls`` for which none of ``urls`` has a password.
+
+    Args:
+        urls: connection URLs, e.g. ``redis://127.0.0.1:6379/0``; empty ones are skipped.
+
+    Returns:
+        Lower-cased keys such as ``redis://127.0.0.1`` or ``redis://app@cache``: a host
+        reached with and without a password (another port, another user) is not among them.
+    """
+    open_hosts: set[str] = set()
+    guarded: set[str] = set()
+    for url in urls:
+        try:
+            parts = urlsplit(url.strip())
+            host = parts.hostname
+        except ValueError:
+            continue
+        if not host:
+            continue
+        user = f"{parts.username}@" if parts.username else ""
+        key = f"{parts.scheme}://{user}{host}".lower()
+        (guarded if parts.password is not None else open_hosts).add(key)
+    return frozenset(open_hosts - guarded)
+
+
+def mask_secrets(text: str, passwordless: Collection[str] = ()) -> str:
     """``text`` with the passwords of URLs and ``password=`` pairs replaced by ``***``.
 
     Args:
         text: any text, e.g. ``redis://:hunter2@redis:6379/0``.
+        passwordless: ``passwordless_hosts`` of the configured URLs: kombu's ``**``
+            placeholder in a URL of one of these hosts is dropped, not masked.
 
     Returns:
         The same text with secrets masked, e.g. ``redis://:***@redis:6379/0``.
     """
+    if passwordless:
+
+        def unmask(match: re.Match[str]) -> str:
+            scheme, user, host = match["scheme"], match["user"], match["host"]
+            at = f"{user}@" if user else ""
+            if f"{scheme}://{at}{host}".lower() not in passwordless:
+                return match[0]  # masked below
+            return f"{scheme}://{at}{host}"
+
+        text = _KOMBU_PLACEHOLDER.sub(unmask, text)
     text = _URL_PASSWORD.sub(rf"\g<head>{MASK}@", text)
     text = _URL_KEY.sub(rf"\g<head>{MASK}@", text)
     text = _BEARER.sub(rf"\g<head>{MASK}", text)
@@ -54,18 +104,26 @@ def mask_secrets(text: str) -> str:
 
 
 class SecretMaskingFilter(logging.Filter):
-    """Masks secrets in a record's message and traceback; never drops a record."""
+    """Masks secrets in a record's message and traceback; never drops a record.
+
+    Args:
+        passwordless: ``passwordless_hosts`` of the configured URLs (see ``mask_secrets``).
+    """
+
+    def __init__(self, passwordless: Collection[str] = ()) -> None:
+        super().__init__()
+        self.passwordless = frozenset(passwordless)
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        masked = mask_secrets(message)
+        masked = mask_secrets(message, self.passwordless)
         if masked != message:
             record.msg, record.args = masked, ()
         if record.exc_info and not record.exc_text:
             # Format the traceback once here so handlers print the masked copy.
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = mask_secrets(record.exc_text)
+            record.exc_text = mask_secrets(record.exc_text, self.passwordless)
         return True
 
 
@@ -137,7 +195,9 @@ def configure_logging(level: str | None = None, stream: TextIO | None = None) ->
     handler._scheduler_handler = True  # type: ignore[attr-defined]
     json_lines = settings.LOG_FORMAT == "json"
     handler.setFormatter(JsonFormatter() if json_lines else TextFormatter())
-    handler.addFilter(SecretMaskingFilter())
+    # Celery prints the broker and result URLs: the hosts among them without a password.
+    urls = [settings.REDIS_URL, settings.broker_url, settings.result_backend]
+    handler.addFilter(SecretMaskingFilter(passwordless_hosts(urls)))
     root.addHandler(handler)
     root_level = (level or settings.LOG_LEVEL).upper()
     root.setLevel(root_level)

@@ -14,7 +14,8 @@ traceback) and exits 0 when all is well, 1 when not:
   embedded default's file scheduler, its heartbeat file (``app.core.beat``) is there, written
   by a process that is still alive (checked on the same host) less than
   ``BEAT_HEARTBEAT_STALE_S`` ago, so a stopped beat shows at once, not half an hour later.
-* ``api`` / ``dashboard``: the HTTP API answers ``API_URL/health``, the dashboard ``API_URL/``.
+* ``api`` / ``dashboard``: the HTTP API answers ``API_URL/health``, the dashboard ``API_URL/``
+  (API_URL empty: ``http://localhost:API_PORT``).
   Exit 3, "not deployed", while this checkout has no API (``app.main``) or dashboard
   (``app.web``): the check lights up by itself when they land.
 
@@ -167,8 +168,8 @@ def check_beat(now: datetime | None = None) -> str:
 
 
 def check_http(module: str, path: str) -> str:
-    """GET ``API_URL + path`` once ``module`` exists; any answer below 500 is up (a page that
-    asks for a sign-in is served)."""
+    """GET ``api_url + path`` (API_URL, else localhost on API_PORT) once ``module`` exists;
+    any answer below 500 is up (a page that asks for a sign-in is served)."""
     import importlib.util
     import urllib.error
     import urllib.request
@@ -177,7 +178,7 @@ def check_http(module: str, path: str) -> str:
 
     if importlib.util.find_spec(module) is None:
         raise NotDeployed(f"not deployed ({module} is not part of this release)")
-    url = get_settings().API_URL.rstrip("/") + path
+    url = get_settings().api_url.rstrip("/") + path
     try:
         with urllib.request.urlopen(url, timeout=HTTP_TIMEOUT_S) as answer:
             status = answer.status

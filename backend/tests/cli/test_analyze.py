@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from app.cli.analyze import grant_effect
 from app.cli.main import app as cli_app
 from app.core.config import BACKEND_DIR
 from app.demo.generator import generate_demo_program
@@ -125,3 +126,54 @@ def test_analyze_contingency_says_when_the_reused_report_was_stored_when_input_u
     assert first.stdout.splitlines()[:2] == [header, "  N-1 FAIL   N-2 FAIL"]
     assert again.stdout.splitlines()[:2] == [header, unchanged]
     assert summary["created"] is False and summary["created_at"] == iso_utc(stored)
+
+
+@pytest.fixture
+def demo_db(configured_database: Engine) -> Engine:
+    """The small demo program as generated (its best grants also add fatal pairs)."""
+    doc = generate_demo_program(seed=2, faculty=12, weeks=5, start=START)
+    with Session(configured_database) as session:
+        import_program(session, doc, source="demo", actor="test")
+        session.commit()
+    return configured_database
+
+
+def test_analyze_contingency_cross_training_says_what_a_grant_adds_when_it_adds_pairs(
+    demo_db: Engine,
+) -> None:
+    runner = CliRunner()
+    report = json.loads(
+        runner.invoke(cli_app, ["analyze", "contingency", *WINDOW, "--json"]).stdout
+    )["report"]
+    printed = runner.invoke(cli_app, ["analyze", "contingency", *WINDOW]).stdout
+    options = report["cross_training"]
+    assert any(o["n2_added"] for o in options), "the demo's grants should add fatal pairs"
+
+    lines = printed.splitlines()
+    top = lines.index("  Cross-training that removes the most findings:")
+    shown = lines[top + 1 :]
+    assert len(shown) == 2 * len(options)
+    for i, o in enumerate(options):
+        name = report["names"][o["person_id"]]
+        added = [f"{o['n1_added']} N-1"] * bool(o["n1_added"])
+        added += [f"{o['n2_added']} N-2"] * bool(o["n2_added"])
+        assert shown[2 * i] == f"    - grant {o['qualification']} to {name} ({o['person_id']}):"
+        adds = f"; adds {', '.join(added)}" if added else ""
+        assert shown[2 * i + 1] == (
+            f"      removes {o['n1_removed']} N-1, {o['n2_removed']} N-2{adds};"
+            f" fills {o['gap_slots_filled']} gap slot(s)"
+        )
+    assert all(len(line) <= 80 for line in shown)
+
+
+def test_grant_effect_names_only_the_findings_a_grant_adds() -> None:
+    grant = {"n1_removed": 27, "n2_removed": 0, "n1_added": 0, "n2_added": 0}
+    assert grant_effect({**grant, "gap_slots_filled": 3}) == (
+        "removes 27 N-1, 0 N-2; fills 3 gap slot(s)"
+    )
+    assert grant_effect({**grant, "n2_added": 37, "gap_slots_filled": 0}) == (
+        "removes 27 N-1, 0 N-2; adds 37 N-2; fills 0 gap slot(s)"
+    )
+    assert grant_effect({**grant, "n1_added": 1, "n2_added": 2, "gap_slots_filled": 0}) == (
+        "removes 27 N-1, 0 N-2; adds 1 N-1, 2 N-2; fills 0 gap slot(s)"
+    )

@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 from app.cli.main import app as cli_app
 from app.core.config import BACKEND_DIR
+from app.core.schema_version import HEAD_REVISION
 from app.models.schedule import Absence
 from app.programs.absences import CSV_COLUMNS
 from app.programs.service import export_program, import_program
@@ -194,5 +195,5 @@ def test_migrate_prints_no_alembic_info_lines_when_log_level_is_info(tmp_path: P
         cwd=BACKEND_DIR, env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert done.stdout == "database schema is up to date\n"
+    assert done.stdout == f"database created and migrated to {HEAD_REVISION}\n"
     assert "alembic" not in done.stderr and "INFO" not in done.stderr

@@ -51,12 +51,44 @@ def test_broker_and_results_use_local_redis_when_nothing_is_set() -> None:
 def test_broker_and_results_follow_redis_url_when_only_it_is_set(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("REDIS_URL", "redis://:s3cret@cache.internal:6380/5")
+    monkeypatch.setenv("REDIS_URL", "redis://:s3cret@cache.internal:6380/5?health=1")
 
     settings = _settings()
 
-    assert settings.broker_url == "redis://:s3cret@cache.internal:6380/0"
-    assert settings.result_backend == "redis://:s3cret@cache.internal:6380/1"
+    # Its database for the broker, the next one for the results.
+    assert settings.broker_url == "redis://:s3cret@cache.internal:6380/5?health=1"
+    assert settings.result_backend == "redis://:s3cret@cache.internal:6380/6?health=1"
+
+
+@pytest.mark.parametrize("redis_url", ["redis://cache:6379", "redis://cache:6379/"])
+def test_broker_and_results_use_databases_0_and_1_when_redis_url_names_none(
+    monkeypatch: pytest.MonkeyPatch, redis_url: str
+) -> None:
+    monkeypatch.setenv("REDIS_URL", redis_url)
+
+    settings = _settings()
+
+    assert (settings.broker_url, settings.result_backend) == (
+        "redis://cache:6379/0",
+        "redis://cache:6379/1",
+    )
+
+
+def test_redis_url_is_refused_without_its_value_when_its_path_is_not_a_database(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("REDIS_URL", "redis://:Zq8-secret@cache:6379/queue")
+
+    with pytest.raises(ValidationError) as refused:
+        _settings()
+    message = settings_error_message(refused.value)
+
+    assert "REDIS_URL: the path after the host must be a database number" in message
+    assert "Zq8-secret" not in message and "queue" not in message
+    # Not derived from REDIS_URL (both Celery URLs set): not refused.
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://cache:6379/3")
+    monkeypatch.setenv("CELERY_RESULT_BACKEND", "redis://cache:6379/4")
+    assert _settings().result_backend == "redis://cache:6379/4"
 
 
 def test_celery_urls_win_when_set(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -132,6 +164,25 @@ def test_utilization_thresholds_are_checked_when_loaded(
     else:
         with pytest.raises(ValidationError):
             _settings()
+
+
+@pytest.mark.parametrize(
+    ("env", "api_url"),
+    [
+        ({}, "http://localhost:8000"),
+        ({"API_PORT": "8017"}, "http://localhost:8017"),
+        ({"API_PORT": "8017", "API_URL": "http://backend:8000"}, "http://backend:8000"),
+    ],
+)
+def test_api_url_follows_api_port_when_api_url_is_not_set(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], api_url: str
+) -> None:
+    for name in ("API_PORT", "API_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+    assert _settings().api_url == api_url
 
 
 def test_env_example_lists_every_setting_when_read() -> None:

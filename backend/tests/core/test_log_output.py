@@ -8,10 +8,12 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from app.core.config import BACKEND_DIR
+from app.core.logging import MASK
 from app.core.migrate import upgrade_database
 from tests.support.celery_fixtures import StartWorker, broker_env
 from tests.support.faults import RedisServer
@@ -102,3 +104,19 @@ def test_logs_are_json_with_task_ids_and_hold_no_secret_when_secrets_are_set(
     assert in_tasks and all("task_id" in r and "task_name" in r for r in in_tasks), in_tasks
     failures = [r for r in records if r["level"] == "ERROR" and "contingency_chunk" in r["message"]]
     assert failures and "TypeError" in failures[0].get("exception", ""), failures
+
+
+def test_worker_log_shows_broker_without_password_mask_when_redis_has_none(
+    start_celery_worker: StartWorker, celery_redis_url: str
+) -> None:
+    """Kombu renders ``redis://:**@host`` whether or not there is a password; a log line
+    shows a broker that has none as configured, not with a masked password. (Celery's
+    start-up banner is printed, not logged: it keeps kombu's ``**``.)"""
+    worker = start_celery_worker()
+    worker.stop()
+    log = worker.log()
+
+    broker = broker_env(celery_redis_url)["CELERY_BROKER_URL"]
+    assert urlsplit(broker).password is None
+    assert f"Connected to {broker}" in log, log
+    assert f":{MASK}@" not in log
