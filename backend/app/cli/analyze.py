@@ -142,6 +142,12 @@ def _print_report(summary: dict[str, Any], report: dict[str, Any]) -> None:
     )
     if not summary["created"]:
         out.print("  Input unchanged since that report was stored: nothing re-analysed.")
+    before = report.get("unscheduled_before")
+    if before:
+        out.print(
+            f"  [yellow]Unscheduled[/yellow] {before['start']} .. {before['end']}:"
+            " before the start of the published schedule, not analysed"
+        )
     unscheduled = report.get("unscheduled")
     if unscheduled:
         out.print(

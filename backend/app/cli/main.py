@@ -235,6 +235,13 @@ def _print_health(summary: dict[str, Any], result: dict[str, Any]) -> None:
         f"{horizon['analysed']['end']} (ended half-days left out); {used}",
         highlight=False,
     )
+    if horizon.get("unscheduled_before"):
+        early = horizon["unscheduled_before"]
+        out.print(
+            f"  Unscheduled        {early['start']} .. {early['end']}: before the start of the"
+            " published schedule, not judged",
+            highlight=False,
+        )
     if horizon.get("unscheduled"):
         gone = horizon["unscheduled"]
         out.print(

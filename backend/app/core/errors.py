@@ -10,6 +10,7 @@
     ├── InputError                 exit 2, HTTP 422  (bad file, bad argument)
     │   └── ValidationFailed       exit 2, HTTP 422  (a document with located problems)
     ├── NotFound                   exit 3, HTTP 404
+    │   └── NoSchedule             exit 3, HTTP 404  (no program loaded: nothing to judge)
     ├── PermissionDenied           exit 4, HTTP 403  (the caller's role is too low)
     │   └── NotAuthenticated       exit 4, HTTP 401  (no token, or an unknown or revoked one)
     ├── TransientError             exit 75, HTTP 503 (retry later: database or broker away)
@@ -115,6 +116,22 @@ class NotFound(SchedulerError):
     """A named thing (person, absence, report) does not exist."""
 
 
+class NoSchedule(NotFound):
+    """There is no published schedule to judge: no program was imported (or one with neither
+    assignments nor a stated schedule end). An analysis would have no half-day to look at,
+    and its verdict (GREEN, N-1 pass) would say nothing; it is refused instead."""
+
+    def __init__(self, program_name: str | None = None) -> None:
+        self.program_name = program_name
+        super().__init__(
+            "no program loaded: import one (residency-scheduler import FILE) or load the demo"
+            " (demo-data)"
+            if program_name is None
+            else f"program {program_name!r} has no schedule (no assignments, no schedule_end):"
+            " import one with its assignments (residency-scheduler import FILE)"
+        )
+
+
 class PermissionDenied(SchedulerError):
     """The caller's role does not allow the action."""
 
@@ -147,6 +164,7 @@ EXIT_CODES: dict[type[SchedulerError], int] = {
     InputError: 2,
     ValidationFailed: 2,
     NotFound: 3,
+    NoSchedule: 3,
     PermissionDenied: 4,
     NotAuthenticated: 4,
     TransientError: 75,
@@ -162,6 +180,7 @@ HTTP_STATUS: dict[type[SchedulerError], int] = {
     InputError: 422,
     ValidationFailed: 422,
     NotFound: 404,
+    NoSchedule: 404,
     PermissionDenied: 403,
     NotAuthenticated: 401,
     TransientError: 503,

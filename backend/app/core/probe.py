@@ -150,6 +150,9 @@ def check_beat(now: datetime | None = None) -> str:
     heartbeat_file = celery_app.conf.get("beat_heartbeat_filename")
     if heartbeat_file:  # the file scheduler (embedded default) writes one
         ticking = check_beat_heartbeat(Path(heartbeat_file)) + "; "
+    from app.core.errors import NoSchedule
+    from app.domain.snapshot import require_schedule
+
     with session_scope() as session:
         finished = session.scalar(
             select(HealthCheckRecord.finished_at)
@@ -157,13 +160,20 @@ def check_beat(now: datetime | None = None) -> str:
             .order_by(HealthCheckRecord.finished_at.desc())
             .limit(1)
         )
+        why = ""
+        try:
+            require_schedule(session)
+        except NoSchedule as exc:  # the health check stores nothing then: say why
+            why = f" ({exc})"
     if finished is None:
-        raise ProbeFailed(f"{ticking}no health check sent by beat recorded yet")
+        raise ProbeFailed(f"{ticking}no health check sent by beat recorded yet{why}")
     stale_min = BEAT_STALE_INTERVALS * HEALTH_CHECK_INTERVAL_MIN
     age_min = ((now or datetime.now(UTC)) - finished).total_seconds() / 60
     line = f"{ticking}last health check from beat finished {age_min:.0f} min ago"
     if age_min >= stale_min:
-        raise ProbeFailed(f"{line} (stale after {stale_min} min)")
+        raise ProbeFailed(f"{line} (stale after {stale_min} min){why}")
+    if why:
+        raise ProbeFailed(f"{line}{why}")
     return line
 
 

@@ -123,9 +123,10 @@ def build_site_half_days(
 ) -> list[SiteHalfDay]:
     """The coverage problems of every half-day from ``start`` to ``end`` inclusive.
 
-    Days after the schedule end (``ScheduleSnapshot.schedule_end``) are not part of the
-    published schedule: they give no problems (no gaps), and with no schedule at all nothing
-    does. ``unscheduled_range`` names those days.
+    Days after the schedule end (``ScheduleSnapshot.schedule_end``) or before its start
+    (``ScheduleSnapshot.schedule_start``) are not part of the published schedule: they give
+    no problems (no gaps), and with no schedule at all nothing does. ``unscheduled_range``
+    and ``unscheduled_before_range`` name those days.
 
     Args:
         snapshot: the schedule in effect.
@@ -134,7 +135,7 @@ def build_site_half_days(
 
     Returns:
         One ``SiteHalfDay`` per half-day and site that has demand or a pool, in time order,
-        up to the schedule end.
+        from the schedule start up to the schedule end.
     """
     grouped: dict[tuple[date, Half], dict[tuple[str, bool], list[str]]] = defaultdict(
         lambda: defaultdict(list)
@@ -178,6 +179,8 @@ def _site_half_days(
     if snapshot.schedule_end is None:
         return []
     end = min(end, snapshot.schedule_end)
+    if snapshot.schedule_start is not None:
+        start = max(start, snapshot.schedule_start)
     if end < start:
         return []
     # Building allocates a few hundred thousand small objects and no reference cycles; pausing
@@ -291,6 +294,22 @@ def unscheduled_range(
         return None  # also keeps a schedule ending on date.max from overflowing below
     first = start if schedule_end is None else max(start, schedule_end + timedelta(days=1))
     return (first, end) if first <= end else None
+
+
+def unscheduled_before_range(
+    snapshot: ScheduleSnapshot, start: date, end: date
+) -> tuple[date, date] | None:
+    """The part of ``start``..``end`` before the schedule's first day, as (first, last) dates.
+
+    Unscheduled as the days after its end are (``unscheduled_range``): not gaps, not counted
+    in the level. None when the window starts on or after that day, or there is no schedule
+    (then ``unscheduled_range`` has the whole window).
+    """
+    schedule_start = snapshot.schedule_start
+    if snapshot.schedule_end is None or schedule_start is None or schedule_start <= start:
+        return None
+    last = min(end, schedule_start - timedelta(days=1))
+    return (start, last) if start <= last else None
 
 
 def gaps_of(problem: SiteHalfDay, exclude: frozenset[str] = frozenset()) -> list[Gap]:

@@ -254,6 +254,10 @@ class ProgramInfo:
     """Last day of the published schedule. The adapters fill it (the program file's
     ``schedule_end``, else its last date with an assignment); None here means the last
     assignment date of the snapshot (``ScheduleSnapshot.schedule_end``)."""
+    schedule_start: date | None = None
+    """First day of the published schedule: the adapters fill it with the first date with an
+    assignment (there is no stated start); None here means the first assignment date of the
+    snapshot (``ScheduleSnapshot.schedule_start``)."""
 
     def academic_year(self, day: date) -> int:
         """The calendar year in which the academic year containing ``day`` starts."""
@@ -276,6 +280,9 @@ class ScheduleSnapshot:
     schedule_end: date | None = field(init=False, repr=False, compare=False)
     """The schedule end in effect: the program's, else the last date with an assignment here;
     None when there is no schedule at all. Days after it are unscheduled, not gaps."""
+    schedule_start: date | None = field(init=False, repr=False, compare=False)
+    """The schedule start in effect: the program's, else the first date with an assignment
+    here; None when there is none. Days before it are unscheduled too, not gaps."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "people_by_id", {p.id: p for p in self.people})
@@ -284,6 +291,10 @@ class ScheduleSnapshot:
         if end is None and self.assignments:
             end = max(a.halfday.date for a in self.assignments)
         object.__setattr__(self, "schedule_end", end)
+        first = self.program.schedule_start
+        if first is None and self.assignments:
+            first = min(a.halfday.date for a in self.assignments)
+        object.__setattr__(self, "schedule_start", first)
 
     def pgy_on(self, person: Person, day: date) -> int | None:
         """The PGY level of a resident on ``day`` (advancing at each academic-year start)."""

@@ -104,7 +104,8 @@ class ScheduleRows:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ScheduleRows:
         """The rows of ``to_json`` data (``assignment_groups``), or of any ``snapshot_to_json``
-        data (its ``assignments`` are grouped here); a missing schedule end is their last date.
+        data (its ``assignments`` are grouped here); a missing schedule end is their last date,
+        a missing schedule start their first.
         """
         if "assignment_groups" in data:
             groups: list[AssignmentGroup] = sorted(
@@ -114,8 +115,12 @@ class ScheduleRows:
         else:
             groups = group_rows(data["assignments"])
         base = snapshot_from_json({**data, "assignments": []})
-        if base.program.schedule_end is None and groups:
-            program = replace(base.program, schedule_end=date.fromisoformat(groups[-1][0]))
+        if groups and (base.program.schedule_end is None or base.program.schedule_start is None):
+            program = replace(
+                base.program,
+                schedule_end=base.program.schedule_end or date.fromisoformat(groups[-1][0]),
+                schedule_start=base.program.schedule_start or date.fromisoformat(groups[0][0]),
+            )
             base = replace(base, program=program)
         return cls(base, groups)
 
@@ -154,8 +159,9 @@ class ScheduleRows:
 
         Cheap (one hash over the rows, nothing built) and conservative: any change to the
         window's assignments or absences, or to people (names aside), activities, holidays or
-        the program's year start and schedule end, changes it. Names are left out: reports
-        store ids and read names fresh, so a renamed person keeps the report.
+        the program's year start and schedule end (and its schedule start, when the window
+        begins before it) changes it. Names are left out: reports store ids and read names
+        fresh, so a renamed person keeps the report.
 
         Args:
             tag: mixed in first; callers name what the digest stands for (e.g. a report
@@ -180,6 +186,10 @@ class ScheduleRows:
                 if a.end >= start and a.start <= end
             ],
         ]  # fmt: skip
+        if p.schedule_start is not None and p.schedule_start > start:
+            # Only then does the start bound the days analysed; left out otherwise, so that
+            # the digests of windows within the schedule stay what they were.
+            head.append(["schedule_start", p.schedule_start.isoformat()])
         digest = hashlib.sha256(json.dumps(head, separators=(",", ":")).encode())
         digest.update(
             "\n".join(

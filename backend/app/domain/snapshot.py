@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.core.db import begin_consistent_read
-from app.core.errors import ConfigurationError
+from app.core.errors import ConfigurationError, NoSchedule
 from app.core.gcpause import paused_gc
 from app.domain.schedule import (
     Absence,
@@ -84,7 +84,8 @@ def load_rows(
     Returns:
         The rows; empty, with default program settings, when nothing was imported. Their
         ``program.schedule_end`` is the stated one, else the last date with an assignment
-        in the whole table (whatever the window), else None.
+        in the whole table (whatever the window), else None; their
+        ``program.schedule_start`` the first date with an assignment in the whole table.
 
     Its SELECTs all see one state of the database, even while an import commits
     (``begin_consistent_read``): call it first in a transaction, or in one begun consistent.
@@ -110,14 +111,36 @@ def _program_info(session: Session) -> ProgramInfo:
         return ProgramInfo()
     month, day = program.academic_year_start.split("-")
     # Over the whole table, not the loaded window: a window's last assignment is not the end.
-    last_assigned = session.scalar(select(func.max(AssignmentTable.__table__.c.date)))
+    assigned = AssignmentTable.__table__.c.date
+    first_assigned, last_assigned = session.execute(
+        select(func.min(assigned), func.max(assigned))
+    ).one()
     return ProgramInfo(
         name=program.name,
         timezone=program.timezone,
         main_site=program.main_site,
         academic_year_start=(int(month), int(day)),
         schedule_end=program.schedule_end or last_assigned,
+        schedule_start=first_assigned,
     )
+
+
+def require_schedule(session: Session) -> None:
+    """Refuse to judge when there is no published schedule (``NoSchedule``).
+
+    With no program imported, or one with neither assignments nor a stated schedule end,
+    every day is unscheduled: an analysis would find nothing and call that safe.
+
+    Raises:
+        NoSchedule: nothing to judge; says whether a program is there at all.
+    """
+    program = session.get(Program, PROGRAM_ROW_ID)
+    if program is not None and (
+        program.schedule_end is not None
+        or session.scalar(select(AssignmentTable.__table__.c.date).limit(1)) is not None
+    ):
+        return
+    raise NoSchedule(None if program is None else program.name)
 
 
 def _people(session: Session) -> tuple[Person, ...]:

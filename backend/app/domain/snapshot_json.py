@@ -70,9 +70,11 @@ def snapshot_to_json(
     """
     lo, hi = start or date.min, end or date.max
     p = snapshot.program
-    # A slice must keep the whole schedule's end, which its own assignments may not show.
+    # A slice must keep the whole schedule's end and start, which its own assignments may
+    # not show.
     sliced = start is not None or end is not None
     schedule_end = p.schedule_end or (snapshot.schedule_end if sliced else None)
+    schedule_start = p.schedule_start or (snapshot.schedule_start if sliced else None)
     return {
         "program": {
             "name": p.name,
@@ -80,6 +82,7 @@ def snapshot_to_json(
             "main_site": p.main_site,
             "academic_year_start": list(p.academic_year_start),
             "schedule_end": schedule_end.isoformat() if schedule_end else None,
+            "schedule_start": schedule_start.isoformat() if schedule_start else None,
         },
         "people": [_person_to_json(x) for x in snapshot.people],
         "activities": [activity_to_json(a) for a in snapshot.activities],
@@ -127,6 +130,9 @@ def snapshot_from_json(data: Mapping[str, Any]) -> ScheduleSnapshot:
             main_site=p["main_site"],
             academic_year_start=(int(month), int(day)),
             schedule_end=date.fromisoformat(p["schedule_end"]) if p.get("schedule_end") else None,
+            schedule_start=(
+                date.fromisoformat(p["schedule_start"]) if p.get("schedule_start") else None
+            ),
         ),
         people=tuple(_person_from_json(x) for x in data["people"]),
         activities=tuple(_activity_from_json(a) for a in data["activities"]),

@@ -49,7 +49,9 @@ class _Dates:
         return found
 
 
-def _program(raw: Mapping[str, Any], schedule_end: date | None) -> ProgramInfo:
+def _program(
+    raw: Mapping[str, Any], schedule_end: date | None, schedule_start: date | None
+) -> ProgramInfo:
     month, day = (int(part) for part in raw.get("academic_year_start", "07-01").split("-"))
     defaults = ProgramInfo()
     return ProgramInfo(
@@ -58,6 +60,7 @@ def _program(raw: Mapping[str, Any], schedule_end: date | None) -> ProgramInfo:
         main_site=raw.get("main_site") or defaults.main_site,
         academic_year_start=(month, day),
         schedule_end=schedule_end,
+        schedule_start=schedule_start,
     )
 
 
@@ -137,8 +140,9 @@ def snapshot_from_document(doc: Document) -> ScheduleSnapshot:
 
     Fills the format's defaults: an activity's site is the program's main site, a null
     ``releasable`` is true (and so is any ``releasable`` of an activity with a
-    qualification), the schedule end is the last date with an assignment, a null absence
-    ``blocking`` follows the absence type, an assignment's role is primary.
+    qualification), a missing schedule end is the last date with an assignment (and the
+    schedule start always the first), a null absence ``blocking`` follows the absence type,
+    an assignment's role is primary.
 
     Args:
         doc: a program document that already passed validation.
@@ -152,7 +156,10 @@ def snapshot_from_document(doc: Document) -> ScheduleSnapshot:
     if schedule_end is None and raw_assignments:
         # ISO dates order as text: the latest text is the latest day.
         schedule_end = dates.day(max(raw["date"] for raw in raw_assignments))
-    program = _program(doc.get("program") or {}, schedule_end)
+    schedule_start = (
+        dates.day(min(raw["date"] for raw in raw_assignments)) if raw_assignments else None
+    )
+    program = _program(doc.get("program") or {}, schedule_end, schedule_start)
     # Each half-day object is shared by all its assignments: fewer objects, faster hashing.
     halfdays: dict[tuple[str, str], HalfDay] = {}
     primary, backup = AssignmentRole.PRIMARY, AssignmentRole.BACKUP

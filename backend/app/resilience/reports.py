@@ -74,6 +74,7 @@ class ReportOutcome:
             "start": self.report["window"]["start"],
             "end": self.report["window"]["end"],
             "unscheduled": self.report.get("unscheduled"),
+            "unscheduled_before": self.report.get("unscheduled_before"),
             "n1_pass": self.result.n1_pass,
             "n2_pass": self.result.n2_pass,
             "gap_slots": counts["gap_slots"],
@@ -203,19 +204,24 @@ def _stored_json(
     cross_training: Sequence[CrossTrainingOption],
     timings: Mapping[str, float],
     unscheduled: tuple[date, date] | None = None,
+    unscheduled_before: tuple[date, date] | None = None,
 ) -> dict[str, Any]:
     """The report as stored: ids only, an empty ``names`` map (see ``with_current_names``)."""
     return {
         "window": {"start": start.isoformat(), "end": end.isoformat()},
-        "unscheduled": None
-        if unscheduled is None
-        else {"start": unscheduled[0].isoformat(), "end": unscheduled[1].isoformat()},
+        "unscheduled": range_json(unscheduled),
+        "unscheduled_before": range_json(unscheduled_before),
         "fingerprint": fingerprint,
         **result.to_json(),
         "cross_training": [o.to_json() for o in cross_training],
         "timings": {k: round(v, 4) for k, v in timings.items()},
         "names": {},
     }
+
+
+def range_json(days: tuple[date, date] | None) -> dict[str, str] | None:
+    """``{"start", "end"}`` ISO dates of a (first, last) range, or None."""
+    return None if days is None else {"start": days[0].isoformat(), "end": days[1].isoformat()}
 
 
 def _find_report(
@@ -275,6 +281,7 @@ def store_report(
     now: datetime | None = None,
     alert_cooldown: timedelta | None = None,
     unscheduled: tuple[date, date] | None = None,
+    unscheduled_before: tuple[date, date] | None = None,
     alerts: bool = True,
 ) -> ReportOutcome:
     """Store the report of ``start``..``end`` unless one with this input exists; reconcile alerts.
@@ -291,6 +298,8 @@ def store_report(
         now, alert_cooldown: passed to the alerts (tests pass them).
         unscheduled: the part of the window after the published schedule's end (not
             analysed: no gaps or findings there).
+        unscheduled_before: the part of the window before the schedule's first day (not
+            analysed either).
         alerts: False leaves the alerts as they are: only the standard horizon speaks for
             the program (``contingency.service.is_standard_window``).
     """
@@ -300,7 +309,14 @@ def store_report(
         timings = {"analysis_s": duration_s, "cross_training_s": cross_training_s}
         with paused_gc():  # the report's JSON: many small acyclic objects
             stored = _stored_json(
-                start, end, fingerprint, result, cross_training, timings, unscheduled
+                start,
+                end,
+                fingerprint,
+                result,
+                cross_training,
+                timings,
+                unscheduled,
+                unscheduled_before,
             )
         new = ContingencyReport(
             start=start,

@@ -24,6 +24,8 @@ from app.core.celery_app import BackoffTask as ResilienceTask
 from app.core.claims import ClaimMissing, ClaimStore, claim_store
 from app.core.config import get_settings
 from app.core.db import session_scope
+from app.core.errors import NoSchedule
+from app.domain.snapshot import require_schedule
 from app.domain.snapshot_json import snapshot_from_json, snapshot_to_json
 from app.models.base import utcnow
 from app.models.user import Role
@@ -172,9 +174,14 @@ def periodic_health_check(self: Task) -> dict[str, Any]:
     Stores a health-check record, updates the Prometheus gauges and raises an alert when the
     defense level is YELLOW or worse. Returns the record's summary. A redelivered message (the
     same task id) finds its record and changes nothing: no second record, no alert bump.
+    With no published schedule (``NoSchedule``) there is nothing to judge: no record, no
+    alert, no gauge; a warning is logged and ``{"status": "no_schedule", ...}`` returned.
     """
-    with session_scope() as session:
-        outcome = run_health_check(session, task_id=self.request.id)
+    try:
+        with session_scope() as session:
+            outcome = run_health_check(session, task_id=self.request.id)
+    except NoSchedule as exc:
+        return _no_schedule("health check", exc)
     dispatch_alert_notifications(outcome.alerts)
     publish_health_metrics(outcome)
     settings = get_settings()
@@ -218,7 +225,8 @@ def run_contingency_analysis(
     (``ScheduleRows.to_json``: assignments grouped), so the report describes one state; this
     task is replaced by the chord, so its result is the merged report's summary. Shorter
     horizons run here in one piece. ``rerun`` counts the times the analysis was started again
-    after a failure (``ContingencyTask``).
+    after a failure (``ContingencyTask``). With no published schedule it stores nothing, logs
+    a warning and returns ``{"status": "no_schedule", ...}``.
     """
     settings = get_settings()
     store = _claim_store()
@@ -230,6 +238,10 @@ def run_contingency_analysis(
             start=date.fromisoformat(start) if start else None,
             now=utcnow(),
         )
+        try:
+            require_schedule(session)  # checked again by either path below: stop here
+        except NoSchedule as exc:
+            return _no_schedule("contingency analysis", exc)
         chunks = chunk_dates(first, last, settings.CONTINGENCY_CHUNK_DAYS)
         days = (last - first).days + 1
         if alerts is None:
@@ -254,12 +266,19 @@ def run_contingency_analysis(
         rerun=rerun,
         alerts=alerts,
         claims=planned.claims,
+        unscheduled_before=planned.unscheduled_before,
     ).on_error(contingency_chord_failed.s(first.isoformat(), last.isoformat(), rerun, alerts))
     header = [
         analyze_contingency_chunk.s(a.isoformat(), b.isoformat(), payload)
         for (a, b), payload in zip(chunks, planned.payloads, strict=True)
     ]
     raise self.replace(chord(header, callback))
+
+
+def _no_schedule(what: str, exc: NoSchedule) -> dict[str, Any]:
+    """What a periodic task does with no published schedule: nothing stored, a warning."""
+    logger.warning("%s skipped: %s", what, exc)
+    return {"status": "no_schedule", "reason": str(exc)}
 
 
 def _claim_store() -> ClaimStore | None:
@@ -308,6 +327,7 @@ def merge_contingency_chunks(
     rerun: int = 0,
     alerts: bool = True,
     claims: list[dict[str, str]] | None = None,
+    unscheduled_before: list[str] | None = None,
 ) -> dict[str, Any]:
     """Merge the chunk analyses of a chord, store the report and reconcile alerts (idempotent;
     ``alerts`` False: the window is not the standard horizon, the alerts are left alone).
@@ -324,6 +344,7 @@ def merge_contingency_chunks(
         fingerprint=fingerprint,
         names=names,
         unscheduled=unscheduled,
+        unscheduled_before=unscheduled_before,
         alerts=alerts,
         claims=claims or [],
         store=_claim_store(),
@@ -466,10 +487,15 @@ def generate_utilization_forecast(self: Task, days_ahead: int | None = None) -> 
     ``days_ahead`` None means ``FORECAST_DAYS`` (90). Stores a forecast record with its
     high-risk periods and raises (or resolves) the forecast alert in the same transaction. A
     redelivered message (the same task id) finds its record and changes nothing. A bad
-    ``days_ahead`` fails at once (``InputError``, not retried) and stores nothing.
+    ``days_ahead`` fails at once (``InputError``, not retried) and stores nothing. With no
+    published schedule it stores nothing, logs a warning and returns ``{"status":
+    "no_schedule", ...}``.
     """
-    with session_scope() as session:
-        outcome = run_forecast(session, days_ahead=days_ahead, task_id=self.request.id)
+    try:
+        with session_scope() as session:
+            outcome = run_forecast(session, days_ahead=days_ahead, task_id=self.request.id)
+    except NoSchedule as exc:
+        return _no_schedule("forecast", exc)
     dispatch_alert_notifications(outcome.alerts)
     publish_forecast_metrics(outcome)
     summary = outcome.summary()

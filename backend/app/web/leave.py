@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from app.api.deps import CeleryDep, SessionDep, SettingsDep
 from app.core.db import session_scope
-from app.core.errors import InputError, NotFound, Problem, ValidationFailed
+from app.core.errors import InputError, NoSchedule, NotFound, Problem, ValidationFailed
 from app.domain.schedule import ABSENCE_TYPES, Half
 from app.models.person import Person
 from app.models.user import Role, User
@@ -162,7 +162,10 @@ def leave_save(
             add_absence(writer, entry, actor=user.username)
     except (InputError, NotFound) as exc:
         return _form_page(request, session, user, form, exc)
-    with session_scope() as checker:
-        run_health_check(checker)
+    try:
+        with session_scope() as checker:
+            run_health_check(checker)
+    except NoSchedule:  # a program with no schedule yet: nothing to check
+        pass
     background.add_task(celery.send_task, CONTINGENCY_TASK)
     return RedirectResponse(f"/findings?saved={entry.person_id}", status_code=303)

@@ -1,4 +1,5 @@
-"""The readable view of ``analyze contingency``: what a coordinator reads in a terminal."""
+"""The readable view of ``analyze contingency``: what a coordinator reads in a terminal, and
+what the ``analyze`` commands say when there is no schedule to judge."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -18,8 +19,9 @@ from app.cli.analyze import grant_effect
 from app.cli.main import app as cli_app
 from app.core.config import BACKEND_DIR
 from app.demo.generator import generate_demo_program
+from app.models.alert import Alert
 from app.models.base import iso_utc, shown_utc
-from app.models.resilience import ContingencyReport
+from app.models.resilience import ContingencyReport, HealthCheckRecord, UtilizationForecast
 from app.programs.service import import_program
 
 START = date(2026, 11, 30)
@@ -177,3 +179,53 @@ def test_grant_effect_names_only_the_findings_a_grant_adds() -> None:
     assert grant_effect({**grant, "n1_added": 1, "n2_added": 2, "gap_slots_filled": 0}) == (
         "removes 27 N-1, 0 N-2; adds 1 N-1, 2 N-2; fills 0 gap slot(s)"
     )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["analyze", "health"],
+        ["analyze", "health", "--json"],
+        ["analyze", "contingency"],
+        ["analyze", "contingency", "--json"],
+        ["analyze", "forecast", "--days-ahead", "7"],
+    ],
+)
+def test_analyze_refuses_with_exit_3_and_stores_nothing_when_no_program_is_loaded(
+    configured_database: Engine, command: list[str]
+) -> None:
+    result = CliRunner().invoke(cli_app, command)
+    assert result.exit_code == 3, result.output
+    assert result.stdout == ""
+    assert result.stderr.strip() == (
+        "error: no program loaded: import one (residency-scheduler import FILE) or load the"
+        " demo (demo-data)"
+    )
+    with Session(configured_database) as session:
+        for table in (HealthCheckRecord, ContingencyReport, UtilizationForecast, Alert):
+            assert session.scalar(select(func.count()).select_from(table)) == 0, table
+
+
+def test_analyze_contingency_says_days_before_the_schedule_start_are_not_analysed(
+    long_names_db: Engine,
+) -> None:
+    # The demo's schedule starts on START: a window from ten days earlier judges four days.
+    early = ["--start", "2026-11-20", "--days-ahead", "14"]
+    judged = ["--start", START.isoformat(), "--days-ahead", "4"]
+    runner = CliRunner()
+    printed = runner.invoke(cli_app, ["analyze", "contingency", *early])
+    data = json.loads(runner.invoke(cli_app, ["analyze", "contingency", *early, "--json"]).stdout)
+    alone = json.loads(runner.invoke(cli_app, ["analyze", "contingency", *judged, "--json"]).stdout)
+
+    assert printed.exit_code == 0, printed.output
+    assert printed.stdout.splitlines()[1] == (
+        "  Unscheduled 2026-11-20 .. 2026-11-29: before the start of the published schedule,"
+        " not analysed"
+    )
+    assert data["report"]["unscheduled_before"] == {"start": "2026-11-20", "end": "2026-11-29"}
+    assert data["summary"]["unscheduled_before"] == data["report"]["unscheduled_before"]
+    assert data["report"]["unscheduled"] is None
+    # What is judged is what the window of the scheduled days alone finds.
+    counts = ("gap_slots", "critical_faculty", "fatal_pairs", "n1_findings", "n2_findings")
+    assert [data["summary"][k] for k in counts] == [alone["summary"][k] for k in counts]
+    assert data["report"]["gaps"] == alone["report"]["gaps"]

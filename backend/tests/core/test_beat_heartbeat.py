@@ -23,6 +23,7 @@ from app.core.config import BACKEND_DIR
 from app.core.migrate import upgrade_database
 from app.core.probe import ProbeFailed, check_beat_heartbeat
 from tests.support.celery_fixtures import CeleryWorkerProcess, StartWorker
+from tests.support.programs import load_small_program
 
 BEAT_UP_TIMEOUT_S = 120.0
 
@@ -63,6 +64,7 @@ def test_health_check_shows_beat_down_at_once_when_embedded_beat_stops(
 ) -> None:
     url = f"sqlite:///{tmp_path / 'checked.db'}"
     upgrade_database(url)
+    load_small_program(url)  # with no schedule, no health check is recorded: beat looks down
     worker = start_celery_worker(url, embedded=True)
     log = tmp_path / "beat.log"
 

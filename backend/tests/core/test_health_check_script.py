@@ -17,13 +17,18 @@ from pathlib import Path
 import pytest
 from alembic import command
 from celery.beat import ScheduleEntry
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from app.core.beat import BEAT_TASK_ID_PREFIX, BeatScheduler
 from app.core.celery_app import SEED_PERIODIC_TASKS
 from app.core.config import BACKEND_DIR
+from app.core.db import make_engine
 from app.core.migrate import alembic_config, upgrade_database
+from app.models.resilience import HealthCheckRecord
 from tests.support.celery_fixtures import CeleryWorkerProcess, StartWorker, broker_env
 from tests.support.faults import RedisServer
+from tests.support.programs import load_small_program
 
 pytestmark = pytest.mark.redis
 
@@ -75,6 +80,15 @@ def _api_server(worker: CeleryWorkerProcess) -> Iterator[str]:
 @pytest.fixture
 def migrated_url(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'checked.db'}"
+    upgrade_database(url)
+    load_small_program(url)  # with no schedule, the health check stores no record
+    return url
+
+
+@pytest.fixture
+def empty_url(tmp_path: Path) -> str:
+    """Migrated, no program imported (an import that failed, say)."""
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
     upgrade_database(url)
     return url
 
@@ -224,3 +238,31 @@ def test_fresh_beat_sends_a_health_check_at_once(
     assert "Sending due task resilience-health-check (first start)" in log.read_text(), (
         log.read_text()
     )
+
+
+def test_beat_fails_naming_the_cause_and_nothing_is_recorded_when_no_program_is_loaded(
+    start_celery_worker: StartWorker, empty_url: str, tmp_path: Path
+) -> None:
+    worker = start_celery_worker(empty_url)
+    task_id = _send_as_beat(worker, tmp_path)
+    returned = worker.client().AsyncResult(task_id).get(timeout=30)
+    done = _health_check_sh(worker)
+
+    no_program = (
+        "no program loaded: import one (residency-scheduler import FILE) or load the demo"
+        " (demo-data)"
+    )
+    assert returned == {"status": "no_schedule", "reason": no_program}
+    assert f"health check skipped: {no_program}" in worker.log()
+    engine = make_engine(empty_url)
+    try:
+        with Session(engine) as session:
+            assert session.scalar(select(func.count()).select_from(HealthCheckRecord)) == 0
+    finally:
+        engine.dispose()
+    # Not OK: no verdict stands for the engine; the line says why.
+    assert done.returncode == 1, done.stdout + done.stderr
+    beat = _line(done.stdout, "Celery beat")
+    assert beat.startswith("[FAIL]")
+    assert f"no health check sent by beat recorded yet ({no_program})" in beat
+    assert done.stdout.rstrip().endswith("DEGRADED")

@@ -17,6 +17,7 @@ from app.core.logging import MASK
 from app.core.migrate import upgrade_database
 from tests.support.celery_fixtures import StartWorker, broker_env
 from tests.support.faults import RedisServer
+from tests.support.programs import load_small_program
 
 pytestmark = pytest.mark.redis
 
@@ -48,6 +49,7 @@ def test_logs_are_json_with_task_ids_and_hold_no_secret_when_secrets_are_set(
 ) -> None:
     url = f"sqlite:///{tmp_path / 'logged.db'}"
     upgrade_database(url)
+    load_small_program(url)
     secrets = {"FLOWER_BASIC_AUTH": f"ops:{FLOWER_SECRET}", "LOG_FORMAT": "json"}
     worker = start_celery_worker(url, extra_env=broker_env(guarded_redis) | secrets)
     client = worker.client()

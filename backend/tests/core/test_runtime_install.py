@@ -22,6 +22,7 @@ from app.core.db import make_engine
 from app.core.migrate import upgrade_database
 from app.models.resilience import HealthCheckRecord
 from tests.support.celery_fixtures import broker_env, start_worker, worker_env
+from tests.support.programs import load_small_program
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
 
@@ -77,6 +78,7 @@ def test_health_check_runs_on_worker_from_runtime_venv(
 ) -> None:
     database_url = f"sqlite:///{tmp_path / 'runtime.db'}"
     upgrade_database(database_url)
+    load_small_program(database_url)
     env = worker_env(tmp_path / "var", database_url, broker_env(celery_redis_url))
     env.pop("PYTHONPATH", None)
     worker = start_worker(env, tmp_path / "worker.log", python=str(runtime_python), cwd=tmp_path)

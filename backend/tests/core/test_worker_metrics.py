@@ -21,6 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from app.core.config import Settings
 from tests.support.celery_fixtures import CeleryWorkerProcess, StartWorker, broker_env
 from tests.support.faults import RedisServer
+from tests.support.programs import load_small_program
 from tests.support.services import free_port
 
 pytestmark = pytest.mark.redis
@@ -93,6 +94,7 @@ def migrated_url(tmp_path: Path) -> str:
 
     url = f"sqlite:///{tmp_path / 'metrics.db'}"
     upgrade_database(url)
+    load_small_program(url)  # with no schedule, the health check publishes nothing
     return url
 
 

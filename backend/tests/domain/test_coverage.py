@@ -13,6 +13,7 @@ from app.domain.coverage import (
     build_site_half_days,
     gaps_of,
     is_covered,
+    unscheduled_before_range,
     unscheduled_range,
 )
 from app.domain.matching import fill_in_sacrifice_order
@@ -324,4 +325,41 @@ def test_unscheduled_range_is_the_part_after_schedule_end() -> None:
         date(2026, 12, 20),
     )
     empty = _wards_snapshot(None, assigned=False)
+    assert unscheduled_range(empty, DAY, DAY) == (DAY, DAY)
+
+
+def test_build_site_half_days_starts_at_the_first_assigned_day_when_window_begins_before() -> None:
+    # WARDS needs one faculty member every half-day: any day judged before the schedule's
+    # first day (DAY, f1's morning) would show up as a problem with a gap.
+    window = (DAY - timedelta(days=3), DAY + timedelta(days=1))
+    s = _wards_snapshot(DAY + timedelta(days=1))
+    problems = build_site_half_days(s, *window)
+    assert sorted({p.halfday.date for p in problems}) == [DAY, DAY + timedelta(days=1)]
+    # A stated start earlier than the first assignment is the one in effect.
+    early = ScheduleSnapshot(
+        ProgramInfo(schedule_end=DAY, schedule_start=DAY - timedelta(days=1)),
+        s.people,
+        s.activities,
+        s.assignments,
+    )
+    dates = sorted({p.halfday.date for p in build_site_half_days(early, *window)})
+    assert dates == [DAY - timedelta(days=1), DAY]
+
+
+def test_unscheduled_before_range_is_the_part_before_the_first_assigned_day() -> None:
+    s = _wards_snapshot(date(2026, 12, 10))  # assigned on DAY (2026-12-02) only
+    assert s.schedule_start == DAY
+    assert unscheduled_before_range(s, DAY, date(2026, 12, 9)) is None
+    assert unscheduled_before_range(s, date(2026, 12, 3), date(2026, 12, 9)) is None
+    assert unscheduled_before_range(s, date(2026, 11, 20), date(2026, 12, 5)) == (
+        date(2026, 11, 20),
+        date(2026, 12, 1),
+    )
+    assert unscheduled_before_range(s, date(2026, 11, 20), date(2026, 11, 25)) == (
+        date(2026, 11, 20),
+        date(2026, 11, 25),
+    )
+    # No schedule at all: the whole window is ``unscheduled_range``'s, not this one's.
+    empty = _wards_snapshot(None, assigned=False)
+    assert unscheduled_before_range(empty, DAY, DAY) is None
     assert unscheduled_range(empty, DAY, DAY) == (DAY, DAY)

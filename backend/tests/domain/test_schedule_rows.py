@@ -28,6 +28,7 @@ from app.domain.schedule import (
     Person,
     PersonKind,
     ProgramInfo,
+    ScheduleSnapshot,
     absence_blocks,
 )
 from app.domain.schedule_rows import ScheduleRows
@@ -57,6 +58,7 @@ def orm_view(session: Session, start: date, end: date) -> dict[str, Any]:
             program.main_site,
             (int(month), int(day)),
             program.schedule_end or max(a.date for a in assignments),
+            min(a.date for a in assignments),
         ),
         "people": {
             Person(p.id, p.name, PersonKind(p.kind), p.pgy, p.pgy_academic_year, p.faculty_role,
@@ -239,3 +241,39 @@ def test_load_refuses_a_person_id_with_a_space_when_put_in_by_hand(session: Sess
 
     with pytest.raises(ConfigurationError, match="person id contains a space"):
         load_rows(session)
+
+
+def test_fingerprint_follows_the_schedule_start_when_window_begins_before_it(
+    session: Session,
+) -> None:
+    doc = random_program(random.Random(12), days=20)
+    day = {d: (START + timedelta(days=d)).isoformat() for d in range(20)}
+    late = [a for a in doc["assignments"] if a["date"] >= day[5]]
+    moved = next(a for a in doc["assignments"] if a["date"] == day[1])
+    _reimport(session, {**doc, "assignments": late})  # the schedule starts on day 5
+    before = START + timedelta(days=3), START + timedelta(days=10)  # days 3-4 not judged
+    within = START + timedelta(days=6), START + timedelta(days=10)
+    base_before, base_within = _fingerprint(session, *before), _fingerprint(session, *within)
+
+    # One assignment on day 1, outside both windows: the schedule now starts on day 1, so
+    # days 3-4 are judged (gaps there, if any) and the first window's input changed.
+    _reimport(session, {**doc, "assignments": [*late, moved]})
+    assert _fingerprint(session, *before) != base_before
+    assert _fingerprint(session, *within) == base_within
+
+
+def test_chunk_rows_keep_the_schedule_start_when_their_first_days_have_no_assignment() -> None:
+    wards = Activity("wards", "Wards", Category.PATIENT_SAFETY, "main", "inpatient", min_faculty=1)
+    f1 = Person("f1", "f1", PersonKind.FACULTY, qualifications=frozenset({"inpatient"}))
+    first, last = date(2026, 12, 2), date(2026, 12, 6)
+    base = ScheduleSnapshot(
+        ProgramInfo(schedule_end=last, schedule_start=first), (f1,), (wards,), ()
+    )
+    groups = [(d.isoformat(), "AM", "wards", "primary", ("f1",)) for d in (first, last)]
+    rows = ScheduleRows(base, groups)
+    a, b = date(2026, 12, 4), last  # the chunk's only assignment is on its last day
+    whole = site_half_days_of_rows(rows, a, b)
+    assert sorted({p.halfday.date for p in whole}) == [a, date(2026, 12, 5), b]
+    chunk = ScheduleRows.from_json(rows.to_json(a, b))
+    assert chunk.base.program.schedule_start == first
+    assert site_half_days_of_rows(chunk, a, b) == whole

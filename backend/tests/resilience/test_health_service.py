@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 import app.resilience.health.service as health_service
+from app.core.errors import NoSchedule
 from app.models.alert import Alert, AlertStatus
 from app.models.resilience import HealthCheckRecord
 from app.programs.absences import AbsenceEntry, add_absence, remove_absence
@@ -40,13 +41,20 @@ def _program(
     names: dict[str, str] | None = None,
     active_to: dict[str, str] | None = None,
     helpers: int = 0,
+    starts_today: bool = True,
 ) -> dict[str, Any]:
     """Faculty holding ``inpatient_attending``; ``assignments`` are (person, day offset, half)
     on the patient-safety inpatient service. ``helpers`` unqualified faculty (H1, ...) do admin
-    work in each of those half-days: they add to the pool, not to coverage."""
+    work in each of those half-days: they add to the pool, not to coverage. The schedule starts
+    today at the latest, as a published one does: when the first assignment is later, resident
+    R0's admin morning today marks the start (no demand, no pool: residents are not faculty),
+    unless ``starts_today`` is False.
+    """
     names = names or {}
     active_to = active_to or {}
     helper_ids = [f"H{i + 1}" for i in range(helpers)]
+    later = assignments and min(d for _, d, _ in assignments) > 0
+    anchor = [0] if starts_today and later else []
     return {
         "format": "residency-scheduler/program",
         "version": 1,
@@ -83,6 +91,19 @@ def _program(
                 "active_to": None,
             }
             for h in helper_ids
+        ]
+        + [
+            {
+                "id": "R0",
+                "name": "Dr. R0",
+                "kind": "resident",
+                "pgy": 2,
+                "pgy_academic_year": 2026,
+                "weekly_cap": None,
+                "active_from": None,
+                "active_to": None,
+            }
+            for _ in anchor
         ],  # fmt: skip
         "activities": [
             {
@@ -117,6 +138,16 @@ def _program(
             {"person_id": x, "date": _day(d), "half": h, "activity_id": "admin", "role": "primary"}
             for _, d, h in sorted({(0, d, h) for _, d, h in assignments})
             for x in helper_ids
+        ]
+        + [
+            {
+                "person_id": "R0",
+                "date": _day(0),
+                "half": "AM",
+                "activity_id": "admin",
+                "role": "primary",
+            }
+            for _ in anchor
         ],  # fmt: skip
         "absences": [],
     }
@@ -358,6 +389,63 @@ def test_health_days_after_the_schedule_end_are_unscheduled_not_gaps(session: Se
     record = _check(session)
     assert record.defense_level == "ORANGE"
     assert record.result["horizon"]["unscheduled"] == {"start": _day(13), "end": _day(13)}
+
+
+def test_health_days_before_the_schedule_start_are_unscheduled_not_gaps(session: Session) -> None:
+    # The published schedule starts on day 3 (its first assignment) and ends on day 4; the
+    # service needs a faculty member every half-day, and F1 is there in the mornings only.
+    doc = _program(["F1"], [("F1", 3, "AM"), ("F1", 4, "AM")], [{"min_faculty": 1}],
+                   starts_today=False)  # fmt: skip
+    _load(session, doc)
+    record = _check(session)
+    horizon = record.result["horizon"]
+    assert horizon["unscheduled_before"] == {"start": _day(0), "end": _day(2)}
+    assert horizon["unscheduled"] == {"start": _day(5), "end": _day(13)}
+    assert [(g["date"], g["half"]) for g in record.result["gaps"]] == [
+        (_day(3), "PM"),
+        (_day(4), "PM"),
+    ]
+    assert record.gap_count == 2
+
+
+def test_contingency_report_marks_days_before_schedule_start_unscheduled(
+    session: Session,
+) -> None:
+    doc = _program(["F1"], [("F1", 3, "AM"), ("F1", 4, "AM")], [{"min_faculty": 1}],
+                   starts_today=False)  # fmt: skip
+    _load(session, doc)
+    early = run_contingency_report(session, start=TODAY - timedelta(days=30), days_ahead=10)
+    assert early.summary()["gap_slots"] == 0 and early.result.n1_pass
+    assert early.report["unscheduled_before"] == {"start": _day(-30), "end": _day(-21)}
+    assert early.report["unscheduled"] is None
+    report = run_contingency_report(session, start=TODAY, days_ahead=10)
+    assert report.summary()["unscheduled_before"] == {"start": _day(0), "end": _day(2)}
+    assert report.summary()["unscheduled"] == {"start": _day(5), "end": _day(9)}
+    assert report.summary()["gap_slots"] == 2  # 3 PM, 4 PM
+
+
+def test_health_refuses_and_stores_nothing_when_no_program_is_loaded(session: Session) -> None:
+    with pytest.raises(NoSchedule, match=r"^no program loaded: import one \(residency-scheduler"):
+        run_health_check(session, now=NOW)
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(HealthCheckRecord)) == 0
+    assert session.scalar(select(func.count()).select_from(Alert)) == 0
+
+
+def test_health_refuses_a_program_with_neither_assignments_nor_a_stated_end(
+    session: Session,
+) -> None:
+    doc = _program(["F1"], [], [{"min_faculty": 1}])
+    _load(session, doc)
+    with pytest.raises(NoSchedule, match="program 'Health check test program' has no schedule"):
+        run_health_check(session, now=NOW)
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(HealthCheckRecord)) == 0
+    # With a stated end, it has a schedule: nobody on it, every half-day a gap.
+    doc["schedule_end"] = _day(1)
+    _load(session, doc)
+    record = _check(session)
+    assert record.gap_count == 4 and record.defense_level == "BLACK"
 
 
 def test_contingency_report_marks_days_after_schedule_end_unscheduled(session: Session) -> None:

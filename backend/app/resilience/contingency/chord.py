@@ -25,9 +25,9 @@ from sqlalchemy.orm import Session
 from app.core.claims import ClaimMissing, ClaimStore, resolve
 from app.core.db import session_scope
 from app.core.gcpause import paused_gc
-from app.domain.coverage import unscheduled_range
+from app.domain.coverage import unscheduled_before_range, unscheduled_range
 from app.domain.schedule_rows import ScheduleRows
-from app.domain.snapshot import load_rows
+from app.domain.snapshot import load_rows, require_schedule
 from app.notifications.dispatch import dispatch_alert_notifications
 from app.resilience.contingency.chunks import analyze_chunk, merge_chunk_json
 from app.resilience.reports import (
@@ -51,6 +51,8 @@ class ChordPlan:
     """Person id to name, to word the alerts."""
     unscheduled: list[str] | None
     """The part of the window after the schedule's end (ISO dates), if any."""
+    unscheduled_before: list[str] | None
+    """The part of the window before the schedule's first day (ISO dates), if any."""
     payloads: list[dict[str, Any]]
     """One per chunk: ``ScheduleRows.to_json``, or ``{"claims": [shared, window]}``."""
 
@@ -72,7 +74,11 @@ def plan_chord(
     """Read ``first``..``last`` once: the stored report of that input, or the chord's plan.
 
     ``session`` must have begun its consistent read (``contingency_window`` does).
+
+    Raises:
+        NoSchedule: there is no published schedule to analyse.
     """
+    require_schedule(session)
     t0 = time.perf_counter()
     rows = load_rows(session, start=first, end=last)
     t1 = time.perf_counter()
@@ -84,6 +90,7 @@ def plan_chord(
     if stored is not None:
         return stored
     unscheduled = unscheduled_range(rows.base, first, last)
+    before = unscheduled_before_range(rows.base, first, last)
     with paused_gc():  # the chunks' payloads: many small lists, encoded and sent
         shared = rows.shared_json()
         if store is None:  # in the messages, each with the shared part
@@ -103,6 +110,7 @@ def plan_chord(
         fingerprint,
         names,
         None if unscheduled is None else [d.isoformat() for d in unscheduled],
+        None if before is None else [d.isoformat() for d in before],
         payloads,
     )
 
@@ -136,6 +144,7 @@ def merge_and_store(
     names: dict[str, str],
     unscheduled: list[str] | None,
     alerts: bool,
+    unscheduled_before: list[str] | None = None,
     claims: list[dict[str, str]],
     store: ClaimStore | None,
 ) -> dict[str, Any]:
@@ -147,9 +156,10 @@ def merge_and_store(
     outcome are freed (reference counting) when ``_merge`` returns, before the collector is
     back; a pause ended while they lived made its next collection walk all of them.
     """
-    window = None if unscheduled is None else (
-        date.fromisoformat(unscheduled[0]), date.fromisoformat(unscheduled[1])
-    )  # fmt: skip
+    window, before = (
+        None if days is None else (date.fromisoformat(days[0]), date.fromisoformat(days[1]))
+        for days in (unscheduled, unscheduled_before)
+    )
     with paused_gc():
         t0 = time.perf_counter()
         try:
@@ -186,6 +196,7 @@ def merge_and_store(
                 duration_s=t1 - t0 - read_s + merged.duration_s,
                 cross_training_s=merged.grants_s,
                 unscheduled=window,
+                unscheduled_before=before,
                 alerts=alerts,
             )
         logger.info(

@@ -17,10 +17,11 @@ from app.domain.coverage import (
     SiteHalfDay,
     build_site_half_days,
     site_half_days_of_rows,
+    unscheduled_before_range,
     unscheduled_range,
 )
 from app.domain.schedule import Absence, Half
-from app.domain.snapshot import load_rows, load_snapshot
+from app.domain.snapshot import load_rows, load_snapshot, require_schedule
 from app.resilience.contingency.chunks import analyze_in_chunks
 from app.resilience.contingency.crosstrain import cross_training_candidates
 from app.resilience.contingency.whatif import AbsenceImpact, absence_impact
@@ -104,7 +105,11 @@ def run_contingency_report(
     The input fingerprint is taken from the rows first: on unchanged input the stored report
     is returned (``created`` False) and nothing is analysed. ``alerts``: reconcile the N-1
     alerts with it (the standard horizon only: ``is_standard_window``).
+
+    Raises:
+        NoSchedule: there is no published schedule to analyse (nothing is stored).
     """
+    require_schedule(session)
     end = window_end(start, days_ahead)
     rows = load_rows(session, start=start, end=end)
     fingerprint = report_fingerprint(rows, start, end)
@@ -134,6 +139,7 @@ def run_contingency_report(
         duration_s=duration,
         cross_training_s=_time.perf_counter() - t1,
         unscheduled=unscheduled_range(base, start, end),
+        unscheduled_before=unscheduled_before_range(base, start, end),
         alerts=alerts,
     )
 

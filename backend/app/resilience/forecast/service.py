@@ -21,7 +21,7 @@ from app.core import metrics
 from app.core.config import FORECAST_MAX_DAYS, Settings, get_settings
 from app.core.db import begin_consistent_read, committed_view
 from app.core.errors import InputError
-from app.domain.snapshot import load_snapshot
+from app.domain.snapshot import load_snapshot, require_schedule
 from app.models.base import utcnow
 from app.models.resilience import UtilizationForecast
 from app.notifications.service import AlertOutcome, raise_alert, resolve_alert
@@ -113,12 +113,14 @@ def run_forecast(
 
     Raises:
         InputError: a bad ``days_ahead``.
+        NoSchedule: there is no published schedule to forecast from (nothing is stored).
     """
     settings = settings or get_settings()
     days = checked_days_ahead(settings.FORECAST_DAYS if days_ahead is None else days_ahead)
     begin_consistent_read(session)
     if task_id is not None and (row := _done(session, task_id)) is not None:
         return ForecastOutcome(row.id, False, row.result, row.duration_s)
+    require_schedule(session)
     t0 = _time.perf_counter()
     now = now or utcnow()
     start = program_clock(session, settings).today(now)

@@ -69,6 +69,8 @@ class HealthReport:
     faculty_on_duty: int
     unscheduled: tuple[date, date] | None = None
     """The analysed days after the end of the published schedule (not judged)."""
+    unscheduled_before: tuple[date, date] | None = None
+    """The analysed days before the first day of the published schedule (not judged)."""
     early_warning: EarlyWarning | None = None
     """Rising variance and autocorrelation of the daily coverage margin (None: not tested)."""
 
@@ -111,12 +113,8 @@ class HealthReport:
                 "contingency": None
                 if c is None
                 else {"start": c.window_start.isoformat(), "end": c.window_end.isoformat()},
-                "unscheduled": None
-                if self.unscheduled is None
-                else {
-                    "start": self.unscheduled[0].isoformat(),
-                    "end": self.unscheduled[1].isoformat(),
-                },
+                "unscheduled": _range_json(self.unscheduled),
+                "unscheduled_before": _range_json(self.unscheduled_before),
                 "report": self.later.source,
                 "later_gaps": len(self.later.gaps),
                 "later_n1_half_days": len(self.later.n1_halfdays),
@@ -172,6 +170,7 @@ def assess_health(
     analysed_end: date | None = None,
     unscheduled: tuple[date, date] | None = None,
     early_warning: EarlyWarning | None = None,
+    unscheduled_before: tuple[date, date] | None = None,
 ) -> HealthReport:
     """Assess the analysed problems, and what the daily report adds beyond them.
 
@@ -184,6 +183,7 @@ def assess_health(
         later: gaps and findings of the daily report beyond the analysed windows.
         analysed_end: the last date of ``problems``' windows (default ``window_end``).
         unscheduled: the analysed days after the published schedule's end, for the record.
+        unscheduled_before: the analysed days before its first day, for the record.
         early_warning: the early-warning verdict on the stored health checks, for the record.
     """
     later = later or LaterFindings()
@@ -219,5 +219,10 @@ def assess_health(
         faculty_present=faculty_present,
         faculty_on_duty=on_duty,
         unscheduled=unscheduled,
+        unscheduled_before=unscheduled_before,
         early_warning=early_warning,
     )
+
+
+def _range_json(days: tuple[date, date] | None) -> dict[str, str] | None:
+    return None if days is None else {"start": days[0].isoformat(), "end": days[1].isoformat()}

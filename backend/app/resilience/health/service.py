@@ -27,10 +27,14 @@ from app.core.config import Settings, get_settings
 from app.core.db import begin_consistent_read, committed_view
 from app.core.gcpause import paused_gc
 from app.domain.clock import HalfDayClock
-from app.domain.coverage import build_site_half_days, unscheduled_range
+from app.domain.coverage import (
+    build_site_half_days,
+    unscheduled_before_range,
+    unscheduled_range,
+)
 from app.domain.presence import Presence
 from app.domain.schedule import ScheduleSnapshot, half_days
-from app.domain.snapshot import load_rows
+from app.domain.snapshot import load_rows, require_schedule
 from app.models.base import iso_utc, utcnow
 from app.models.program import PROGRAM_ROW_ID, Program
 from app.models.resilience import HealthCheckRecord
@@ -144,6 +148,10 @@ def run_health_check(
     ``session`` must not have read anything yet in its transaction. On SQLite an import that
     commits during the check makes the record's write fail ("database is locked": the
     check's snapshot is out of date); the task retries it on the new data.
+
+    Raises:
+        NoSchedule: there is no published schedule to judge (nothing is stored, no alert is
+            raised or resolved).
     """
     settings = settings or get_settings()
     # The report row, the program's clock and the schedule: all from one state of the data.
@@ -154,6 +162,7 @@ def run_health_check(
         ).first()
         if done is not None:
             return HealthCheckOutcome(done.id, record_summary(done), None, done.duration_s)
+    require_schedule(session)
     policy = HealthPolicy.from_settings(settings)
     started = utcnow()
     t0 = _time.perf_counter()
@@ -201,6 +210,7 @@ def run_health_check(
         policy=policy.verdict,
         analysed_end=analysed_end,
         unscheduled=unscheduled_range(snapshot, start, analysed_end),
+        unscheduled_before=unscheduled_before_range(snapshot, start, analysed_end),
         early_warning=early_warning_now(session, start, settings),
     )
     duration = _time.perf_counter() - t0

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from app.models.resilience import HealthCheckRecord
+from app.programs.service import import_program
 from app.resilience.forecast.early_warning import (
     NOT_ENOUGH_HISTORY,
     WARNING,
@@ -14,6 +15,7 @@ from app.resilience.forecast.early_warning import (
 )
 from app.resilience.forecast.margins import daily_margins
 from app.resilience.health.service import run_health_check
+from tests.programs.factories import small_program
 from tests.resilience.forecast.test_early_warning import _approaching, _steady
 
 TODAY = date(2026, 12, 1)
@@ -27,6 +29,12 @@ def _record(day: date, utilization: float | None) -> HealthCheckRecord:
         window_end=day + timedelta(days=6), utilization=utilization, utilization_level="GREEN",
         defense_level="GREEN", gap_count=0, n1_status="pass", n2_status="pass", result={},
     )  # fmt: skip
+
+
+def _load_program(session: Session) -> None:
+    """A schedule to check: with none, the health check refuses to run (``NoSchedule``)."""
+    import_program(session, small_program(), source="test", actor="test")
+    session.commit()
 
 
 def _store_series(session: Session, margins: list[float]) -> None:
@@ -53,6 +61,7 @@ def test_daily_margins_average_each_day_and_skip_old_and_unknown(session: Sessio
 
 
 def test_health_check_without_history_says_not_enough(session: Session) -> None:
+    _load_program(session)
     outcome = run_health_check(session, now=NOW)
     session.commit()
     record = session.get(HealthCheckRecord, outcome.record_id)
@@ -71,6 +80,7 @@ def test_health_check_warns_on_a_margin_approaching_a_tipping_point(session: Ses
     # the stored margins and reports the verdict on them (a series the test itself warns on).
     series = next(s for s in (_approaching(120, k) for k in range(20)) if _pure(s)["warning"])
     _store_series(session, series)
+    _load_program(session)
     outcome = run_health_check(session, now=NOW)
     session.commit()
     record = session.get(HealthCheckRecord, outcome.record_id)
@@ -82,6 +92,7 @@ def test_health_check_warns_on_a_margin_approaching_a_tipping_point(session: Ses
 
 def test_health_check_stays_quiet_on_a_steady_margin(session: Session) -> None:
     _store_series(session, _steady(90, seed=3))
+    _load_program(session)
     outcome = run_health_check(session, now=NOW)
     session.commit()
     record = session.get(HealthCheckRecord, outcome.record_id)
