@@ -27,7 +27,7 @@ from app.core import metrics
 from app.core.db import committed_view
 from app.core.gcpause import paused_gc
 from app.domain.schedule_rows import ScheduleRows
-from app.domain.snapshot import load_rows
+from app.domain.snapshot import load_rows, require_schedule
 from app.models.base import iso_utc, utcnow
 from app.models.resilience import ContingencyReport
 from app.notifications.service import (
@@ -265,6 +265,34 @@ def reuse_report(
     )
     duration_s = _time.perf_counter() - t0
     return ReportOutcome(row.id, False, result, report, duration_s, row.created_at, tuple(done))
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    """The rows a report of a window is made from, their fingerprint and the people's names."""
+
+    rows: ScheduleRows
+    fingerprint: str
+    names: dict[str, str]
+
+
+def read_input(
+    session: Session, *, start: date, end: date, alerts: bool
+) -> ReportInput | ReportOutcome:
+    """Read ``start``..``end`` once: the stored report of that input (``reuse_report``), or
+    the input to analyse.
+
+    Raises:
+        NoSchedule: there is no published schedule to analyse.
+    """
+    require_schedule(session)
+    rows = load_rows(session, start=start, end=end)
+    fingerprint = report_fingerprint(rows, start, end)
+    names = {p.id: p.name for p in rows.base.people}
+    stored = reuse_report(
+        session, start=start, end=end, fingerprint=fingerprint, names=names, alerts=alerts
+    )
+    return stored if stored is not None else ReportInput(rows, fingerprint, names)
 
 
 def store_report(

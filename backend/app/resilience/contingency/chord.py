@@ -27,14 +27,13 @@ from app.core.db import session_scope
 from app.core.gcpause import paused_gc
 from app.domain.coverage import unscheduled_before_range, unscheduled_range
 from app.domain.schedule_rows import ScheduleRows
-from app.domain.snapshot import load_rows, require_schedule
 from app.notifications.dispatch import dispatch_alert_notifications
 from app.resilience.contingency.chunks import analyze_chunk, merge_chunk_json
 from app.resilience.reports import (
     CROSS_TRAINING_RECOMMENDATIONS,
     ReportOutcome,
     publish_contingency_metrics,
-    report_fingerprint,
+    read_input,
     reuse_report,
     store_report,
 )
@@ -78,17 +77,12 @@ def plan_chord(
     Raises:
         NoSchedule: there is no published schedule to analyse.
     """
-    require_schedule(session)
     t0 = time.perf_counter()
-    rows = load_rows(session, start=first, end=last)
+    read = read_input(session, start=first, end=last, alerts=alerts)
+    if isinstance(read, ReportOutcome):
+        return read
+    rows, fingerprint, names = read.rows, read.fingerprint, read.names
     t1 = time.perf_counter()
-    fingerprint = report_fingerprint(rows, first, last)
-    names = {p.id: p.name for p in rows.base.people}
-    stored = reuse_report(
-        session, start=first, end=last, fingerprint=fingerprint, names=names, alerts=alerts
-    )
-    if stored is not None:
-        return stored
     unscheduled = unscheduled_range(rows.base, first, last)
     before = unscheduled_before_range(rows.base, first, last)
     with paused_gc():  # the chunks' payloads: many small lists, encoded and sent
@@ -101,7 +95,7 @@ def plan_chord(
                 {"claims": [shared_claim, store.put(rows.window_json(a, b))]} for a, b in chunks
             ]
     logger.info(
-        "contingency chord of %d chunks: schedule read %.2f s, fingerprint and payloads %.2f s",
+        "contingency chord of %d chunks: schedule read and fingerprint %.2f s, payloads %.2f s",
         len(chunks),
         t1 - t0,
         time.perf_counter() - t1,

@@ -21,7 +21,7 @@ from app.domain.coverage import (
     unscheduled_range,
 )
 from app.domain.schedule import Absence, Half
-from app.domain.snapshot import load_rows, load_snapshot, require_schedule
+from app.domain.snapshot import load_snapshot
 from app.resilience.contingency.chunks import analyze_in_chunks
 from app.resilience.contingency.crosstrain import cross_training_candidates
 from app.resilience.contingency.whatif import AbsenceImpact, absence_impact
@@ -29,8 +29,7 @@ from app.resilience.health.service import program_clock
 from app.resilience.reports import (
     CROSS_TRAINING_RECOMMENDATIONS,
     ReportOutcome,
-    report_fingerprint,
-    reuse_report,
+    read_input,
     store_report,
 )
 
@@ -109,16 +108,11 @@ def run_contingency_report(
     Raises:
         NoSchedule: there is no published schedule to analyse (nothing is stored).
     """
-    require_schedule(session)
     end = window_end(start, days_ahead)
-    rows = load_rows(session, start=start, end=end)
-    fingerprint = report_fingerprint(rows, start, end)
-    names = {p.id: p.name for p in rows.base.people}
-    stored = reuse_report(
-        session, start=start, end=end, fingerprint=fingerprint, names=names, alerts=alerts
-    )
-    if stored is not None:
-        return stored
+    read = read_input(session, start=start, end=end, alerts=alerts)
+    if isinstance(read, ReportOutcome):
+        return read
+    rows, fingerprint, names = read.rows, read.fingerprint, read.names
     base = rows.base  # no assignments: the problems are built from the rows themselves
     t0 = _time.perf_counter()
     problems = site_half_days_of_rows(rows, start, end)
