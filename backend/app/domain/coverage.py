@@ -312,6 +312,12 @@ def unscheduled_before_range(
     return (start, last) if start <= last else None
 
 
+def range_json(days: tuple[date, date] | None) -> dict[str, str] | None:
+    """``{"start", "end"}`` ISO dates of a (first, last) range such as ``unscheduled_range``'s,
+    or None."""
+    return None if days is None else {"start": days[0].isoformat(), "end": days[1].isoformat()}
+
+
 def gaps_of(problem: SiteHalfDay, exclude: frozenset[str] = frozenset()) -> list[Gap]:
     """The unfilled slots of ``problem``: the least protected ones (sacrifice order).
 

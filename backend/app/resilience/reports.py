@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from app.core import metrics
 from app.core.db import committed_view
 from app.core.gcpause import paused_gc
+from app.domain.coverage import range_json
 from app.domain.schedule_rows import ScheduleRows
 from app.domain.snapshot import load_rows, require_schedule
 from app.models.base import iso_utc, utcnow
@@ -217,11 +218,6 @@ def _stored_json(
         "timings": {k: round(v, 4) for k, v in timings.items()},
         "names": {},
     }
-
-
-def range_json(days: tuple[date, date] | None) -> dict[str, str] | None:
-    """``{"start", "end"}`` ISO dates of a (first, last) range, or None."""
-    return None if days is None else {"start": days[0].isoformat(), "end": days[1].isoformat()}
 
 
 def _find_report(

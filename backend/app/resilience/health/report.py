@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from app.domain.clock import HalfDayClock
-from app.domain.coverage import Gap, SiteHalfDay, gaps_of
+from app.domain.coverage import Gap, SiteHalfDay, gaps_of, range_json
 from app.domain.schedule import HalfDay
 from app.resilience.health.levels import Level, Utilization, UtilizationThresholds, utilization_of
 from app.resilience.health.verdict import DefenseAssessment, VerdictPolicy, defense_level
@@ -113,8 +113,8 @@ class HealthReport:
                 "contingency": None
                 if c is None
                 else {"start": c.window_start.isoformat(), "end": c.window_end.isoformat()},
-                "unscheduled": _range_json(self.unscheduled),
-                "unscheduled_before": _range_json(self.unscheduled_before),
+                "unscheduled": range_json(self.unscheduled),
+                "unscheduled_before": range_json(self.unscheduled_before),
                 "report": self.later.source,
                 "later_gaps": len(self.later.gaps),
                 "later_n1_half_days": len(self.later.n1_halfdays),
@@ -222,7 +222,3 @@ def assess_health(
         unscheduled_before=unscheduled_before,
         early_warning=early_warning,
     )
-
-
-def _range_json(days: tuple[date, date] | None) -> dict[str, str] | None:
-    return None if days is None else {"start": days[0].isoformat(), "end": days[1].isoformat()}
