@@ -170,6 +170,8 @@ def test_task_retries_with_backoff_then_succeeds_when_database_is_unreachable_at
     retries = worker.log().count("Retry in")
     print(f"\ndatabase cut 6 s: {retries} retries, stored {recovered_s:.1f} s after it came back")
     assert retries >= 2
-    assert f"{HEALTH}[{task_id}] succeeded" in worker.log()
+    # The record is committed before the worker logs the task's end: wait for that line.
+    succeeded = f"{HEALTH}[{task_id}] succeeded"
+    wait_for(lambda: succeeded in worker.log(), "the worker to log the task's success")
     wait_for(lambda: queue_is_empty(redis_server), "the queue to drain")
     assert records_of(direct, task_id) == 1
