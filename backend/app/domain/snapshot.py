@@ -111,9 +111,15 @@ def _program_info(session: Session) -> ProgramInfo:
         return ProgramInfo()
     month, day = program.academic_year_start.split("-")
     # Over the whole table, not the loaded window: a window's last assignment is not the end.
+    # Two scalar subqueries, not min() and max() in one SELECT: SQLite answers a lone min()
+    # or max() from the date index's ends, but scans the whole table for both at once (40 ms
+    # on a year of 600 faculty, against 0.1 ms).
     assigned = AssignmentTable.__table__.c.date
     first_assigned, last_assigned = session.execute(
-        select(func.min(assigned), func.max(assigned))
+        select(
+            select(func.min(assigned)).scalar_subquery(),
+            select(func.max(assigned)).scalar_subquery(),
+        )
     ).one()
     return ProgramInfo(
         name=program.name,

@@ -40,6 +40,7 @@ from app.notifications.service import (
     resolve_alert,
 )
 from app.resilience.contingency.crosstrain import CrossTrainingOption
+from app.resilience.contingency.report_json import StoredResult
 from app.resilience.contingency.result import REPORT_FORMAT, ContingencyResult
 
 CROSS_TRAINING_RECOMMENDATIONS = 5
@@ -60,7 +61,8 @@ class ReportOutcome:
 
     report_id: int
     created: bool
-    result: ContingencyResult
+    result: ContingencyResult | StoredResult
+    """The findings: built (an analysis in this process), or read from the report's JSON."""
     report: dict[str, Any]
     duration_s: float
     created_at: datetime
@@ -201,7 +203,7 @@ def _stored_json(
     start: date,
     end: date,
     fingerprint: str,
-    result: ContingencyResult,
+    result: ContingencyResult | StoredResult,
     cross_training: Sequence[CrossTrainingOption],
     timings: Mapping[str, float],
     unscheduled: tuple[date, date] | None = None,
@@ -254,8 +256,7 @@ def reuse_report(
     if row is None:
         return None
     report = with_current_names(row.report, names)
-    with paused_gc():  # every finding read back: many small acyclic objects
-        result = ContingencyResult.from_json(report)
+    result = StoredResult(report)  # no finding built but the critical faculty, for the alerts
     done = (
         reconcile_alerts(session, result, names, now=now, cooldown=alert_cooldown) if alerts else []
     )
@@ -297,7 +298,7 @@ def store_report(
     start: date,
     end: date,
     fingerprint: str,
-    result: ContingencyResult,
+    result: ContingencyResult | StoredResult,
     cross_training: Sequence[CrossTrainingOption],
     names: Mapping[str, str],
     duration_s: float,
@@ -377,7 +378,7 @@ def store_report(
 
 def reconcile_alerts(
     session: Session,
-    result: ContingencyResult,
+    result: ContingencyResult | StoredResult,
     names: Mapping[str, str],
     *,
     now: datetime | None = None,

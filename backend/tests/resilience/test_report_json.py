@@ -12,8 +12,9 @@ import pytest
 
 from app.domain.coverage import ActivityDemand, PoolMember, SiteHalfDay
 from app.domain.schedule import Category, Half, HalfDay, Person, PersonKind
-from app.resilience.contingency.chunks import merge_wires
+from app.resilience.contingency.chunks import ChunkAnalysis, merge_chunk_json
 from app.resilience.contingency.core import analyze_contingency
+from app.resilience.contingency.report_json import StoredResult, report_of_wires
 from app.resilience.contingency.result import (
     REPORT_FORMAT,
     ContingencyResult,
@@ -209,8 +210,9 @@ def _counts(result: ContingencyResult) -> list[tuple[int, int]]:
 
 
 @pytest.mark.parametrize("seed", range(25))
-def test_chunks_merged_from_their_wire_form_equal_the_whole_analysis(seed: int) -> None:
-    """The merge task joins the chunks' wire forms without rebuilding each chunk's findings."""
+def test_report_written_from_chunks_wire_forms_equals_the_whole_analysis_json(seed: int) -> None:
+    """The merge task writes the report's JSON from the chunks' wire forms, building no
+    finding: it must be the whole analysis's JSON, key order, counts and rankings included."""
     rng = random.Random(seed)
     problems = random_problems(rng, days=9, sites=2, max_pool=7)
     whole = analyze_contingency(problems)
@@ -223,13 +225,37 @@ def test_chunks_merged_from_their_wire_form_equal_the_whole_analysis(seed: int) 
         ).to_wire()))
         for a, b in zip(edges, edges[1:], strict=False)
     ]  # fmt: skip
+    expected = _unnamed(whole).to_json(ranking_limit=3)
 
-    merged = merge_wires(wires)
+    report = report_of_wires(wires, ranking_limit=3)
 
-    assert merged == _unnamed(whole)
-    # Counts are the chunks' sums, not recounted: they must still be the whole's.
-    assert _counts(merged) == _counts(whole)
-    # Chunks given out of order, or one given twice, are not joined as they come.
-    assert merge_wires(wires[::-1]) == merged
+    assert json.dumps(report) == json.dumps(expected)
+    stored = StoredResult(json.loads(json.dumps(report)))
+    assert (stored.n1_pass, stored.n2_pass) == (whole.n1_pass, whole.n2_pass)
+    assert stored.counts() == whole.counts()
+    assert stored.critical_faculty == _unnamed(whole).critical_faculty
+    assert _counts(stored.whole) == _counts(whole)
+    # Chunks out of order, or one given twice, are not joined as they come.
+    assert report_of_wires(wires[::-1]) is None
+    assert report_of_wires([*wires, wires[0]]) is None
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_chunk_merge_equals_the_whole_analysis_in_any_order_of_arrival(seed: int) -> None:
+    rng = random.Random(seed)
+    problems = random_problems(rng, days=6, sites=2, max_pool=6)
+    whole = analyze_contingency(problems)
+    edges = [START + timedelta(days=d) for d in (0, 2, 4, 6)]
+    chunks = [
+        json.loads(json.dumps(ChunkAnalysis(a, b - timedelta(days=1), analyze_contingency(
+            [p for p in problems if a <= p.halfday.date < b]
+        )).to_json()))
+        for a, b in zip(edges, edges[1:], strict=False)
+    ]  # fmt: skip
+    rng.shuffle(chunks)
+
+    merged = merge_chunk_json(chunks, limit=5).result
+
+    assert merged.to_json() == _unnamed(whole).to_json()
     with pytest.raises(ValueError, match="overlap"):
-        merge_wires([*wires, wires[0]])
+        merge_chunk_json([*chunks, chunks[0]], limit=5)

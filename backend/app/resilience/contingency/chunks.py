@@ -18,7 +18,7 @@ from typing import Any
 
 from app.core.errors import InputError
 from app.domain.coverage import SiteHalfDay, site_half_days_of_rows
-from app.domain.schedule import HalfDay, ScheduleSnapshot
+from app.domain.schedule import ScheduleSnapshot
 from app.domain.schedule_rows import ScheduleRows
 from app.resilience.contingency.core import analyze_contingency
 from app.resilience.contingency.crosstrain import (
@@ -27,8 +27,8 @@ from app.resilience.contingency.crosstrain import (
     grant_effects,
     rank_grants,
 )
-from app.resilience.contingency.findings import Exposure, SiteGaps, exposure_counts, halfday_of
-from app.resilience.contingency.result import ContingencyResult, HalfDayAtSite, assemble, merge
+from app.resilience.contingency.report_json import StoredResult, report_of_wires
+from app.resilience.contingency.result import ContingencyResult, merge
 from app.resilience.health.report import ContingencySummary
 
 
@@ -167,7 +167,9 @@ def merge_cross_training(
 class MergedChunks:
     """A horizon merged from its chunks' ``ChunkAnalysis`` JSON (``merge_chunk_json``)."""
 
-    result: ContingencyResult
+    result: ContingencyResult | StoredResult
+    """A ``StoredResult`` of the report's JSON written from the chunks' wire forms
+    (``report_of_wires``), or, for chunks that are not in time order, the merged result."""
     cross_training: tuple[CrossTrainingOption, ...]
     duration_s: float
     """The chunks' analysis time, added up."""
@@ -179,8 +181,8 @@ def merge_chunk_json(chunks: Sequence[Mapping[str, Any]], limit: int | None) -> 
     """Merge chunk analyses as they come back from the workers (``ChunkAnalysis.to_json``).
 
     Equal to ``merge_chunks`` and ``merge_cross_training`` of the ``ChunkAnalysis.from_json``
-    of each, without building each chunk's findings first (``merge_wires``). ``limit``: how
-    many cross-training options to rank.
+    of each, without building any finding: the report's JSON is written from the chunks'
+    wire forms (``report_of_wires``). ``limit``: how many cross-training options to rank.
     """
     if any("format" in c["result"] for c in chunks):  # a worker of the version before
         parts = [ChunkAnalysis.from_json(c) for c in chunks]
@@ -192,72 +194,13 @@ def merge_chunk_json(chunks: Sequence[Mapping[str, Any]], limit: int | None) -> 
         )
     ordered = sorted(chunks, key=lambda c: str(c["start"]))
     grants = [tuple(GrantEffect.from_json(g) for g in c.get("grants", ())) for c in ordered]
+    wires = [c["result"] for c in ordered]
+    report = report_of_wires(wires)
     return MergedChunks(
-        merge_wires([c["result"] for c in ordered]),
+        merge([ContingencyResult.from_wire(w) for w in wires])
+        if report is None
+        else StoredResult(report),
         rank_grants(grants, limit),
         sum(float(c.get("duration_s", 0.0)) for c in ordered),
         sum(float(c.get("grants_s", 0.0)) for c in ordered),
     )
-
-
-def merge_wires(wires: Sequence[Mapping[str, Any]]) -> ContingencyResult:
-    """``merge`` of the results ``to_wire`` wrote, without building each part's findings.
-
-    Equal to ``merge([ContingencyResult.from_wire(w) for w in wires])``. The parts of a horizon
-    (date chunks, in time order, no half-day in two) are joined straight from their grouped
-    findings: a finding's exposures are its parts' in turn and its counts their sums, so each
-    group of a part is counted once and nothing is sorted again. Parts out of order, or
-    sharing a half-day, go through ``merge``.
-    """
-    analysed: list[HalfDayAtSite] = []
-    bounds: list[tuple[HalfDay, HalfDay]] = []
-    for w in wires:
-        part = [HalfDayAtSite(halfday_of(day, half), site) for day, half, site in w["analysed"]]
-        if part:
-            bounds.append((part[0].halfday, part[-1].halfday))
-        analysed.extend(part)
-    in_order = all(x < y for x, y in zip(analysed, analysed[1:], strict=False))
-    if not in_order or any(a[1] >= b[0] for a, b in zip(bounds, bounds[1:], strict=False)):
-        return merge([ContingencyResult.from_wire(w) for w in wires])
-    n1: dict[str, list[Exposure]] = {}
-    n2: dict[tuple[str, str], list[Exposure]] = {}
-    counts: dict[str | tuple[str, str], tuple[int, int]] = {}
-    gaps: list[SiteGaps] = []
-    for w in wires:
-        gaps.extend(SiteGaps.from_json(g) for g in w["gaps"])
-        table = [
-            Exposure(halfday_of(day, half), site, tuple(q), tuple(a), tuple(r))
-            for day, half, site, q, a, r in w["exposures"]
-        ]
-        for key, ids in w["critical"].items():
-            exposures = [table[int(i)] for i in key.split(" ")] if key else []
-            _add_group(n1, counts, ids.split(" "), exposures)
-        for key, ids in w["pairs"].items():
-            exposures = [table[int(i)] for i in key.split(" ")] if key else []
-            flat = ids.split(" ")
-            _add_group(n2, counts, list(zip(flat[::2], flat[1::2], strict=True)), exposures)
-    merged = assemble(analysed, gaps, n1, n2, lambda _: None, presorted=True)
-    for c in merged.critical_faculty:
-        c.known_counts(counts[c.person_id])
-    for p in merged.fatal_pairs:
-        p.known_counts(counts[p.person_ids])
-    return merged
-
-
-def _add_group(
-    found: dict[Any, list[Exposure]],
-    counts: dict[Any, tuple[int, int]],
-    keys: Sequence[Any],
-    exposures: list[Exposure],
-) -> None:
-    """Add one part's group of findings (``keys``, all with ``exposures``) to ``found``."""
-    days, residents = exposure_counts(exposures)
-    for k in keys:
-        known = found.get(k)
-        if known is None:
-            found[k] = list(exposures)
-            counts[k] = (days, residents)
-        else:
-            known.extend(exposures)
-            d, r = counts[k]
-            counts[k] = (d + days, r + residents)

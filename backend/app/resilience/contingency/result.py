@@ -42,6 +42,7 @@ __all__ = [
     "SiteGaps",
     "assemble",
     "merge",
+    "rank_counts",
 ]
 
 
@@ -69,20 +70,36 @@ class Ranked:
 def _ranked(
     items: Sequence[CriticalFaculty | FatalPair], by_residents: bool, limit: int | None = None
 ) -> list[Ranked]:
-    """The ranking of ``items``, its first ``limit`` lines (None: all), from their counts.
+    """The ranking of ``items``, its first ``limit`` lines (None: all), from their counts."""
+    return rank_counts(
+        (
+            ((i.person_id,) if isinstance(i, CriticalFaculty) else i.person_ids),
+            i.half_days,
+            i.residents_affected,
+        )
+        for i in items
+    )(by_residents, limit)
+
+
+def rank_counts(
+    counted: Iterable[tuple[tuple[str, ...], int, int]],
+) -> Callable[[bool, int | None], list[Ranked]]:
+    """Rankings of findings given as ``(ids, half-days, residents affected)``: a function of
+    ``by_residents`` and ``limit`` (the first ``limit`` lines; None: all).
 
     Sorted on plain tuples (negated counts first, then the ids), compared without a key
     function: a ranking of a large program reads tens of thousands of findings.
     """
-    rows: list[tuple[int, int, tuple[str, ...]]] = []
-    for i in items:
-        ids = (i.person_id,) if isinstance(i, CriticalFaculty) else i.person_ids
-        days, residents = i.half_days, i.residents_affected
-        rows.append((-residents, -days, ids) if by_residents else (-days, -residents, ids))
-    top = sorted(rows) if limit is None else heapq.nsmallest(limit, rows)
-    if by_residents:
-        return [Ranked(ids, -days, -residents) for residents, days, ids in top]
-    return [Ranked(ids, -days, -residents) for days, residents, ids in top]
+    by_days = [(-days, -residents, ids) for ids, days, residents in counted]
+
+    def rank(by_residents: bool, limit: int | None) -> list[Ranked]:
+        rows = [(r, d, ids) for d, r, ids in by_days] if by_residents else by_days
+        top = sorted(rows) if limit is None else heapq.nsmallest(limit, rows)
+        if by_residents:
+            return [Ranked(ids, -days, -residents) for residents, days, ids in top]
+        return [Ranked(ids, -days, -residents) for days, residents, ids in top]
+
+    return rank
 
 
 @dataclass(frozen=True)
