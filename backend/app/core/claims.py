@@ -7,7 +7,7 @@ encoded again into the callback's message. The contingency chord moves megabytes
 (each chunk's schedule, each chunk's findings), all of it on the serial path a second worker
 cannot shorten. With Redis as the result backend, such a payload is written there once as
 compact JSON under a random key, and the message carries only ``{"claim": key}``; the task
-that needs it reads it with one plain ``json.loads``.
+that needs it reads it with one ``json_codec.loads``.
 
 Keys expire with the chord's own state (``RESULT_CHORD_EXPIRES_S``): a chunk redelivered as
 late as its chord can still complete finds its payload. The merge deletes them once its report
@@ -22,11 +22,12 @@ With any other result backend (the embedded default's SQLite) payloads stay in t
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Iterable
 from typing import Any
+
+from app.core import json_codec
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +56,7 @@ class ClaimStore:
     def put(self, payload: Any) -> dict[str, str]:
         """Keep ``payload`` (JSON-ready data); return the claim that stands for it."""
         key = f"{KEY_PREFIX}{uuid.uuid4().hex}"
-        data = json.dumps(payload, separators=(",", ":"), allow_nan=False)
-        self._client.set(key, data.encode(), ex=self._ttl_s)
+        self._client.set(key, json_codec.dumps_bytes(payload), ex=self._ttl_s)
         return {CLAIM: key}
 
     def get(self, claim: dict[str, str]) -> Any:
@@ -72,7 +72,7 @@ class ClaimStore:
                 f" {self._ttl_s} s, RESULT_CHORD_EXPIRES_S, and deleted once its report is"
                 " stored)"
             )
-        return json.loads(data)
+        return json_codec.loads(data)
 
     def delete(self, claims: Iterable[dict[str, str]]) -> None:
         """Forget the payloads of ``claims`` (best effort: they expire anyway)."""

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.core import json_codec
 from app.core.config import get_settings
 from app.core.errors import DatabaseMissing
 from app.core.schema_version import check_schema_version
@@ -103,7 +104,10 @@ def postgres_connect_args() -> dict[str, Any]:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``; SQLite gets foreign keys on and a busy timeout, and a database
     file it creates is readable by its owner only (``make_private_sqlite_file``); PostgreSQL
-    gets the connect and statement timeouts of ``postgres_connect_args``."""
+    gets the connect and statement timeouts of ``postgres_connect_args``. JSON columns are
+    written and read with ``app.core.json_codec`` (megabyte reports: several times faster)."""
+    kwargs.setdefault("json_serializer", json_codec.dumps)
+    kwargs.setdefault("json_deserializer", json_codec.loads)
     if url.startswith("sqlite"):
         make_private_sqlite_file(url)
         kwargs.setdefault("connect_args", {"timeout": 30})

@@ -54,9 +54,16 @@ def test_only_a_claim_is_resolved() -> None:
         resolve({"claim": "resilience-claim:0"}, None)
 
 
-def test_payloads_that_are_not_strict_json_are_refused(client: redis.Redis) -> None:
-    with pytest.raises(ValueError):
-        ClaimStore(client, ttl_s=60).put({"x": math.nan})
+def test_payloads_json_has_no_form_for_are_refused_and_nan_is_kept_as_null(
+    client: redis.Redis,
+) -> None:
+    store = ClaimStore(client, ttl_s=60)
+    with pytest.raises(TypeError):
+        store.put({"x": {1, 2}})
+    # JSON has no NaN: written as null (json_codec), never as the non-standard NaN token.
+    claim = store.put({"x": math.nan, "y": [1.5, None]})
+    assert b"NaN" not in client.get(claim["claim"])
+    assert store.get(claim) == {"x": None, "y": [1.5, None]}
 
 
 def test_claims_are_kept_only_in_a_redis_result_backend(

@@ -23,6 +23,7 @@ from app.resilience.contingency.core import analyze_contingency
 from app.resilience.contingency.crosstrain import (
     cross_training_candidates,
     grant_effects,
+    rank_grant_json,
     rank_grants,
 )
 from app.resilience.contingency.result import ContingencyResult
@@ -44,6 +45,10 @@ def test_cross_training_summed_over_chunks_equals_whole_when_split(
         parts.append(grant_effects(part, analyze_contingency(part)))
 
     assert rank_grants(parts, limit=None) == whole
+    # The merge ranks the effects as they crossed the broker, half-days built for the kept.
+    sent = json.loads(json.dumps([[e.to_json() for e in part] for part in parts]))
+    for limit in (None, 1, 3):
+        assert rank_grant_json(sent, limit) == (whole if limit is None else whole[:limit])
 
 
 @pytest.mark.parametrize("seed", range(10))

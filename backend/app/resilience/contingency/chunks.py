@@ -25,6 +25,7 @@ from app.resilience.contingency.crosstrain import (
     CrossTrainingOption,
     GrantEffect,
     grant_effects,
+    rank_grant_json,
     rank_grants,
 )
 from app.resilience.contingency.report_json import StoredResult, report_of_wires
@@ -193,14 +194,13 @@ def merge_chunk_json(chunks: Sequence[Mapping[str, Any]], limit: int | None) -> 
             sum(p.grants_s for p in parts),
         )
     ordered = sorted(chunks, key=lambda c: str(c["start"]))
-    grants = [tuple(GrantEffect.from_json(g) for g in c.get("grants", ())) for c in ordered]
     wires = [c["result"] for c in ordered]
     report = report_of_wires(wires)
     return MergedChunks(
         merge([ContingencyResult.from_wire(w) for w in wires])
         if report is None
         else StoredResult(report),
-        rank_grants(grants, limit),
+        rank_grant_json([c.get("grants", ()) for c in ordered], limit),
         sum(float(c.get("duration_s", 0.0)) for c in ordered),
         sum(float(c.get("grants_s", 0.0)) for c in ordered),
     )

@@ -17,8 +17,8 @@ changed findings and unfilled slots needs no enumeration of people or pairs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from app.domain.coverage import SiteHalfDay
@@ -113,13 +113,16 @@ class GrantEffect:
             qual,
             bool(candidate),
             (a, b, c, e, f),
-            tuple(
-                HalfDayAtSite.from_json(h)  # the form before the short lists (rolling upgrade)
-                if isinstance(h, dict)
-                else HalfDayAtSite(halfday_of(h[0], h[1]), h[2])
-                for h in where
-            ),
+            tuple(_at_site(h) for h in where),
         )
+
+
+def _at_site(h: Any) -> HalfDayAtSite:
+    """A ``GrantEffect.to_json`` half-day: ``[date, half, site]``, or the form before the short
+    lists, ``HalfDayAtSite.to_json`` (a chunk of a worker of that version: rolling upgrade)."""
+    if isinstance(h, dict):
+        return HalfDayAtSite.from_json(h)
+    return HalfDayAtSite(halfday_of(h[0], h[1]), h[2])
 
 
 def grant_effects(
@@ -213,36 +216,59 @@ def rank_grants(
         gap slot in all, most removed first, then gaps before N-1, fewest findings added,
         person id, qualification.
     """
+    effects = (
+        (e.person_id, e.qualification, e.candidate, e.delta, e.half_days)
+        for part in parts
+        for e in part
+    )
+    return _rank(effects, limit, lambda found: tuple(h for where in found for h in where))
+
+
+def rank_grant_json(
+    parts: Sequence[Sequence[Sequence[Any]]], limit: int | None = 20
+) -> tuple[CrossTrainingOption, ...]:
+    """``rank_grants`` of the ``GrantEffect.from_json`` of each, building only the ranked
+    options' half-days (a merge reads tens of thousands of effects and keeps a few)."""
+    effects = (
+        (person_id, qualification, bool(candidate), (a, b, c, d, e), where)
+        for part in parts
+        for person_id, qualification, candidate, a, b, c, d, e, where in part
+    )
+    return _rank(effects, limit, lambda found: tuple(_at_site(h) for w in found for h in w))
+
+
+def _rank(
+    effects: Iterable[tuple[str, str, bool, Sequence[int], Sequence[Any]]],
+    limit: int | None,
+    half_days: Callable[[list[Sequence[Any]]], tuple[HalfDayAtSite, ...]],
+) -> tuple[CrossTrainingOption, ...]:
+    """The ranking of ``rank_grants``; ``half_days`` turns an option's parts' half-days (in
+    time order) into its own, for the options kept only."""
     totals: dict[tuple[str, str], list[int]] = {}
-    where: dict[tuple[str, str], list[HalfDayAtSite]] = {}
+    where: dict[tuple[str, str], list[Sequence[Any]]] = {}
     candidates: set[tuple[str, str]] = set()
-    for part in parts:
-        for e in part:
-            key = (e.person_id, e.qualification)
-            if e.candidate:
-                candidates.add(key)
-            total = totals.setdefault(key, [0, 0, 0, 0, 0])
-            for i, d in enumerate(e.delta):
-                total[i] += d
-            where.setdefault(key, []).extend(e.half_days)
+    for person_id, qualification, candidate, delta, part_where in effects:
+        key = (person_id, qualification)
+        if candidate:
+            candidates.add(key)
+        total = totals.setdefault(key, [0, 0, 0, 0, 0])
+        for i, d in enumerate(delta):
+            total[i] += d
+        where.setdefault(key, []).append(part_where)
     options: list[CrossTrainingOption] = []
     for key in sorted(candidates):
         n1_removed, n2_removed, n1_added, n2_added, filled = totals[key]
         if n1_removed or n2_removed or filled:
             options.append(
                 CrossTrainingOption(
-                    key[0],
-                    key[1],
-                    n1_removed,
-                    n2_removed,
-                    n1_added,
-                    n2_added,
-                    filled,
-                    tuple(where[key]),
+                    key[0], key[1], n1_removed, n2_removed, n1_added, n2_added, filled, ()
                 )
             )
     options.sort(key=CrossTrainingOption.sort_key)
-    return tuple(options if limit is None else options[:limit])
+    kept = options if limit is None else options[:limit]
+    return tuple(
+        replace(o, half_days=half_days(where[(o.person_id, o.qualification)])) for o in kept
+    )
 
 
 def cross_training_candidates(
