@@ -12,7 +12,7 @@ slots left empty (the gaps) are the least protected ones.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import groupby
@@ -146,8 +146,8 @@ def build_site_half_days(
             grouped[hd.date, hd.half][asg.activity_id, asg.role is AssignmentRole.PRIMARY].append(
                 asg.person_id
             )
-    by_halfday = {
-        key: [(activity_id, primary, tuple(people)) for (activity_id, primary), people in g.items()]
+    by_halfday: dict[tuple[date, Half], list[_Group]] = {
+        key: [(activity_id, primary, people) for (activity_id, primary), people in g.items()]
         for key, g in grouped.items()
     }
     return _site_half_days(snapshot, by_halfday, start, end, shed)
@@ -159,12 +159,13 @@ def site_half_days_of_rows(rows: ScheduleRows, start: date, end: date) -> list[S
     by_halfday: dict[tuple[date, Half], list[_Group]] = {}
     for (day, half), groups in groupby(rows.between(start, end), key=itemgetter(0, 1)):
         by_halfday[date.fromisoformat(day), Half(half)] = [
-            (activity_id, role == _PRIMARY, people) for _, _, activity_id, role, people in groups
+            (activity_id, role == _PRIMARY, people.split(" "))
+            for _, _, activity_id, role, people in groups
         ]
     return _site_half_days(rows.base, by_halfday, start, end, frozenset())
 
 
-_Group = tuple[str, bool, tuple[str, ...]]
+_Group = tuple[str, bool, Sequence[str]]
 """The assignments of one activity and role in a half-day: ``(activity_id, primary, people)``."""
 _PRIMARY = AssignmentRole.PRIMARY.value
 

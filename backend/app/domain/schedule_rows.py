@@ -4,9 +4,10 @@ Assignments are the bulk of a program (about 180,000 for 150 faculty over a year
 that for 600), so they are read grouped, one row per activity and role in a half-day, and stay
 plain text until an analysis needs them:
 
-    (date "YYYY-MM-DD", half "AM"|"PM", activity_id, role, (person_id, ...))
+    (date "YYYY-MM-DD", half "AM"|"PM", activity_id, role, "person_id person_id ...")
 
-the person ids sorted, the groups sorted by date, half, activity and role (about 7,000 groups
+the person ids sorted and joined by single spaces (as the database's aggregate gives them), the
+groups sorted by date, half, activity and role (about 7,000 groups
 for 150 faculty over a year: 25 times fewer objects than one row per assignment). From these
 groups come, without building anything else:
 
@@ -16,8 +17,9 @@ groups come, without building anything else:
   ``snapshot_json`` reads, with the assignments as groups (``assignment_groups``);
 - ``snapshot``: the frozen ``ScheduleSnapshot`` of a window, one ``HalfDay`` per half-day.
 
-Person ids never contain a space (``programs.fields.ID_PATTERN``), so a group's people cross
-the broker, and are hashed, as one space-separated string.
+Person ids never contain a space (``programs.fields.ID_PATTERN``), so a group's people are
+read, cross the broker and are hashed as one space-separated string, split only where an
+analysis reads them.
 """
 
 from __future__ import annotations
@@ -45,9 +47,9 @@ from app.domain.snapshot_json import (
 AssignmentRow = tuple[str, str, str, str, str]
 """One assignment: ``(person_id, date ISO, half, activity_id, role)``."""
 
-AssignmentGroup = tuple[str, str, str, str, tuple[str, ...]]
+AssignmentGroup = tuple[str, str, str, str, str]
 """The assignments of one activity and role in one half-day:
-``(date ISO, half, activity_id, role, person ids sorted)``."""
+``(date ISO, half, activity_id, role, "person ids sorted, joined by single spaces")``."""
 
 _DATE = itemgetter(0)
 GROUP_KEY = itemgetter(0, 1, 2, 3)
@@ -62,7 +64,7 @@ def group_rows(rows: Iterable[Sequence[str]]) -> list[AssignmentGroup]:
     """``AssignmentRow`` rows (any order) as sorted ``AssignmentGroup`` groups."""
     keyed = sorted((d, h, a, r, p) for p, d, h, a, r in rows)
     return [
-        (d, h, a, r, tuple(x[4] for x in members))
+        (d, h, a, r, " ".join([x[4] for x in members]))
         for (d, h, a, r), members in groupby(keyed, key=GROUP_KEY)
     ]
 
@@ -90,7 +92,7 @@ class ScheduleRows:
     def rows(self, start: date | None = None, end: date | None = None) -> Iterator[AssignmentRow]:
         """One ``AssignmentRow`` per assignment of ``start``..``end``, in group order."""
         for day, half, activity_id, role, people in self.between(start, end):
-            for person_id in people:
+            for person_id in people.split(" "):
                 yield (person_id, day, half, activity_id, role)
 
     def snapshot(self, start: date | None = None, end: date | None = None) -> ScheduleSnapshot:
@@ -109,8 +111,7 @@ class ScheduleRows:
         """
         if "assignment_groups" in data:
             groups: list[AssignmentGroup] = sorted(
-                (d, h, a, r, tuple(people.split(" ")))
-                for d, h, a, r, people in data["assignment_groups"]
+                (d, h, a, r, people) for d, h, a, r, people in data["assignment_groups"]
             )
         else:
             groups = group_rows(data["assignments"])
@@ -149,9 +150,7 @@ class ScheduleRows:
         """
         return {
             "absences": absences_to_json(self.base.absences, start, end),
-            "assignment_groups": [
-                [d, h, a, r, " ".join(people)] for d, h, a, r, people in self.between(start, end)
-            ],
+            "assignment_groups": [list(g) for g in self.between(start, end)],
         }
 
     def fingerprint(self, start: date, end: date, tag: str) -> str:
@@ -191,10 +190,5 @@ class ScheduleRows:
             # the digests of windows within the schedule stay what they were.
             head.append(["schedule_start", p.schedule_start.isoformat()])
         digest = hashlib.sha256(json.dumps(head, separators=(",", ":")).encode())
-        digest.update(
-            "\n".join(
-                f"{d}\x1f{h}\x1f{a}\x1f{r}\x1f{' '.join(people)}"
-                for d, h, a, r, people in self.between(start, end)
-            ).encode()
-        )
+        digest.update("\n".join(["\x1f".join(g) for g in self.between(start, end)]).encode())
         return digest.hexdigest()

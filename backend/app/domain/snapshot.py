@@ -38,6 +38,7 @@ from app.models.crisis import SacrificeDecision
 from app.models.person import Person as PersonRow
 from app.models.person import person_qualification
 from app.models.program import PROGRAM_ROW_ID, Program
+from app.models.schedule import ASSIGNMENT_GROUP_INDEX as GROUP_INDEX
 from app.models.schedule import Absence as AbsenceRow
 from app.models.schedule import Assignment as AssignmentTable
 from app.models.schedule import Holiday
@@ -214,18 +215,25 @@ def _assignment_groups(
     """The assignments of the window as sorted ``AssignmentGroup`` text tuples.
 
     Grouped by the database (one row per date, half, activity and role, the person ids joined
-    by spaces: ``group_concat`` in SQLite, ``string_agg`` in PostgreSQL), read through the
-    DB-API cursor: a year of a large program is a few thousand rows, not hundreds of
-    thousands.
+    by spaces), read through the DB-API cursor: a year of a large program is a few thousand
+    rows, not hundreds of thousands. The joined ids are kept as the database gives them, in
+    order: PostgreSQL's ``string_agg`` is told to sort them; SQLite (whose ``group_concat``
+    takes an order only from 3.44) is made to read the rows off the group index
+    (``INDEXED BY``: the query fails rather than read them another way), whose last column is
+    the person id, and its ``group_concat`` joins rows in the order it reads them.
     """
     connection = session.connection()
     quote = connection.dialect.identifier_preparer.quote
-    table = AssignmentTable.__tablename__
+    table = quote(AssignmentTable.__tablename__)
     c = AssignmentTable.__table__.c
     keys = ", ".join(quote(x.name) for x in (c.date, c.half, c.activity_id, c.role))
-    aggregate = "string_agg" if connection.dialect.name == "postgresql" else "group_concat"
     person = quote(c.person_id.name)
-    sql = f"SELECT {keys}, count(*), {aggregate}({person}, ' ') FROM {quote(table)}"
+    if connection.dialect.name == "postgresql":
+        # Byte order ("C"), as Python and SQLite's index sort, not the database's collation.
+        joined, source = f"string_agg({person}, ' ' ORDER BY {person} COLLATE \"C\")", table
+    else:
+        joined, source = f"group_concat({person}, ' ')", f"{table} INDEXED BY {GROUP_INDEX}"
+    sql = f"SELECT {keys}, count(*), {joined} FROM {source}"
     # Literal ISO dates (from date objects: nothing to escape), compared as text by SQLite
     # and cast to date by PostgreSQL.
     bounds = [f"{quote(c.date.name)} {op} '{day.isoformat()}'"
@@ -241,9 +249,8 @@ def _assignment_groups(
         cursor.close()
     iso: dict[Any, str] = {}  # PostgreSQL gives dates: one conversion per date
     groups: list[AssignmentGroup] = []
-    for day, half, activity_id, role, count, joined in fetched:
-        people = joined.split(" ")
-        if len(people) != count:  # ids are checked where they enter; a row put in by hand
+    for day, half, activity_id, role, count, people in fetched:
+        if people.count(" ") + 1 != count:  # ids are checked where they enter; by hand
             raise ConfigurationError(
                 f"assignments of {day} {half} {activity_id}: a person id contains a space;"
                 " person ids are letters, digits, '_', '.' and '-' (fix the person table)"
@@ -251,8 +258,9 @@ def _assignment_groups(
         day_iso = (
             day if isinstance(day, str) else iso.get(day) or iso.setdefault(day, day.isoformat())
         )
-        groups.append((day_iso, half, activity_id, role, tuple(sorted(people))))
-    # Sorted here, not by the database, so that both backends give the same order.
+        groups.append((day_iso, half, activity_id, role, people))
+    # Sorted here, not by the database, so that both backends give the same order (already
+    # in this order from SQLite's index: a linear check).
     groups.sort(key=GROUP_KEY)
     return groups
 

@@ -18,6 +18,10 @@ class Holiday(Base):
     date: Mapped[dt.date] = mapped_column(primary_key=True)
 
 
+ASSIGNMENT_GROUP_INDEX = "ix_assignment_halfday_group"
+"""The index the analyses read a window's assignment groups off (``domain.snapshot``)."""
+
+
 class Assignment(Base):
     """One person on one activity in one half-day (``half`` holds a ``Half`` value).
 
@@ -37,7 +41,7 @@ class Assignment(Base):
         UniqueConstraint("person_id", "date", "half", name="uq_assignment_person_halfday"),
         # Analyses read a window of dates at a time, grouped by half-day, activity and role:
         # with every column here the database reads the groups off the index, in order.
-        Index("ix_assignment_halfday_group", "date", "half", "activity_id", "role", "person_id"),
+        Index(ASSIGNMENT_GROUP_INDEX, "date", "half", "activity_id", "role", "person_id"),
     )
 
 
