@@ -30,6 +30,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import cached_property
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
@@ -149,9 +150,21 @@ class ScheduleRows:
         the payload (and the chord is run again) instead of reading an empty schedule.
         """
         return {
-            "absences": absences_to_json(self.base.absences, start, end),
+            "absences": self._absences_of(start, end),
             "assignment_groups": [list(g) for g in self.between(start, end)],
         }
+
+    @cached_property
+    def _absence_rows(self) -> list[tuple[date, date, list[Any]]]:
+        """Each absence's first and last date and its JSON form, written once (a horizon's
+        fingerprint and each of its chunks' payloads select from them)."""
+        absences = self.base.absences
+        rows = absences_to_json(absences, date.min, date.max)
+        return [(a.start, a.end, row) for a, row in zip(absences, rows, strict=True)]
+
+    def _absences_of(self, start: date, end: date) -> list[list[Any]]:
+        """``absences_to_json`` of the absences overlapping ``start``..``end``."""
+        return [row for first, last, row in self._absence_rows if last >= start and first <= end]
 
     def fingerprint(self, start: date, end: date, tag: str) -> str:
         """A hex digest of everything the coverage problems of ``start``..``end`` depend on.
@@ -178,12 +191,7 @@ class ScheduleRows:
             ],
             [{**activity_to_json(a), "name": None} for a in b.activities],
             sorted(d.isoformat() for d in b.holidays),
-            [
-                [a.id, a.person_id, a.start.isoformat(), a.end.isoformat(), a.type,
-                 a.half and a.half.value, a.blocking]
-                for a in b.absences
-                if a.end >= start and a.start <= end
-            ],
+            self._absences_of(start, end),
         ]  # fmt: skip
         if p.schedule_start is not None and p.schedule_start > start:
             # Only then does the start bound the days analysed; left out otherwise, so that

@@ -273,7 +273,7 @@ def _absences(session: Session, start: date | None, end: date | None) -> tuple[A
     if end is not None:
         query = query.where(c.start <= end)
     out = []
-    for absence_id, person_id, first, last, kind, half, blocking in session.execute(query):
+    for absence_id, person_id, first, last, kind, half, blocking in session.execute(query).all():
         out.append(
             Absence(
                 id=absence_id,

@@ -78,7 +78,8 @@ def plan_chord(
         NoSchedule: there is no published schedule to analyse.
     """
     t0 = time.perf_counter()
-    read = read_input(session, start=first, end=last, alerts=alerts)
+    with paused_gc():  # the rows and their fingerprint: many small acyclic objects
+        read = read_input(session, start=first, end=last, alerts=alerts)
     if isinstance(read, ReportOutcome):
         return read
     rows, fingerprint, names = read.rows, read.fingerprint, read.names
