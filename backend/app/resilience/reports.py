@@ -30,6 +30,7 @@ from app.domain.coverage import range_json
 from app.domain.schedule_rows import ScheduleRows
 from app.domain.snapshot import load_rows, require_schedule
 from app.models.base import iso_utc, utcnow
+from app.models.person import Person
 from app.models.resilience import ContingencyReport
 from app.notifications.service import (
     AlertOutcome,
@@ -182,6 +183,11 @@ def daily_report(session: Session, today: date, horizon_days: int) -> DailyRepor
         return None
     rows = load_rows(session, start=window.start, end=window.end)
     return pick_daily_report(session, window, rows)
+
+
+def person_names(session: Session) -> dict[str, str]:
+    """Every person's name by id, as stored now."""
+    return {person_id: name for person_id, name in session.execute(select(Person.id, Person.name))}
 
 
 def with_current_names(report: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]:

@@ -322,7 +322,7 @@ def merge_contingency_chunks(
     start: str,
     end: str,
     fingerprint: str,
-    names: dict[str, str],
+    names: dict[str, Any],
     unscheduled: list[str] | None = None,
     rerun: int = 0,
     alerts: bool = True,
@@ -334,8 +334,9 @@ def merge_contingency_chunks(
 
     Reads no schedule: the result and cross-training ranking come from the chunks (their
     ``ChunkAnalysis`` JSON, or claims of it), the input ``fingerprint`` and ``names`` (person
-    id to name, to word the alerts) from the parent's rows. ``claims``: the chunks' payloads
-    kept in the result backend, deleted with the chunks' own once the report is stored.
+    id to name, to word the alerts, or a claim of that map) from the parent's rows.
+    ``claims``: the chunks' payloads and the names kept in the result backend, deleted with
+    the chunks' own once the report is stored.
     """
     return merge_and_store(
         chunks,

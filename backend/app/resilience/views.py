@@ -15,12 +15,11 @@ from sqlalchemy.orm import Session
 
 from app.core.config import Settings
 from app.models.base import iso_utc, utcnow
-from app.models.person import Person
 from app.models.resilience import ContingencyReport, HealthCheckRecord, UtilizationForecast
 from app.resilience.contingency.result import REPORT_FORMAT
 from app.resilience.crisis.service import crisis_status
 from app.resilience.health.service import program_clock, record_summary
-from app.resilience.reports import DailyReport, daily_report, with_current_names
+from app.resilience.reports import DailyReport, daily_report, person_names, with_current_names
 
 NOT_ANALYSED = "not yet analysed"
 
@@ -134,10 +133,6 @@ def contingency_summary(row: ContingencyReport) -> dict[str, Any]:
         "fatal_pairs": row.fatal_pair_count,
         "duration_s": round(row.duration_s, 3),
     }
-
-
-def person_names(session: Session) -> dict[str, str]:
-    return {person_id: name for person_id, name in session.execute(select(Person.id, Person.name))}
 
 
 def resilience_status(session: Session) -> dict[str, Any]:

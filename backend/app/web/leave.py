@@ -25,7 +25,7 @@ from app.programs.fields import parse_date
 from app.resilience.contingency.service import what_if_absence
 from app.resilience.fallbacks.repair import propose_repair
 from app.resilience.health.service import run_health_check
-from app.resilience.views import person_names
+from app.resilience.reports import person_names
 from app.web.deps import Csrf, PageUser, render, require_page_role
 
 router = APIRouter(include_in_schema=False)

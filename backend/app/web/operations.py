@@ -21,7 +21,7 @@ from app.programs.fields import ID_PATTERN
 from app.resilience.crisis.service import crisis_status
 from app.resilience.fallbacks.scenarios import SCENARIOS
 from app.resilience.fallbacks.service import list_fallbacks
-from app.resilience.views import person_names
+from app.resilience.reports import person_names
 from app.web.deps import Csrf, PageUser, render, require_page_role
 
 router = APIRouter(include_in_schema=False)

@@ -206,6 +206,12 @@ def test_merge_delivered_again_after_its_claims_are_gone_returns_the_stored_repo
     assert first["created"] is True
     assert again["report_id"] == first["report_id"] and again["created"] is False
     assert again["critical_faculty"] == first["critical_faculty"]
+    # The names travel as a claim too: gone with the rest, they are read from the people.
+    names_gone = {"claim": "resilience-claim:names-gone"}
+    third = merge_contingency_chunks(
+        gone, START.isoformat(), end.isoformat(), fingerprint, names_gone
+    )
+    assert third["report_id"] == first["report_id"] and third["created"] is False
 
 
 def test_merge_reports_parents_state_when_import_commits_before_it(

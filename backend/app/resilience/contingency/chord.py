@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.core.claims import ClaimMissing, ClaimStore, resolve
+from app.core.claims import ClaimMissing, ClaimStore, is_claim, resolve
 from app.core.db import session_scope
 from app.core.gcpause import paused_gc
 from app.domain.coverage import unscheduled_before_range, unscheduled_range
@@ -32,6 +32,7 @@ from app.resilience.contingency.chunks import analyze_chunk, merge_chunk_json
 from app.resilience.reports import (
     CROSS_TRAINING_RECOMMENDATIONS,
     ReportOutcome,
+    person_names,
     publish_contingency_metrics,
     read_input,
     reuse_report,
@@ -46,8 +47,9 @@ class ChordPlan:
     """What the parent hands the chord: its chunks' payloads and what the merge needs."""
 
     fingerprint: str
-    names: dict[str, str]
-    """Person id to name, to word the alerts."""
+    names: dict[str, Any]
+    """Person id to name, to word the alerts; or a claim of that map (it would otherwise ride
+    in every chunk's message, within the merge's signature)."""
     unscheduled: list[str] | None
     """The part of the window after the schedule's end (ISO dates), if any."""
     unscheduled_before: list[str] | None
@@ -57,8 +59,9 @@ class ChordPlan:
 
     @property
     def claims(self) -> list[dict[str, str]]:
-        """Every claim the payloads hold (the merge deletes them)."""
-        return [c for p in self.payloads for c in p.get("claims", ())]
+        """Every claim the payloads and the names hold (the merge deletes them)."""
+        names = [self.names] if is_claim(self.names) else []
+        return [*names, *(c for p in self.payloads for c in p.get("claims", ()))]
 
 
 def plan_chord(
@@ -91,6 +94,7 @@ def plan_chord(
         if store is None:  # in the messages, each with the shared part
             payloads = [{**shared, **rows.window_json(a, b)} for a, b in chunks]
         else:  # in the result backend: the shared part once, a chunk's own part each
+            names = store.put(names)
             shared_claim = store.put(shared)
             payloads = [
                 {"claims": [shared_claim, store.put(rows.window_json(a, b))]} for a, b in chunks
@@ -136,7 +140,7 @@ def merge_and_store(
     last: date,
     *,
     fingerprint: str,
-    names: dict[str, str],
+    names: dict[str, Any],
     unscheduled: list[str] | None,
     alerts: bool,
     unscheduled_before: list[str] | None = None,
@@ -159,6 +163,7 @@ def merge_and_store(
         t0 = time.perf_counter()
         try:
             parts = [resolve(c, store) for c in chunks]
+            names = resolve(names, store)
         except ClaimMissing:
             # A merge delivered again after it stored its report and deleted the claims: the
             # report is there. Otherwise the chord's inputs are lost: the task fails and the
@@ -169,7 +174,7 @@ def merge_and_store(
                     start=first,
                     end=last,
                     fingerprint=fingerprint,
-                    names=names,
+                    names=person_names(session) if is_claim(names) else names,
                     alerts=alerts,
                 )
             if stored is None:
