@@ -17,6 +17,7 @@ import time as _time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import select
@@ -64,10 +65,19 @@ class ReportOutcome:
     created: bool
     result: ContingencyResult | StoredResult
     """The findings: built (an analysis in this process), or read from the report's JSON."""
-    report: dict[str, Any]
+    stored: Mapping[str, Any]
+    """The report's JSON as stored (ids only)."""
+    names: Mapping[str, str]
+    """Current names by person id, for ``report``."""
     duration_s: float
     created_at: datetime
     alerts: tuple[AlertOutcome | None, ...] = ()
+
+    @cached_property
+    def report(self) -> dict[str, Any]:
+        """The stored JSON with current names (``with_current_names``), made when first read:
+        a merge task only returns the summary."""
+        return with_current_names(self.stored, self.names)
 
     def summary(self) -> dict[str, Any]:
         counts = self.result.counts()
@@ -261,13 +271,14 @@ def reuse_report(
     row = _find_report(session, fingerprint, start, end)
     if row is None:
         return None
-    report = with_current_names(row.report, names)
-    result = StoredResult(report)  # no finding built but the critical faculty, for the alerts
+    result = StoredResult(row.report, names)  # no finding built until read (alerts: N-1 only)
     done = (
         reconcile_alerts(session, result, names, now=now, cooldown=alert_cooldown) if alerts else []
     )
     duration_s = _time.perf_counter() - t0
-    return ReportOutcome(row.id, False, result, report, duration_s, row.created_at, tuple(done))
+    return ReportOutcome(
+        row.id, False, result, row.report, names, duration_s, row.created_at, tuple(done)
+    )
 
 
 @dataclass(frozen=True)
@@ -338,6 +349,7 @@ def store_report(
     created = False
     if row is None:
         timings = {"analysis_s": duration_s, "cross_training_s": cross_training_s}
+        counts = result.counts()  # not len(result.fatal_pairs): a stored result builds them
         with paused_gc():  # the report's JSON: many small acyclic objects
             stored = _stored_json(
                 start,
@@ -355,9 +367,9 @@ def store_report(
             fingerprint=fingerprint,
             n1_pass=result.n1_pass,
             n2_pass=result.n2_pass,
-            gap_count=result.counts()["gap_slots"],
-            critical_count=len(result.critical_faculty),
-            fatal_pair_count=len(result.fatal_pairs),
+            gap_count=counts["gap_slots"],
+            critical_count=counts["critical_faculty"],
+            fatal_pair_count=counts["fatal_pairs"],
             duration_s=duration_s,
             report=stored,
         )
@@ -378,8 +390,9 @@ def store_report(
     done = (
         reconcile_alerts(session, result, names, now=now, cooldown=alert_cooldown) if alerts else []
     )
-    report = with_current_names(row.report, names)
-    return ReportOutcome(row.id, created, result, report, duration_s, row.created_at, tuple(done))
+    return ReportOutcome(
+        row.id, created, result, row.report, names, duration_s, row.created_at, tuple(done)
+    )
 
 
 def reconcile_alerts(

@@ -159,15 +159,21 @@ class StoredResult:
 
     Passes and counts are the JSON's own; the critical faculty (the alerts read them) are
     built when first read, and the fatal pairs (tens of thousands on a large program) only by
-    ``whole``. ``to_json`` gives the JSON back as it is.
+    ``whole``. ``to_json`` gives the JSON back as it is. ``names`` (person id to name) names
+    the findings; by default, the report's own ``names`` map.
     """
 
-    def __init__(self, report: Mapping[str, Any]) -> None:
+    def __init__(
+        self, report: Mapping[str, Any], names: Mapping[str, str | None] | None = None
+    ) -> None:
         if report.get("format") != REPORT_FORMAT:
             raise ValueError(
                 f"contingency report format {report.get('format')!r} is not {REPORT_FORMAT}"
             )
         self.report = report
+        self.names: Mapping[str, str | None] = (
+            names if names is not None else report.get("names") or {}
+        )
 
     @property
     def n1_pass(self) -> bool:
@@ -189,7 +195,7 @@ class StoredResult:
         """Sorted by person id, each with its exposures in time order and its counts."""
         table = self.report["exposures"]
         built: dict[int, Exposure] = {}
-        names: Mapping[str, str | None] = self.report.get("names") or {}
+        names = self.names
         out = []
         for c in self.report["critical_faculty"]:
             exposures = tuple(
@@ -208,4 +214,4 @@ class StoredResult:
     @cached_property
     def whole(self) -> ContingencyResult:
         """The whole result, every finding built."""
-        return ContingencyResult.from_json(self.report)
+        return ContingencyResult.from_json({**self.report, "names": self.names})
