@@ -17,8 +17,9 @@ changed findings and unfilled slots needs no enumeration of people or pairs.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from app.domain.coverage import SiteHalfDay
@@ -251,24 +252,39 @@ def _rank(
         key = (person_id, qualification)
         if candidate:
             candidates.add(key)
-        total = totals.setdefault(key, [0, 0, 0, 0, 0])
-        for i, d in enumerate(delta):
-            total[i] += d
-        where.setdefault(key, []).append(part_where)
-    options: list[CrossTrainingOption] = []
-    for key in sorted(candidates):
+        total = totals.get(key)
+        if total is None:
+            totals[key] = list(delta)
+            where[key] = [part_where]
+        else:
+            a, b, c, d, e = delta
+            total[0] += a
+            total[1] += b
+            total[2] += c
+            total[3] += d
+            total[4] += e
+            where[key].append(part_where)
+    # Ranked as plain tuples (``CrossTrainingOption.sort_key``, unique per grant); options are
+    # made for the kept ones only.
+    ranked: list[tuple[int, int, int, int, str, str]] = []
+    for key in candidates:
         n1_removed, n2_removed, n1_added, n2_added, filled = totals[key]
         if n1_removed or n2_removed or filled:
-            options.append(
-                CrossTrainingOption(
-                    key[0], key[1], n1_removed, n2_removed, n1_added, n2_added, filled, ()
-                )
+            removed = n1_removed + n2_removed + filled
+            added = n1_added + n2_added
+            ranked.append((-removed, -filled, -n1_removed, added, key[0], key[1]))
+    kept = sorted(ranked) if limit is None else heapq.nsmallest(limit, ranked)
+    options = []
+    for *_, person_id, qualification in kept:
+        n1_removed, n2_removed, n1_added, n2_added, filled = totals[person_id, qualification]
+        where_kept = half_days(where[person_id, qualification])
+        options.append(
+            CrossTrainingOption(
+                person_id, qualification, n1_removed, n2_removed, n1_added, n2_added, filled,
+                where_kept,
             )
-    options.sort(key=CrossTrainingOption.sort_key)
-    kept = options if limit is None else options[:limit]
-    return tuple(
-        replace(o, half_days=half_days(where[(o.person_id, o.qualification)])) for o in kept
-    )
+        )  # fmt: skip
+    return tuple(options)
 
 
 def cross_training_candidates(
