@@ -55,9 +55,18 @@ class ClaimStore:
 
     def put(self, payload: Any) -> dict[str, str]:
         """Keep ``payload`` (JSON-ready data); return the claim that stands for it."""
-        key = f"{KEY_PREFIX}{uuid.uuid4().hex}"
-        self._client.set(key, json_codec.dumps_bytes(payload), ex=self._ttl_s)
-        return {CLAIM: key}
+        return self.put_many([payload])[0]
+
+    def put_many(self, payloads: Iterable[Any]) -> list[dict[str, str]]:
+        """Keep each of ``payloads``, in one round trip; return their claims, in order."""
+        claims = []
+        pipe = self._client.pipeline(transaction=False)
+        for payload in payloads:
+            key = f"{KEY_PREFIX}{uuid.uuid4().hex}"
+            pipe.set(key, json_codec.dumps_bytes(payload), ex=self._ttl_s)
+            claims.append({CLAIM: key})
+        pipe.execute()
+        return claims
 
     def get(self, claim: dict[str, str]) -> Any:
         """The payload ``claim`` stands for.
@@ -65,14 +74,23 @@ class ClaimStore:
         Raises:
             ClaimMissing: it expired, or its merge already deleted it.
         """
-        data = self._client.get(claim[CLAIM])
-        if data is None:
-            raise ClaimMissing(
-                f"payload {claim[CLAIM]} is gone from the result backend (kept"
-                f" {self._ttl_s} s, RESULT_CHORD_EXPIRES_S, and deleted once its report is"
-                " stored)"
-            )
-        return json_codec.loads(data)
+        return self.get_many([claim])[0]
+
+    def get_many(self, claims: list[dict[str, str]]) -> list[Any]:
+        """The payloads ``claims`` stand for, read in one round trip, in order.
+
+        Raises:
+            ClaimMissing: one expired, or its merge already deleted it.
+        """
+        found = self._client.mget([c[CLAIM] for c in claims]) if claims else []
+        for claim, data in zip(claims, found, strict=True):
+            if data is None:
+                raise ClaimMissing(
+                    f"payload {claim[CLAIM]} is gone from the result backend (kept"
+                    f" {self._ttl_s} s, RESULT_CHORD_EXPIRES_S, and deleted once its report is"
+                    " stored)"
+                )
+        return [json_codec.loads(data) for data in found]
 
     def delete(self, claims: Iterable[dict[str, str]]) -> None:
         """Forget the payloads of ``claims`` (best effort: they expire anyway)."""
@@ -92,6 +110,21 @@ def claim_store(backend: Any, ttl_s: int) -> ClaimStore | None:
     if isinstance(backend, RedisBackend):
         return ClaimStore(backend.client, ttl_s)
     return None
+
+
+def resolve_all(values: list[Any], store: ClaimStore | None) -> list[Any]:
+    """``resolve`` of each of ``values``, the claims among them read in one round trip.
+
+    Raises:
+        ClaimMissing: as ``resolve``.
+    """
+    claims = [v for v in values if is_claim(v)]
+    if not claims:
+        return list(values)
+    if store is None:
+        return [resolve(v, None) for v in values]
+    payloads = iter(store.get_many(claims))
+    return [next(payloads) if is_claim(v) else v for v in values]
 
 
 def resolve(value: Any, store: ClaimStore | None) -> Any:

@@ -10,7 +10,14 @@ import pytest
 import redis
 from celery import Celery
 
-from app.core.claims import ClaimMissing, ClaimStore, claim_store, is_claim, resolve
+from app.core.claims import (
+    ClaimMissing,
+    ClaimStore,
+    claim_store,
+    is_claim,
+    resolve,
+    resolve_all,
+)
 
 pytestmark = pytest.mark.redis
 
@@ -43,6 +50,24 @@ def test_a_deleted_claim_fails_clearly_naming_its_key(client: redis.Redis) -> No
     assert store.get(kept) == [1]
     with pytest.raises(ClaimMissing, match=gone["claim"]):
         store.get(gone)
+
+
+def test_many_payloads_kept_and_read_in_order_when_batched(client: redis.Redis) -> None:
+    store = ClaimStore(client, ttl_s=60)
+    payloads = [{"i": i, "rows": [[i, str(i)]] * i} for i in range(6)]
+    claims = store.put_many(payloads)
+    assert len({c["claim"] for c in claims}) == 6
+    assert store.get_many(claims[::-1]) == payloads[::-1]
+    # Claims and plain values mixed (a chunk's analysis inline, the names as a claim).
+    assert resolve_all([claims[2], {"plain": 1}, claims[0]], store) == [
+        payloads[2],
+        {"plain": 1},
+        payloads[0],
+    ]
+    assert resolve_all([{"plain": 1}], None) == [{"plain": 1}]
+    store.delete([claims[4]])
+    with pytest.raises(ClaimMissing, match=claims[4]["claim"]):
+        store.get_many(claims)
 
 
 def test_only_a_claim_is_resolved() -> None:

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.core.claims import ClaimMissing, ClaimStore, is_claim, resolve
+from app.core.claims import ClaimMissing, ClaimStore, is_claim, resolve_all
 from app.core.db import session_scope
 from app.core.gcpause import paused_gc
 from app.domain.coverage import unscheduled_before_range, unscheduled_range
@@ -94,11 +94,11 @@ def plan_chord(
         if store is None:  # in the messages, each with the shared part
             payloads = [{**shared, **rows.window_json(a, b)} for a, b in chunks]
         else:  # in the result backend: the shared part once, a chunk's own part each
-            names = store.put(names)
-            shared_claim = store.put(shared)
-            payloads = [
-                {"claims": [shared_claim, store.put(rows.window_json(a, b))]} for a, b in chunks
-            ]
+            names_claim, shared_claim, *windows = store.put_many(
+                [names, shared, *(rows.window_json(a, b) for a, b in chunks)]
+            )
+            names = names_claim
+            payloads = [{"claims": [shared_claim, window]} for window in windows]
     logger.info(
         "contingency chord of %d chunks: schedule read and fingerprint %.2f s, payloads %.2f s",
         len(chunks),
@@ -129,8 +129,8 @@ def _payload(snapshot: dict[str, Any], store: ClaimStore | None) -> dict[str, An
     if "claims" not in snapshot:
         return snapshot
     data: dict[str, Any] = {}
-    for claim in snapshot["claims"]:
-        data.update(resolve(claim, store))
+    for part in resolve_all(snapshot["claims"], store):
+        data.update(part)
     return data
 
 
@@ -162,8 +162,7 @@ def merge_and_store(
     with paused_gc():
         t0 = time.perf_counter()
         try:
-            parts = [resolve(c, store) for c in chunks]
-            names = resolve(names, store)
+            *parts, names = resolve_all([*chunks, names], store)
         except ClaimMissing:
             # A merge delivered again after it stored its report and deleted the claims: the
             # report is there. Otherwise the chord's inputs are lost: the task fails and the
