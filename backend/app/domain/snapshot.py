@@ -9,6 +9,8 @@ distinct one is converted once.
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from datetime import date
 from typing import Any
 
@@ -42,6 +44,8 @@ from app.models.schedule import ASSIGNMENT_GROUP_INDEX as GROUP_INDEX
 from app.models.schedule import Absence as AbsenceRow
 from app.models.schedule import Assignment as AssignmentTable
 from app.models.schedule import Holiday
+
+logger = logging.getLogger(__name__)
 
 
 def load_snapshot(
@@ -241,12 +245,21 @@ def _assignment_groups(
     if bounds:
         sql += " WHERE " + " AND ".join(bounds)
     sql += f" GROUP BY {keys}"
-    cursor = connection.connection.cursor()
+    in_order = True
     try:
-        cursor.execute(sql)
-        fetched: list[Any] = list(cursor.fetchall())
-    finally:
-        cursor.close()
+        fetched = _fetch_all(connection, sql)
+    except sqlite3.OperationalError as exc:
+        if "no such index" not in str(exc):
+            raise
+        # Dropped by hand (migration 0008 creates it): slower, and each group sorted here.
+        logger.warning(
+            "index %s is missing: the assignments are read without it (slower); recreate it"
+            " with: CREATE INDEX %s ON assignment (date, half, activity_id, role, person_id)",
+            GROUP_INDEX,
+            GROUP_INDEX,
+        )
+        fetched = _fetch_all(connection, sql.replace(f" INDEXED BY {GROUP_INDEX}", ""))
+        in_order = False
     iso: dict[Any, str] = {}  # PostgreSQL gives dates: one conversion per date
     groups: list[AssignmentGroup] = []
     for day, half, activity_id, role, count, people in fetched:
@@ -258,11 +271,23 @@ def _assignment_groups(
         day_iso = (
             day if isinstance(day, str) else iso.get(day) or iso.setdefault(day, day.isoformat())
         )
+        if not in_order:
+            people = " ".join(sorted(people.split(" ")))
         groups.append((day_iso, half, activity_id, role, people))
     # Sorted here, not by the database, so that both backends give the same order (already
     # in this order from SQLite's index: a linear check).
     groups.sort(key=GROUP_KEY)
     return groups
+
+
+def _fetch_all(connection: Any, sql: str) -> list[Any]:
+    """Every row of ``sql``, through the DB-API cursor of ``connection`` (no Row objects)."""
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def _absences(session: Session, start: date | None, end: date | None) -> tuple[Absence, ...]:

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from app.core.errors import ConfigurationError
@@ -158,6 +158,33 @@ def test_groups_are_sorted_whole_and_sliced_by_date_when_loaded(session: Session
     assert ScheduleRows.from_json(snapshot_to_json(rows.snapshot(a, b))).groups == list(
         rows.between(a, b)
     )
+
+
+def test_groups_are_the_same_when_the_group_index_was_dropped_by_hand(
+    session: Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("SQLite only: PostgreSQL sorts a group's people itself")
+    import_program(session, random_program(random.Random(5), days=12), source="p", actor=None)
+    session.commit()
+    table = schedule_model.Assignment.__table__
+    columns = ("person_id", "date", "half", "activity_id", "role")
+    kept = [dict(zip(columns, r, strict=True))
+            for r in session.execute(select(*(table.c[c] for c in columns)))]  # fmt: skip
+    kept.sort(key=lambda r: r["person_id"], reverse=True)
+    session.execute(table.delete())
+    session.execute(table.insert(), kept)
+    session.commit()
+    with_index = load_rows(session).groups
+    session.rollback()
+    session.execute(text(f"DROP INDEX {schedule_model.ASSIGNMENT_GROUP_INDEX}"))
+    session.commit()
+
+    without = load_rows(session).groups
+
+    assert without == with_index
+    assert any(" " in g[4] for g in without)  # some group has an order to keep
+    assert "is missing" in caplog.text
 
 
 @pytest.mark.parametrize("seed", range(4))

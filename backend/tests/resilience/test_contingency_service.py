@@ -241,6 +241,11 @@ def test_rerun_analyses_nothing_when_input_unchanged_and_again_when_it_changes(
     assert (again.report_id, again.created) == (first.report_id, False)
     # Read back from the stored JSON: every finding as the analysis made it.
     assert isinstance(again.result, StoredResult) and again.result.whole == first.result
+    # The summary (all a task returns) reads the stored JSON: the named copy, which walks every
+    # finding, is made only for a caller that reads the report.
+    assert again.summary()["start"] == START.isoformat()
+    assert "report" not in vars(again)
+    assert again.report["names"] and "report" in vars(again)
 
     add_absence(
         demo_session,
