@@ -14,7 +14,9 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from app.core.db import make_engine
 from app.core.errors import ConfigurationError
+from app.core.migrate import upgrade_database
 from app.domain.coverage import build_site_half_days, site_half_days_of_rows
 from app.domain.schedule import (
     Absence,
@@ -158,6 +160,45 @@ def test_groups_are_sorted_whole_and_sliced_by_date_when_loaded(session: Session
     assert ScheduleRows.from_json(snapshot_to_json(rows.snapshot(a, b))).groups == list(
         rows.between(a, b)
     )
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("blank_database_url", ["postgresql"], indirect=True)
+def test_people_in_code_point_order_when_the_database_collates_ids_otherwise(
+    blank_database_url: str,
+) -> None:
+    upgrade_database(blank_database_url)
+    engine = make_engine(blank_database_url)
+    try:
+        with engine.begin() as conn:
+            icu = conn.execute(
+                text("SELECT 1 FROM pg_collation WHERE collname = 'en-US-x-icu'")
+            ).scalar()
+            if icu is None:
+                pytest.skip("this PostgreSQL has no ICU collation")
+            # A database created with an English collation: case and punctuation weigh less.
+            conn.execute(text('ALTER TABLE assignment ALTER COLUMN person_id'
+                              ' TYPE varchar(64) COLLATE "en-US-x-icu"'))  # fmt: skip
+        doc = random_program(random.Random(11), people=16, days=6)
+        lower = {p["id"]: p["id"].lower() for p in doc["people"][::2]}
+        for record in (*doc["people"], *doc["assignments"], *doc["absences"]):
+            key = "id" if "kind" in record else "person_id"
+            record[key] = lower.get(record[key], record[key])
+        with Session(engine) as session:
+            import_program(session, doc, source="p", actor=None)
+            session.commit()
+            groups = load_rows(session).groups
+            own_order = session.execute(
+                text("SELECT string_agg(person_id, ' ' ORDER BY person_id) FROM assignment"
+                     " GROUP BY date, half, activity_id, role")
+            ).scalars().all()  # fmt: skip
+    finally:
+        engine.dispose()
+
+    people = [g[4].split(" ") for g in groups]
+    assert all(ids == sorted(ids) for ids in people)  # code point order, as Python and SQLite
+    # ...which is not the database's own order of these ids in some group.
+    assert {g[4] for g in groups} != set(own_order)
 
 
 def test_groups_are_the_same_when_the_group_index_was_dropped_by_hand(
