@@ -121,11 +121,9 @@ def test_lean_loader_equals_orm_loader_when_program_is_random(session: Session, 
         session.rollback()
 
 
-def test_groups_are_sorted_whole_and_sliced_by_date_when_loaded(session: Session) -> None:
-    import_program(session, random_program(random.Random(3), days=20), source="p", actor=None)
-    session.commit()
-    # Stored again in reverse order of person: a database joining a group's people in the
-    # order it stored them would give them reversed.
+def _store_again_in_reverse_order_of_person(session: Session) -> None:
+    """Store the assignments again, the last person's first: a database joining a group's
+    people in the order it stored them would give them reversed."""
     table = schedule_model.Assignment.__table__
     columns = ("person_id", "date", "half", "activity_id", "role")
     kept = [dict(zip(columns, r, strict=True))
@@ -134,6 +132,12 @@ def test_groups_are_sorted_whole_and_sliced_by_date_when_loaded(session: Session
     session.execute(table.delete())
     session.execute(table.insert(), kept)
     session.commit()
+
+
+def test_groups_are_sorted_whole_and_sliced_by_date_when_loaded(session: Session) -> None:
+    import_program(session, random_program(random.Random(3), days=20), source="p", actor=None)
+    session.commit()
+    _store_again_in_reverse_order_of_person(session)
     rows = load_rows(session)
     stored = [
         (a.person_id, a.date.isoformat(), a.half, a.activity_id, a.role)
@@ -208,14 +212,7 @@ def test_groups_are_the_same_when_the_group_index_was_dropped_by_hand(
         pytest.skip("SQLite only: PostgreSQL sorts a group's people itself")
     import_program(session, random_program(random.Random(5), days=12), source="p", actor=None)
     session.commit()
-    table = schedule_model.Assignment.__table__
-    columns = ("person_id", "date", "half", "activity_id", "role")
-    kept = [dict(zip(columns, r, strict=True))
-            for r in session.execute(select(*(table.c[c] for c in columns)))]  # fmt: skip
-    kept.sort(key=lambda r: r["person_id"], reverse=True)
-    session.execute(table.delete())
-    session.execute(table.insert(), kept)
-    session.commit()
+    _store_again_in_reverse_order_of_person(session)
     with_index = load_rows(session).groups
     session.rollback()
     session.execute(text(f"DROP INDEX {schedule_model.ASSIGNMENT_GROUP_INDEX}"))
