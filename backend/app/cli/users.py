@@ -34,7 +34,7 @@ from app.cli.options import JsonOption
 from app.cli.output import OutputConsole, reported_errors
 from app.core.db import session_scope
 from app.core.errors import NotAuthenticated
-from app.models.base import iso_utc
+from app.models.base import iso_utc, shown_utc
 from app.models.user import ApiToken, User
 
 TOKEN_ENV = "RESIDENCY_SCHEDULER_TOKEN"
@@ -76,6 +76,11 @@ def _when(moment: datetime | None) -> str | None:
     return None if moment is None else iso_utc(moment)
 
 
+def _shown(when: str | None, empty: str = "") -> str:
+    """An ISO time of ``_when`` as the readable views show times (``2026-12-02 11:45 UTC``)."""
+    return empty if when is None else shown_utc(datetime.fromisoformat(when))
+
+
 def _user_json(user: User) -> dict[str, Any]:
     return {"username": user.username, "role": user.role, "created_at": _when(user.created_at),
             "disabled_at": _when(user.disabled_at)}  # fmt: skip
@@ -115,7 +120,7 @@ def users_list(as_json: JsonOption = False) -> None:
         return
     table = Table("user", "role", "created", "disabled")
     for u in users:
-        table.add_row(u["username"], u["role"], u["created_at"], u["disabled_at"] or "")
+        table.add_row(u["username"], u["role"], _shown(u["created_at"]), _shown(u["disabled_at"]))
     _out.print(table)
     _out.print(f"{len(users)} user(s)")
 
@@ -160,9 +165,9 @@ def tokens_list(
         return
     table = Table("id", "user", "prefix", "label", "created", "last used", "revoked")
     for r in rows:
-        used, revoked = r["last_used_at"] or "never", r["revoked_at"] or ""
+        used, revoked = _shown(r["last_used_at"], "never"), _shown(r["revoked_at"])
         table.add_row(str(r["id"]), r["username"], r["prefix"], r["label"] or "",
-                      r["created_at"], used, revoked)  # fmt: skip
+                      _shown(r["created_at"]), used, revoked)  # fmt: skip
     _out.print(table)
     _out.print(f"{len(rows)} token(s)")
 

@@ -203,8 +203,9 @@ class Settings(BaseSettings):
     SMTP_CA_FILE: Path | None = None
     """CA bundle to verify the mail server with (default: the system's)."""
     SMTP_TIMEOUT_S: float = Field(default=10, gt=0)
-    PUBLIC_URL: str = "http://localhost:8000"
-    """Where people open the dashboard; emails and webhooks link there."""
+    PUBLIC_URL: str = ""
+    """Where people open the dashboard; emails and webhooks link there. Empty means
+    ``http://localhost:API_PORT`` (see ``public_url``)."""
     NOTIFICATION_RETRY_MAX: int = Field(default=6, ge=0)
     """Retries of a delivery that failed on a passing error (backoff as TASK_RETRY_*)."""
 
@@ -356,6 +357,13 @@ class Settings(BaseSettings):
         """The HTTP API's address: API_URL, else this host on API_PORT (where ``make run``
         serves it)."""
         return self.API_URL or f"http://localhost:{self.API_PORT}"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def public_url(self) -> str:
+        """Where emails and webhooks link to: PUBLIC_URL, else the dashboard on this host's
+        API_PORT (where ``make run`` serves it)."""
+        return self.PUBLIC_URL or f"http://localhost:{self.API_PORT}"
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -60,7 +60,7 @@ def _send(delivery: AlertDelivery, alert: Alert, settings: Settings) -> None:
         dedup_key=alert.dedup_key,
         details=alert.details,
         occurred_at=iso_utc(delivery.created_at),
-        public_url=settings.PUBLIC_URL,
+        public_url=settings.public_url,
     )
     if delivery.channel == Channel.EMAIL.value:
         email: Sender[EmailMessage] = SmtpSender(settings)

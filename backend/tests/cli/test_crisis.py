@@ -55,10 +55,12 @@ def test_crisis_commands_refuse_with_exit_codes_and_activate_once(demo_data_dir:
 
 
 def _assert_times_carry_utc_offset(as_json: str, as_text: str) -> None:
-    """``crisis status`` gives its start and end with their UTC offset, in JSON and text."""
+    """``crisis status`` gives its start and end with their UTC offset in JSON, and in UTC to
+    the minute in text, as every readable view (``2026-12-02 11:45 UTC``)."""
     crisis = json.loads(as_json)["crisis"]
     for key in ("activated_at", "ended_at"):
         moment = datetime.fromisoformat(crisis[key])
         assert moment.tzinfo is not None and moment.utcoffset() == timedelta(0), crisis[key]
-        assert crisis[key].endswith("+00:00") and crisis[key] in as_text
+        assert crisis[key].endswith("+00:00") and crisis[key] not in as_text
+        assert f"{moment:%Y-%m-%d %H:%M} UTC" in as_text
     assert crisis["activated_at"] <= crisis["ended_at"]

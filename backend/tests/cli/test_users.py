@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 
 import pytest
 import typer
@@ -51,6 +52,10 @@ def test_users_add_list_and_disable(configured_database: Engine) -> None:
     ]
     table = _run("users", "list")
     assert "casey" in table.stdout and "2 user(s)" in table.stdout
+    # Times as every readable view shows them, not in ISO form.
+    created = datetime.fromisoformat(rows[0]["created_at"])
+    assert f"{created:%Y-%m-%d %H:%M} UTC" in table.stdout
+    assert rows[0]["created_at"] not in table.stdout
 
 
 @pytest.mark.parametrize(

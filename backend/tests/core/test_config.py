@@ -185,6 +185,26 @@ def test_api_url_follows_api_port_when_api_url_is_not_set(
     assert _settings().api_url == api_url
 
 
+@pytest.mark.parametrize(
+    ("env", "public_url"),
+    [
+        ({}, "http://localhost:8000"),
+        ({"API_PORT": "8017"}, "http://localhost:8017"),
+        ({"API_PORT": "8017", "PUBLIC_URL": "https://scheduler.example.org"},
+         "https://scheduler.example.org"),
+    ],
+)  # fmt: skip
+def test_public_url_follows_api_port_when_public_url_is_not_set(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], public_url: str
+) -> None:
+    for name in ("API_PORT", "PUBLIC_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+    assert _settings().public_url == public_url
+
+
 def test_env_example_lists_every_setting_when_read() -> None:
     text = (BACKEND_DIR / ".env.example").read_text()
     listed = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", text, flags=re.MULTILINE))
