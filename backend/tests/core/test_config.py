@@ -166,43 +166,25 @@ def test_utilization_thresholds_are_checked_when_loaded(
             _settings()
 
 
+@pytest.mark.parametrize(("setting", "url"), [("API_URL", "api_url"), ("PUBLIC_URL", "public_url")])
 @pytest.mark.parametrize(
-    ("env", "api_url"),
+    ("env", "expected"),
     [
         ({}, "http://localhost:8000"),
         ({"API_PORT": "8017"}, "http://localhost:8017"),
-        ({"API_PORT": "8017", "API_URL": "http://backend:8000"}, "http://backend:8000"),
-    ],
-)
-def test_api_url_follows_api_port_when_api_url_is_not_set(
-    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], api_url: str
-) -> None:
-    for name in ("API_PORT", "API_URL"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-
-    assert _settings().api_url == api_url
-
-
-@pytest.mark.parametrize(
-    ("env", "public_url"),
-    [
-        ({}, "http://localhost:8000"),
-        ({"API_PORT": "8017"}, "http://localhost:8017"),
-        ({"API_PORT": "8017", "PUBLIC_URL": "https://scheduler.example.org"},
+        ({"API_PORT": "8017", "URL": "https://scheduler.example.org"},
          "https://scheduler.example.org"),
     ],
 )  # fmt: skip
-def test_public_url_follows_api_port_when_public_url_is_not_set(
-    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], public_url: str
+def test_urls_follow_api_port_when_not_set(
+    monkeypatch: pytest.MonkeyPatch, setting: str, url: str, env: dict[str, str], expected: str
 ) -> None:
-    for name in ("API_PORT", "PUBLIC_URL"):
+    for name in ("API_PORT", "API_URL", "PUBLIC_URL"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
-        monkeypatch.setenv(name, value)
+        monkeypatch.setenv(setting if name == "URL" else name, value)
 
-    assert _settings().public_url == public_url
+    assert getattr(_settings(), url) == expected
 
 
 def test_env_example_lists_every_setting_when_read() -> None:
