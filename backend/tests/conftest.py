@@ -97,6 +97,21 @@ def session(engine: Engine) -> Iterator[Session]:
 
 
 @pytest.fixture
+def configure(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callable[[str], None]]:
+    """Make a URL the configured database (as a command or worker would find it)."""
+
+    def configure_url(url: str) -> None:
+        monkeypatch.setenv("DATABASE_URL", url)
+        monkeypatch.setenv("DATA_DIR", str(tmp_path / "var"))
+        get_settings.cache_clear()
+        reset_engine()
+
+    yield configure_url
+    reset_engine()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
 def configured_database(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
     """``engine``'s database made the configured one (for code that calls ``session_scope``)."""
     monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))

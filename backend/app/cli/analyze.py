@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -22,7 +22,7 @@ from app.cli.output import OutputConsole, print_json, reported_errors
 from app.core.config import CONTINGENCY_MAX_DAYS, get_settings
 from app.core.db import session_scope
 from app.core.errors import InputError
-from app.models.base import shown_utc, utcnow
+from app.models.base import shown_time, utcnow
 from app.notifications.dispatch import dispatch_alert_notifications
 from app.resilience.contingency.service import (
     contingency_window,
@@ -134,7 +134,7 @@ def _print_report(summary: dict[str, Any], report: dict[str, Any]) -> None:
     from rich.table import Table  # only the terminal view draws tables
 
     verdict = {True: "[green]pass[/green]", False: "[red]FAIL[/red]"}
-    stored = shown_utc(datetime.fromisoformat(summary["created_at"]))
+    stored = shown_time(summary["created_at"])
     out.print(
         f"Contingency {summary['start']} .. {summary['end']}  (report {summary['report_id']},"
         f" stored {stored})",

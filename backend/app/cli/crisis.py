@@ -7,7 +7,6 @@ RESIDENCY_SCHEDULER_TOKEN) must belong to a program director or admin (exit 4 ot
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Annotated, Any
 
 import typer
@@ -16,7 +15,7 @@ from app.cli.options import JsonOption
 from app.cli.output import OutputConsole, reported_errors
 from app.cli.users import TokenOption, caller_from_cli
 from app.core.db import session_scope
-from app.models.base import shown_utc
+from app.models.base import shown_time
 from app.notifications.dispatch import dispatch_alert_notifications
 from app.resilience.crisis.service import (
     activate_crisis,
@@ -91,17 +90,12 @@ def status_cmd(as_json: JsonOption = False) -> None:
 def _print(view: dict[str, Any]) -> None:
     out.print(
         f"crisis {view['id']}: {view['severity']} (shedding {view['shedding_level']}), approved"
-        f" by {view['approved_by']} at {_shown(view['activated_at'])}"
+        f" by {view['approved_by']} at {shown_time(view['activated_at'])}"
     )
     out.print(f"  reason: {view['reason']}")
     out.print(f"  fallback: {view['fallback_choice']}")
     suspended = view["suspended_activities"]
     out.print(f"  suspended: {', '.join(suspended) if suspended else 'nothing'}")
     if view["ended_at"]:
-        ended = _shown(view["ended_at"])
+        ended = shown_time(view["ended_at"])
         out.print(f"  ended {ended} by {view['ended_by']}: {view['end_reason']}")
-
-
-def _shown(when: str) -> str:
-    """An ISO time of the crisis view as the readable views show times."""
-    return shown_utc(datetime.fromisoformat(when))

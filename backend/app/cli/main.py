@@ -235,20 +235,15 @@ def _print_health(summary: dict[str, Any], result: dict[str, Any]) -> None:
         f"{horizon['analysed']['end']} (ended half-days left out); {used}",
         highlight=False,
     )
-    if horizon.get("unscheduled_before"):
-        early = horizon["unscheduled_before"]
-        out.print(
-            f"  Unscheduled        {early['start']} .. {early['end']}: before the start of the"
-            " published schedule, not judged",
-            highlight=False,
-        )
-    if horizon.get("unscheduled"):
-        gone = horizon["unscheduled"]
-        out.print(
-            f"  Unscheduled        {gone['start']} .. {gone['end']}: after the end of the"
-            " published schedule, not judged",
-            highlight=False,
-        )
+    unscheduled = (("unscheduled_before", "before the start"), ("unscheduled", "after the end"))
+    for key, where in unscheduled:
+        days = horizon.get(key)
+        if days:
+            out.print(
+                f"  Unscheduled        {days['start']} .. {days['end']}: {where} of the"
+                " published schedule, not judged",
+                highlight=False,
+            )
     cont = result["contingency"]
     if "n1_pass" in cont:
         out.print(

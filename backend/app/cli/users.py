@@ -34,7 +34,7 @@ from app.cli.options import JsonOption
 from app.cli.output import OutputConsole, reported_errors
 from app.core.db import session_scope
 from app.core.errors import NotAuthenticated
-from app.models.base import iso_utc, shown_utc
+from app.models.base import iso_utc, shown_time
 from app.models.user import ApiToken, User
 
 TOKEN_ENV = "RESIDENCY_SCHEDULER_TOKEN"
@@ -77,8 +77,8 @@ def _when(moment: datetime | None) -> str | None:
 
 
 def _shown(when: str | None, empty: str = "") -> str:
-    """An ISO time of ``_when`` as the readable views show times (``2026-12-02 11:45 UTC``)."""
-    return empty if when is None else shown_utc(datetime.fromisoformat(when))
+    """An ISO time of ``_when`` as the readable views show times, or ``empty``."""
+    return empty if when is None else shown_time(when)
 
 
 def _user_json(user: User) -> dict[str, Any]:

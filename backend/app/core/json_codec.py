@@ -56,10 +56,7 @@ def dumps_bytes(value: Any) -> bytes:
 
 def dumps(value: Any) -> str:
     """``dumps_bytes`` as text (what a JSON column is given)."""
-    try:
-        return orjson.dumps(value, option=_OPTIONS).decode()
-    except TypeError:
-        return json.dumps(value, separators=(",", ":"))
+    return dumps_bytes(value).decode()
 
 
 def loads(data: str | bytes) -> Any:

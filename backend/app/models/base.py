@@ -44,6 +44,12 @@ def shown_utc(moment: datetime) -> str:
     return f"{as_utc(moment):%Y-%m-%d %H:%M} UTC"
 
 
+def shown_time(iso: str) -> str:
+    """A timestamp of the JSON views (ISO 8601 with its offset, ``iso_utc``) as ``shown_utc``
+    shows it (``2026-12-02 11:45 UTC``): the pages' filter and the readable command lines."""
+    return shown_utc(datetime.fromisoformat(iso))
+
+
 class UtcDateTime(TypeDecorator[datetime]):
     """``TIMESTAMP WITH TIME ZONE`` that always binds and returns aware UTC datetimes."""
 

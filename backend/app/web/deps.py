@@ -3,7 +3,6 @@ security headers (a strict Content-Security-Policy: no script at all, styles fro
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,17 +11,11 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from app.api.deps import SessionDep
-from app.models.base import shown_utc
+from app.models.base import shown_time
 from app.models.user import Role, User
 from app.web.session import PRESESSION_COOKIE, SESSION_COOKIE, SessionKeys, session_user
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
-
-
-def shown_time(iso: str) -> str:
-    """A timestamp of the JSON views (ISO 8601 with its offset) as a page shows it: to the
-    minute, in UTC, saying so (``2026-12-02 11:45 UTC``)."""
-    return shown_utc(datetime.fromisoformat(iso))
 
 
 TEMPLATES.env.filters["shown_time"] = shown_time

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,17 +18,10 @@ from tests.conftest import BACKENDS
 
 
 @pytest.fixture
-def configured_blank(
-    blank_database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Iterator[str]:
+def configured_blank(blank_database_url: str, configure: Callable[[str], None]) -> str:
     """``blank_database_url`` made the configured database."""
-    monkeypatch.setenv("DATABASE_URL", blank_database_url)
-    monkeypatch.setenv("DATA_DIR", str(tmp_path / "var"))
-    get_settings.cache_clear()
-    reset_engine()
-    yield blank_database_url
-    reset_engine()
-    get_settings.cache_clear()
+    configure(blank_database_url)
+    return blank_database_url
 
 
 def _migrate() -> str:

@@ -3,8 +3,7 @@ another revision stands for, and where a process first opens a session."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from alembic import command
@@ -12,8 +11,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from app.core import probe
-from app.core.config import get_settings
-from app.core.db import make_engine, reset_engine, session_scope
+from app.core.db import make_engine, session_scope
 from app.core.errors import SchemaNewerThanCode, SchemaOutOfDate
 from app.core.migrate import alembic_config, upgrade_database
 from app.core.schema_version import HEAD_REVISION, REVISIONS, schema_mismatch
@@ -23,21 +21,6 @@ from tests.conftest import BACKENDS
 BEHIND = REVISIONS[-2]
 """One revision behind head: a database no query of most commands fails on (as 0007 was
 when 0008 only added an index)."""
-
-
-@pytest.fixture
-def configure(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callable[[str], None]]:
-    """Make a URL the configured database (as a command or worker would find it)."""
-
-    def configure_url(url: str) -> None:
-        monkeypatch.setenv("DATABASE_URL", url)
-        monkeypatch.setenv("DATA_DIR", str(tmp_path / "var"))
-        get_settings.cache_clear()
-        reset_engine()
-
-    yield configure_url
-    reset_engine()
-    get_settings.cache_clear()
 
 
 def _set_version(url: str, revision: str) -> None:

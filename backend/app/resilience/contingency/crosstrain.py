@@ -52,14 +52,11 @@ class CrossTrainingOption:
         return self.n1_removed + self.n2_removed + self.gap_slots_filled
 
     def sort_key(self) -> tuple[int, int, int, int, str, str]:
-        return (
-            -self.findings_removed,
-            -self.gap_slots_filled,
-            -self.n1_removed,
-            self.n1_added + self.n2_added,
-            self.person_id,
-            self.qualification,
-        )
+        return _rank_key(
+            (self.person_id, self.qualification),
+            (self.n1_removed, self.n2_removed, self.n1_added, self.n2_added,
+             self.gap_slots_filled),
+        )  # fmt: skip
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -266,13 +263,11 @@ def _rank(
             where[key].append(part_where)
     # Ranked as plain tuples (``CrossTrainingOption.sort_key``, unique per grant); options are
     # made for the kept ones only.
-    ranked: list[tuple[int, int, int, int, str, str]] = []
-    for key in candidates:
-        n1_removed, n2_removed, n1_added, n2_added, filled = totals[key]
-        if n1_removed or n2_removed or filled:
-            removed = n1_removed + n2_removed + filled
-            added = n1_added + n2_added
-            ranked.append((-removed, -filled, -n1_removed, added, key[0], key[1]))
+    ranked = [
+        _rank_key(key, totals[key])
+        for key in candidates
+        if totals[key][0] or totals[key][1] or totals[key][4]
+    ]
     kept = sorted(ranked) if limit is None else heapq.nsmallest(limit, ranked)
     options = []
     for *_, person_id, qualification in kept:
@@ -285,6 +280,14 @@ def _rank(
             )
         )  # fmt: skip
     return tuple(options)
+
+
+def _rank_key(key: tuple[str, str], delta: Sequence[int]) -> tuple[int, int, int, int, str, str]:
+    """The order of options: most findings removed (gap slots filled included), then most gap
+    slots filled, most N-1 removed, fewest findings added, then person and qualification.
+    ``delta``: N-1 removed, N-2 removed, N-1 added, N-2 added, gap slots filled."""
+    n1_removed, n2_removed, n1_added, n2_added, filled = delta
+    return (-(n1_removed + n2_removed + filled), -filled, -n1_removed, n1_added + n2_added, *key)
 
 
 def cross_training_candidates(

@@ -7,7 +7,7 @@ pass over its exposures.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -88,7 +88,14 @@ class Exposure:
 
 
 def exposure_counts(exposures: Iterable[Exposure]) -> tuple[int, int]:
-    """Distinct half-days, and distinct (resident, half-day) pairs put at risk.
+    """Distinct half-days, and distinct (resident, half-day) pairs put at risk
+    (``halfday_counts`` of each exposure's half-day and residents)."""
+    return halfday_counts((e.halfday, e.residents) for e in exposures)
+
+
+def halfday_counts(exposed: Iterable[tuple[Hashable, Sequence[str]]]) -> tuple[int, int]:
+    """Distinct half-days, and distinct (resident, half-day) pairs, of ``(half-day, residents)``
+    exposures: a finding's ``Exposure`` objects, or their wire form (``report_json``).
 
     One pass over exposures in time order (as every finding keeps them), where the exposures
     of one half-day are neighbours: a half-day's residents are counted by length unless
@@ -96,16 +103,16 @@ def exposure_counts(exposures: Iterable[Exposure]) -> tuple[int, int]:
     anyway).
     """
     half_days = residents = 0
-    current: HalfDay | None = None
-    group: list[tuple[str, ...]] = []
-    for e in exposures:
-        if e.halfday is current or e.halfday == current:
-            group.append(e.residents)
+    current: Hashable | None = None
+    group: list[Sequence[str]] = []
+    for halfday, exposed_residents in exposed:
+        if halfday is current or halfday == current:
+            group.append(exposed_residents)
             continue
         if group:
             residents += len(group[0]) if len(group) == 1 else len(set().union(*group))
         half_days += 1
-        current, group = e.halfday, [e.residents]
+        current, group = halfday, [exposed_residents]
     if group:
         residents += len(group[0]) if len(group) == 1 else len(set().union(*group))
     return half_days, residents

@@ -18,7 +18,12 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
-from app.resilience.contingency.findings import CriticalFaculty, Exposure, FatalPair
+from app.resilience.contingency.findings import (
+    CriticalFaculty,
+    Exposure,
+    FatalPair,
+    halfday_counts,
+)
 from app.resilience.contingency.result import REPORT_FORMAT, ContingencyResult, rank_counts
 
 Finding = list[Any]
@@ -120,7 +125,8 @@ def _join(
     """Add one chunk's group of findings (``keys``, all with the exposures at ``group``'s
     positions in the chunk's ``table``) to ``found``: positions offset, counts summed."""
     local = [int(i) for i in group.split(" ")] if group else []
-    days, residents = _counts(table, local)
+    # Wire exposures: [date, half, site, qualifications, activities, residents].
+    days, residents = halfday_counts(((table[i][0], table[i][1]), table[i][5]) for i in local)
     positions = [offset + i for i in local]
     for k in keys:
         known = found.get(k)
@@ -130,28 +136,6 @@ def _join(
             known[0].extend(positions)
             known[1] += days
             known[2] += residents
-
-
-def _counts(table: Sequence[Any], positions: Sequence[int]) -> tuple[int, int]:
-    """``findings.exposure_counts`` of wire exposures (``[date, half, site, qualifications,
-    activities, residents]``) in time order: distinct half-days, and distinct residents of
-    each half-day summed."""
-    half_days = residents = 0
-    current: tuple[str, str] | None = None
-    group: list[list[str]] = []
-    for i in positions:
-        row = table[i]
-        halfday = (row[0], row[1])
-        if halfday == current:
-            group.append(row[5])
-            continue
-        if group:
-            residents += len(group[0]) if len(group) == 1 else len(set().union(*group))
-        half_days += 1
-        current, group = halfday, [row[5]]
-    if group:
-        residents += len(group[0]) if len(group) == 1 else len(set().union(*group))
-    return half_days, residents
 
 
 class StoredResult:
