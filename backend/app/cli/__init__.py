@@ -1,10 +1,10 @@
 """The ``residency-scheduler`` command line: Typer and Rich live here and nowhere else."""
 
-from app.core.gcpause import paused_gc
+from app.core.gcpause import imports_frozen
 
 # Importing the command line builds thousands of classes and functions and no garbage: the
 # cyclic collector, paused meanwhile, would walk that growing heap again and again.
-with paused_gc():
+with imports_frozen():
     from app.cli.main import app, main
 
 __all__ = ["app", "main"]

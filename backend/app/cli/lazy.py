@@ -26,7 +26,7 @@ from typer import _click as click
 from typer._click.utils import make_default_short_help
 from typer.core import TyperGroup
 
-from app.core.gcpause import paused_gc
+from app.core.gcpause import imports_frozen
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class LazyCommand:
     def load(self, group: TyperGroup) -> click.Command:
         """Import the target and build its command as a registration on ``group`` would."""
         module, _, attribute = self.target.partition(":")
-        with paused_gc():  # a command's modules: many objects, no garbage (see app/cli)
+        with imports_frozen():  # a command's modules: long-lived, no garbage (see app/cli)
             target = getattr(import_module(module), attribute)
         holder = typer.Typer(
             rich_markup_mode=group.rich_markup_mode, suggest_commands=group.suggest_commands

@@ -22,3 +22,17 @@ def paused_gc() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+@contextmanager
+def imports_frozen() -> Iterator[None]:
+    """Import modules with the cyclic collector off, then freeze everything made so far.
+
+    Modules, their classes and functions live as long as the process: a collection walking
+    them finds nothing to free. Paused while importing, and moved to the permanent generation
+    after (``gc.freeze``), they are never walked again; otherwise the first allocations after
+    the import would collect all of them once young, and again when old.
+    """
+    with paused_gc():
+        yield
+        gc.freeze()

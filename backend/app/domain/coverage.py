@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from itertools import groupby
+from itertools import filterfalse, groupby
 from operator import itemgetter
 
 from app.core.gcpause import paused_gc
@@ -204,10 +204,17 @@ def _build_site_half_days(
     # Activities with a minimum for some half-day are "in" it even with nobody assigned.
     with_minimum = {a.id for a in snapshot.activities if a.min_faculty or a.min_faculty_rules}
     # Built once per person (and PGY level once per person and academic year), not per half-day.
-    members: dict[str, PoolMember] = {}
-    levels: dict[int, dict[str, int]] = defaultdict(dict)
+    members = {
+        p.id: PoolMember(p.id, p.qualifications)
+        for p in snapshot.people
+        if p.kind is PersonKind.FACULTY
+    }
+    trainees = [p for p in snapshot.people if p.kind is not PersonKind.FACULTY]
+    first_years: dict[int, frozenset[str]] = {}  # by academic year: the PGY-1 residents
     known = frozenset(people)
-    faculty = {p.id for p in snapshot.people if p.kind is PersonKind.FACULTY}
+    # The loops below run once per assignment (a year of a large program: hundreds of
+    # thousands): filter and map with C-level predicates, not Python comprehensions.
+    is_member, member_of = members.__contains__, members.__getitem__
 
     days = (end - start).days + 1
     out: list[SiteHalfDay] = []
@@ -220,7 +227,11 @@ def _build_site_half_days(
         pools: dict[str, dict[str, PoolMember]] = defaultdict(dict)
         day, half = hd.date, hd.half
         year = academic_year(day)
-        level_of = levels[year]
+        pgy1 = first_years.get(year)
+        if pgy1 is None:
+            pgy1 = first_years[year] = frozenset(
+                p.id for p in trainees if (pgy_in_academic_year(p, year) or 2) == 1
+            )
         unavailable = presence.unavailable(hd)
         for activity_id, primary, group in by_halfday.get((day, half), ()):
             act = acts.get(activity_id)
@@ -232,23 +243,23 @@ def _build_site_half_days(
                     continue
             if primary:
                 staffed.add(activity_id)
-            present = [p for p in group if p not in unavailable] if unavailable else group
+            present = (
+                group
+                if unavailable.isdisjoint(group)
+                else list(filterfalse(unavailable.__contains__, group))
+            )
             # The pool never depends on demand: only off-duty activities (no qualification,
             # so no demand either) keep their faculty out, unless shedding releases them.
             if not primary or act.releasable or act.category in shed:
-                for pid in present:
-                    if pid in faculty:
-                        member = members.get(pid)
-                        if member is None:
-                            member = members[pid] = PoolMember(pid, people[pid].qualifications)
-                        pools[act.site][pid] = member
-            if primary:
-                for pid in present:
-                    if pid not in faculty:
-                        level = level_of.get(pid)
-                        if level is None:
-                            level = level_of[pid] = pgy_in_academic_year(people[pid], year) or 2
-                        (n1 if level == 1 else n2)[activity_id].append(pid)
+                faculty = list(filter(is_member, present))
+                if faculty:  # a site with no pool and no demand is not a problem at all
+                    pools[act.site].update(zip(faculty, map(member_of, faculty), strict=True))
+            # The residents an activity supervises count only where it has a demand: one
+            # that needs a qualification and is not shed.
+            if primary and act.qualification is not None and act.category not in shed:
+                supervised = list(filterfalse(is_member, present))
+                n1[activity_id] += filter(pgy1.__contains__, supervised)
+                n2[activity_id] += filterfalse(pgy1.__contains__, supervised)
 
         demand_of: dict[str, int] = {}
         for act_id in with_minimum | staffed:
@@ -277,7 +288,8 @@ def _build_site_half_days(
             demands = sorted(
                 demands_by_site.get(site, []), key=lambda x: (x.category.protection, x.activity_id)
             )
-            pool = tuple(sorted(pools.get(site, {}).values(), key=lambda m: m.person_id))
+            on_hand = pools.get(site, {})
+            pool = tuple(on_hand[pid] for pid in sorted(on_hand))
             out.append(SiteHalfDay(hd, site, tuple(demands), pool))
     return out
 

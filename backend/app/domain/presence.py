@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 
-from app.domain.schedule import Absence, Half, HalfDay, Person, half_days
+from app.domain.schedule import Absence, Half, HalfDay, Person
 
 
 class Presence:
@@ -21,13 +21,16 @@ class Presence:
         self, people: Mapping[str, Person], absences: Iterable[Absence], start: date, end: date
     ) -> None:
         self._away: dict[tuple[date, Half], set[str]] = defaultdict(set)
+        both = (Half.AM, Half.PM)
         for a in absences:
             if not a.blocking or a.end < start or a.start > end:
                 continue
             first, last = max(a.start, start), min(a.end, end)
-            for hd in half_days(first, (last - first).days + 1):
-                if a.half is None or a.half is hd.half:
-                    self._away[hd.date, hd.half].add(a.person_id)
+            halves = both if a.half is None else (a.half,)
+            for i in range((last - first).days + 1):
+                day = first + timedelta(days=i)
+                for half in halves:
+                    self._away[day, half].add(a.person_id)
         # Only these can be inactive on some day: the others are active on every date. Who is
         # inactive changes only on the dates where someone's active range begins or ends
         # after one: between two such dates it is one set, computed once.

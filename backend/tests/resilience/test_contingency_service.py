@@ -66,6 +66,36 @@ def test_analyze_window_chunked_equals_whole_when_split_any_way(
     assert chunked == whole == single
 
 
+def test_report_progress_counts_weeks_from_none_to_all_in_order(demo_session: Session) -> None:
+    calls: list[tuple[int, int]] = []
+    days = 30  # 4 weeks and 2 days: 5 weeks to count, the last one short
+    with_progress = run_contingency_report(
+        demo_session,
+        start=START,
+        days_ahead=days,
+        progress=lambda done, total: calls.append((done, total)),
+    )
+    assert {total for _, total in calls} == {5}
+    done = [d for d, _ in calls]
+    assert done[0] == 0 and done[-1] == 5 and done == sorted(done)
+    # Each week is announced as its first day is reached: every count from 0 to 5 is seen.
+    assert set(done) == {0, 1, 2, 3, 4, 5}
+    demo_session.rollback()
+    # The bar changes nothing: the same report as without one.
+    without = run_contingency_report(demo_session, start=START, days_ahead=days)
+    assert without.created and without.result == with_progress.result
+
+
+def test_core_announces_each_date_once_in_time_order(demo_session: Session) -> None:
+    snapshot = load_snapshot(demo_session)
+    end = START + timedelta(days=9)
+    problems = build_site_half_days(snapshot, START, end)
+    seen: list[date] = []
+    result = analyze_contingency(problems, snapshot.people_by_id, on_day=seen.append)
+    assert seen == sorted({p.halfday.date for p in problems})
+    assert result == analyze_contingency(problems, snapshot.people_by_id)
+
+
 def test_contingency_report_is_idempotent_when_input_unchanged(demo_session: Session) -> None:
     first = run_contingency_report(demo_session, start=START, days_ahead=28)
     demo_session.commit()
@@ -226,13 +256,13 @@ def test_rerun_analyses_nothing_when_input_unchanged_and_again_when_it_changes(
     from app.resilience.contingency import service
 
     analysed: list[tuple[date, date]] = []
-    real = service.analyze_in_chunks
+    real = service.analyze_contingency
 
-    def counting(problems, snapshot, start, end, *args, **kwargs):  # type: ignore[no-untyped-def]
-        analysed.append((start, end))
-        return real(problems, snapshot, start, end, *args, **kwargs)
+    def counting(problems, *args, **kwargs):  # type: ignore[no-untyped-def]
+        analysed.append((problems[0].halfday.date, problems[-1].halfday.date))
+        return real(problems, *args, **kwargs)
 
-    monkeypatch.setattr(service, "analyze_in_chunks", counting)
+    monkeypatch.setattr(service, "analyze_contingency", counting)
     first = run_contingency_report(demo_session, start=START, days_ahead=28)
     demo_session.commit()
     again = run_contingency_report(demo_session, start=START, days_ahead=28)

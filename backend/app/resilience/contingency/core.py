@@ -14,7 +14,8 @@ repeat, so they are memoised.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import date
 from typing import NamedTuple
 
 from app.domain.coverage import SiteHalfDay, gaps_of
@@ -214,6 +215,7 @@ def analyze_contingency(
     problems: Sequence[SiteHalfDay],
     people: Mapping[str, Person] | None = None,
     hall_max_quals: int = HALL_MAX_QUALS,
+    on_day: Callable[[date], None] | None = None,
 ) -> ContingencyResult:
     """N-1 and N-2 contingency analysis of a set of site-half-days.
 
@@ -221,6 +223,8 @@ def analyze_contingency(
         problems: from ``coverage.build_site_half_days``; at most one per half-day and site.
         people: optional, to put names beside ids in the report.
         hall_max_quals: see ``analyze_problem``.
+        on_day: called with a problem's date before it is analysed, whenever that date
+            differs from the last problem's (progress, for problems in time order).
 
     Returns:
         Gaps, critical faculty, fatal pairs and the site-half-days analysed, in canonical
@@ -237,7 +241,11 @@ def analyze_contingency(
     gaps: list[SiteGaps] = []
     n1: dict[str, list[Exposure]] = {}
     n2: dict[tuple[str, str], list[Exposure]] = {}
+    day: date | None = None
     for problem in problems:
+        if on_day is not None and problem.halfday.date != day:
+            day = problem.halfday.date
+            on_day(day)
         analysed.append(HalfDayAtSite(problem.halfday, problem.site))
         if not problem.demands:
             continue

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time as _time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
@@ -20,10 +20,11 @@ from app.domain.coverage import (
     unscheduled_before_range,
     unscheduled_range,
 )
-from app.domain.schedule import Absence, Half
+from app.domain.schedule import Absence, Half, Person
 from app.domain.snapshot import load_snapshot
-from app.resilience.contingency.chunks import analyze_in_chunks
+from app.resilience.contingency.core import analyze_contingency
 from app.resilience.contingency.crosstrain import cross_training_candidates
+from app.resilience.contingency.result import ContingencyResult
 from app.resilience.contingency.whatif import AbsenceImpact, absence_impact
 from app.resilience.health.service import program_clock
 from app.resilience.reports import (
@@ -118,7 +119,7 @@ def run_contingency_report(
     problems = site_half_days_of_rows(rows, start, end)
     del rows
     with paused_gc():  # pure analysis: many small acyclic objects, no garbage cycles
-        result = analyze_in_chunks(problems, base, start, end, progress=progress)
+        result = _analyse(problems, base.people_by_id, start, end, progress)
         duration = _time.perf_counter() - t0
         t1 = _time.perf_counter()
         options = cross_training_candidates(problems, result, limit=CROSS_TRAINING_RECOMMENDATIONS)
@@ -136,6 +137,27 @@ def run_contingency_report(
         unscheduled_before=unscheduled_before_range(base, start, end),
         alerts=alerts,
     )
+
+
+def _analyse(
+    problems: Sequence[SiteHalfDay],
+    people: Mapping[str, Person],
+    start: date,
+    end: date,
+    progress: Callable[[int, int], None] | None,
+) -> ContingencyResult:
+    """N-1/N-2 of the whole window in one pass (chunks and their merge are for the workers),
+    calling ``progress(weeks done, weeks)`` as the days go by."""
+    if progress is None:
+        return analyze_contingency(problems, people)
+    weeks = -(-((end - start).days + 1) // 7)
+
+    def on_day(day: date) -> None:
+        progress((day - start).days // 7, weeks)
+
+    result = analyze_contingency(problems, people, on_day=on_day)
+    progress(weeks, weeks)
+    return result
 
 
 def what_if_absence(
