@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 import typer
 from rich.console import Console
@@ -18,6 +18,7 @@ from rich.markup import escape
 
 from app.core.config import get_settings
 from app.core.errors import SchedulerError, exit_code_for, translate_error
+from app.core.json_codec import dumps_bytes
 
 
 class OutputConsole(Console):
@@ -64,44 +65,52 @@ def _report(error: SchedulerError) -> None:
     raise typer.Exit(exit_code_for(error)) from None
 
 
-_COMPACT: dict[str, Any] = {"separators": (",", ":")}
 _SLICE = 2000
-"""List items encoded per call when streaming: few calls, each through the C encoder."""
+"""List items encoded per call when streaming: few calls, each through orjson."""
 
 
 def print_json(data: Any, *, pretty: bool = False, out: TextIO | None = None) -> None:
     """Write ``data`` as JSON and a newline to ``out`` (standard output).
 
-    Compact by default, written piece by piece: the two outer levels of objects and lists are
-    walked here and long lists are encoded a slice at a time, so no single string holds a
-    large report. ``pretty`` indents by one space (slower: Python's indenting encoder).
+    Compact by default, in UTF-8 (orjson), written piece by piece: the two outer levels of
+    objects and lists are walked here and long lists are encoded a slice at a time, so no
+    single string holds a large report. ``pretty`` indents by one space (slower: Python's
+    indenting encoder, which writes non-ASCII characters as ``\\u`` escapes).
     """
     out = out or sys.stdout
     if pretty:
         json.dump(data, out, indent=1)
-    else:
+        out.write("\n")
+        return
+    binary: BinaryIO | None = getattr(out, "buffer", None)
+    if binary is None:  # a text-only stream (a StringIO)
         for piece in _pieces(data, depth=3):
-            out.write(piece)
-    out.write("\n")
+            out.write(piece.decode())
+        out.write("\n")
+        return
+    out.flush()  # what was printed as text before goes first
+    for piece in _pieces(data, depth=3):
+        binary.write(piece)
+    binary.write(b"\n")
 
 
-def _pieces(value: Any, depth: int) -> Iterator[str]:
+def _pieces(value: Any, depth: int) -> Iterator[bytes]:
     if depth and isinstance(value, dict):
-        yield "{"
+        yield b"{"
         for i, (key, item) in enumerate(value.items()):
-            yield ("," if i else "") + json.dumps(str(key), **_COMPACT) + ":"
+            yield (b"," if i else b"") + dumps_bytes(str(key)) + b":"
             yield from _pieces(item, depth - 1)
-        yield "}"
+        yield b"}"
     elif depth and isinstance(value, list) and len(value) > _SLICE:
-        yield "["
+        yield b"["
         for i in range(0, len(value), _SLICE):
-            yield ("," if i else "") + json.dumps(value[i : i + _SLICE], **_COMPACT)[1:-1]
-        yield "]"
+            yield (b"," if i else b"") + dumps_bytes(value[i : i + _SLICE])[1:-1]
+        yield b"]"
     elif depth and isinstance(value, list):
-        yield "["
+        yield b"["
         for i, item in enumerate(value):
-            yield "," if i else ""
+            yield b"," if i else b""
             yield from _pieces(item, depth - 1)
-        yield "]"
+        yield b"]"
     else:
-        yield json.dumps(value, **_COMPACT)
+        yield dumps_bytes(value)

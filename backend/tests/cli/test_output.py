@@ -32,5 +32,21 @@ def test_compact_and_pretty_json_are_the_same_data(seed: int) -> None:
     print_json(data, pretty=True, out=pretty)
 
     assert json.loads(compact.getvalue()) == data == json.loads(pretty.getvalue())
-    assert compact.getvalue() == json.dumps(data, separators=(",", ":")) + "\n"
+    # Compact: UTF-8 as it is; pretty: Python's encoder, non-ASCII escaped.
+    assert compact.getvalue() == json.dumps(data, separators=(",", ":"), ensure_ascii=False) + "\n"
     assert pretty.getvalue() == json.dumps(data, indent=1) + "\n"
+
+
+def test_compact_json_goes_to_the_byte_stream_in_utf8_after_text_printed_before() -> None:
+    raw = io.BytesIO()
+    out = io.TextIOWrapper(raw, encoding="utf-8")
+    out.write("before\n")  # still in the text layer's buffer when the JSON is written
+    data = {"name": "Zoë Ångström", "rows": [[i, "é"] for i in range(2500)]}
+
+    print_json(data, out=out)  # type: ignore[arg-type]
+    out.flush()
+
+    text = raw.getvalue().decode("utf-8")
+    assert text.startswith("before\n")
+    assert json.loads(text.removeprefix("before\n")) == data
+    assert "Zoë Ångström" in text  # written as UTF-8, not as \u escapes
