@@ -18,7 +18,7 @@ from app.cli.options import (
     parse_day,
     required,
 )
-from app.cli.output import OutputConsole, print_json, reported_errors
+from app.cli.output import OutputConsole, metrics_outlive_command, print_json, reported_errors
 from app.core.config import CONTINGENCY_MAX_DAYS, get_settings
 from app.core.db import session_scope
 from app.core.errors import InputError
@@ -123,7 +123,8 @@ def analyze_contingency_cmd(
                         session, start=first, days_ahead=days, progress=progress, alerts=standard
                     )
     dispatch_alert_notifications(outcome.alerts)
-    publish_contingency_metrics(outcome)
+    if metrics_outlive_command():
+        publish_contingency_metrics(outcome)
     if as_json:
         print_json({"summary": outcome.summary(), "report": outcome.report}, pretty=pretty)
         return

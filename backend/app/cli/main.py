@@ -24,7 +24,7 @@ import typer
 from typer import _click as click
 
 from app.cli.lazy import LazyCommand, LazyGroup
-from app.cli.output import OutputConsole, reported_errors
+from app.cli.output import OutputConsole, metrics_outlive_command, reported_errors
 
 
 class AnalyzeCommands(LazyGroup):
@@ -195,7 +195,8 @@ def analyze_health_cmd(
     with reported_errors(), session_scope() as session:
         outcome = run_health_check(session)
     dispatch_alert_notifications(outcome.alerts)
-    publish_health_metrics(outcome)
+    if metrics_outlive_command():
+        publish_health_metrics(outcome)
     assert outcome.report is not None  # run now, not a redelivered task
     result = outcome.report.to_json()
     if as_json:

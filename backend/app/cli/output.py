@@ -65,6 +65,14 @@ def _report(error: SchedulerError) -> None:
     raise typer.Exit(exit_code_for(error)) from None
 
 
+def metrics_outlive_command() -> bool:
+    """Whether metrics a command sets can reach a scrape: only in prometheus_client's
+    multiprocess mode (``PROMETHEUS_MULTIPROC_DIR`` set), whose files an exporter reads.
+    Otherwise they would end with the process, and prometheus_client is not even imported
+    (a tenth of the start-up of a short command)."""
+    return "PROMETHEUS_MULTIPROC_DIR" in os.environ
+
+
 _SLICE = 2000
 """List items encoded per call when streaming: few calls, each through orjson."""
 

@@ -24,7 +24,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.core import metrics
 from app.core.db import committed_view
 from app.core.gcpause import paused_gc
 from app.domain.coverage import range_json
@@ -466,6 +465,8 @@ def reconcile_alerts(
 
 
 def publish_contingency_metrics(outcome: ReportOutcome) -> None:
+    from app.core import metrics  # prometheus_client: only where metrics are published
+
     counts = outcome.result.counts()
     metrics.critical_faculty.labels(window="horizon").set(counts["critical_faculty"])
     metrics.fatal_pairs.labels(window="horizon").set(counts["fatal_pairs"])

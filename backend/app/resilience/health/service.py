@@ -22,7 +22,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.core import metrics
 from app.core.config import Settings, get_settings
 from app.core.db import begin_consistent_read, committed_view
 from app.core.gcpause import paused_gc
@@ -290,6 +289,8 @@ def _alert_on_defense_level(
 
 def publish_health_metrics(outcome: HealthCheckOutcome) -> None:
     """Set the Prometheus gauges from a health check run now (a repeated one sets nothing)."""
+    from app.core import metrics  # prometheus_client: only where metrics are published
+
     r = outcome.report
     if r is None:
         return
