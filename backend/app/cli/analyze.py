@@ -111,7 +111,7 @@ def analyze_contingency_cmd(
                     MofNCompleteColumn(),
                     TextColumn("weeks"),
                     TimeElapsedColumn(),
-                    console=err,
+                    console=err.console,
                     transient=True,
                 ) as bar:
                     task = bar.add_task("contingency", total=None)

@@ -70,7 +70,7 @@ def analyze_fallbacks_cmd(
                 BarColumn(),
                 MofNCompleteColumn(),
                 TimeElapsedColumn(),
-                console=err,
+                console=err.console,
                 transient=True,
                 disable=as_json,
             ) as bar:

@@ -49,7 +49,7 @@ def analyze_forecast_cmd(
                 MofNCompleteColumn(),
                 TextColumn("days"),
                 TimeElapsedColumn(),
-                console=err,
+                console=err.console,
                 transient=True,
             ) as bar:
                 task = bar.add_task("forecast", total=None)

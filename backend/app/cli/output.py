@@ -10,28 +10,60 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, BinaryIO, TextIO
+from functools import cache
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from app.core.config import get_settings
 from app.core.errors import SchedulerError, exit_code_for, translate_error
 from app.core.json_codec import dumps_bytes
 
+if TYPE_CHECKING:
+    from rich.console import Console
 
-class OutputConsole(Console):
-    """A rich ``Console`` that leaves a broken pipe to ``app.cli.main``.
+
+class OutputConsole:
+    """A rich ``Console``, made when first used, that leaves a broken pipe to ``app.cli.main``.
+
+    Made late, so that a command that prints only JSON never imports rich (a tenth of a
+    short command's start-up). ``console`` is the rich console itself, for what takes one
+    (a progress bar); anything else asked of this object is asked of it.
 
     Rich ends the program itself when the reader of its output has gone (``| head``), with
     exit status 1: an engine error here. Raised on, the ``BrokenPipeError`` reaches the one
     place that ends every command quietly when its reader stops reading.
     """
 
-    def on_broken_pipe(self) -> None:
-        """Raise the broken pipe again, for ``app.cli.main`` (rich's own handler exits 1)."""
-        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    @property
+    def console(self) -> Console:
+        if self._console is None:
+            self._console = _console_class()(**self._options)
+        return self._console
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        self.console.print(*objects, **options)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # not made yet (copy, pickle): nothing to forward to
+            raise AttributeError(name)
+        return getattr(self.console, name)
+
+
+@cache
+def _console_class() -> type[Console]:
+    from rich.console import Console
+
+    class PipeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            """Raise the broken pipe again, for ``app.cli.main`` (rich's own handler exits 1)."""
+            raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+    return PipeConsole
 
 
 stderr = OutputConsole(stderr=True, soft_wrap=True, highlight=False)
@@ -60,6 +92,8 @@ def reported_errors() -> Iterator[None]:
 
 
 def _report(error: SchedulerError) -> None:
+    from rich.markup import escape
+
     # Escaped: places like ``assignments[17]`` must not be read as rich markup.
     stderr.print(f"[red]error:[/red] {escape(str(error))}")
     raise typer.Exit(exit_code_for(error)) from None
