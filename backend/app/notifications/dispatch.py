@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from app.notifications.delivery import mark_not_queued
-from app.notifications.service import AlertOutcome
+if TYPE_CHECKING:  # the senders and templates load only where a delivery is planned
+    from app.notifications.service import AlertOutcome
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,8 @@ def dispatch_deliveries(delivery_ids: list[int]) -> int:
         try:
             deliver_alert_notification.apply_async(args=[delivery_id])
         except Exception as exc:  # the broker is away: keep the rest visible, do not fail
+            from app.notifications.delivery import mark_not_queued
+
             logger.error("alert deliveries not queued (%s): %s", type(exc).__name__, exc)
             mark_not_queued(delivery_ids[n:], f"broker unavailable ({type(exc).__name__})")
             return n

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 from app.core.config import Settings
 from app.models.base import iso_utc, utcnow
 from app.models.resilience import ContingencyReport, HealthCheckRecord, UtilizationForecast
+from app.resilience.clock import program_clock
 from app.resilience.contingency.result import REPORT_FORMAT
 from app.resilience.crisis.service import crisis_status
-from app.resilience.health.service import program_clock, record_summary
+from app.resilience.health.service import record_summary
 from app.resilience.reports import DailyReport, daily_report, person_names, with_current_names
 
 NOT_ANALYSED = "not yet analysed"

@@ -20,7 +20,7 @@ from app.models.base import utcnow
 from app.models.person import Person
 from app.models.resilience import ContingencyReport, UtilizationForecast
 from app.programs.fields import ID_PATTERN
-from app.resilience.health.service import program_clock
+from app.resilience.clock import program_clock
 from app.resilience.policy import HealthPolicy
 from app.resilience.views import (
     contingency_report_json,

@@ -13,8 +13,9 @@ from app.models.base import utcnow
 from app.models.resilience import HealthCheckRecord
 from app.models.user import Role
 from app.programs.absences import AbsenceEntry, add_absence, remove_absence
+from app.resilience.clock import program_clock
 from app.resilience.contingency.service import run_contingency_report
-from app.resilience.health.service import program_clock, run_health_check
+from app.resilience.health.service import run_health_check
 from tests.api.conftest import bearer
 
 

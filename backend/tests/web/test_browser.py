@@ -27,8 +27,9 @@ from app.core.config import get_settings
 from app.core.db import session_scope
 from app.models.base import utcnow
 from app.models.user import Role
+from app.resilience.clock import program_clock
 from app.resilience.contingency.service import run_contingency_report
-from app.resilience.health.service import program_clock, run_health_check
+from app.resilience.health.service import run_health_check
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")

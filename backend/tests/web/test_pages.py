@@ -15,9 +15,10 @@ from app.models.base import utcnow
 from app.models.resilience import ContingencyReport
 from app.models.user import Role
 from app.programs.absences import AbsenceEntry, add_absence, list_absences
+from app.resilience.clock import program_clock
 from app.resilience.contingency.service import run_contingency_report
 from app.resilience.forecast.service import run_forecast
-from app.resilience.health.service import program_clock, run_health_check
+from app.resilience.health.service import run_health_check
 from app.web.deps import CSP
 from tests.api.conftest import bearer
 from tests.web.conftest import csrf_of, sign_in

@@ -22,11 +22,11 @@ from app.domain.coverage import (
 )
 from app.domain.schedule import Absence, Half, Person
 from app.domain.snapshot import load_snapshot
+from app.resilience.clock import program_clock
 from app.resilience.contingency.core import analyze_contingency
 from app.resilience.contingency.crosstrain import cross_training_candidates
 from app.resilience.contingency.result import ContingencyResult
 from app.resilience.contingency.whatif import AbsenceImpact, absence_impact
-from app.resilience.health.service import program_clock
 from app.resilience.reports import (
     CROSS_TRAINING_RECOMMENDATIONS,
     ReportOutcome,

@@ -31,10 +31,10 @@ from app.models.crisis import CrisisEvent, SacrificeDecision
 from app.models.fallback import FallbackSchedule
 from app.models.user import Role, User
 from app.notifications.service import AlertOutcome, raise_alert, resolve_alert
+from app.resilience.clock import program_clock
 from app.resilience.crisis.overlay import lay_over, lift, store_notices
 from app.resilience.fallbacks.scenarios import SCENARIOS_BY_NAME, scenario_named
 from app.resilience.fallbacks.service import stale_ids
-from app.resilience.health.service import program_clock
 
 CRISIS_ALERT_KEY = "crisis:active"
 REASON_MAX_CHARS = 1000

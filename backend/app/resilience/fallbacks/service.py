@@ -28,11 +28,11 @@ from app.models.base import iso_utc
 from app.models.fallback import FallbackSchedule
 from app.models.person import Person as PersonRow
 from app.models.resilience import ContingencyReport
+from app.resilience.clock import program_clock
 from app.resilience.contingency.core import analyze_contingency
 from app.resilience.contingency.service import contingency_window
 from app.resilience.fallbacks.compute import compute_fallback, fallback_fingerprint
 from app.resilience.fallbacks.scenarios import SCENARIOS, SCENARIOS_BY_NAME, Ranking, Scenario
-from app.resilience.health.service import program_clock
 from app.resilience.reports import describes
 from app.scheduling.model import SolverOptions
 

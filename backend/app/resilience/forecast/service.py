@@ -25,13 +25,13 @@ from app.domain.snapshot import load_snapshot, require_schedule
 from app.models.base import utcnow
 from app.models.resilience import UtilizationForecast
 from app.notifications.service import AlertOutcome, raise_alert, resolve_alert
+from app.resilience.clock import program_clock
 from app.resilience.contingency.service import window_end
 from app.resilience.forecast.demand import TYPICAL_WEEK_LOOKBACK_WEEKS, forecast_problems
 from app.resilience.forecast.montecarlo import error_bound, shortfall_by_day
 from app.resilience.forecast.rates import estimate_rates
 from app.resilience.forecast.result import forecast_days, high_risk_periods
 from app.resilience.health.levels import ALERT_LEVEL_FOR, Level, worst
-from app.resilience.health.service import program_clock
 from app.resilience.policy import HealthPolicy
 
 FORECAST_ALERT_KEY = "forecast:high-risk"

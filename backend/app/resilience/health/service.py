@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session
 from app.core.config import Settings, get_settings
 from app.core.db import begin_consistent_read, committed_view
 from app.core.gcpause import paused_gc
-from app.domain.clock import HalfDayClock
 from app.domain.coverage import (
     build_site_half_days,
     unscheduled_before_range,
@@ -35,9 +34,9 @@ from app.domain.presence import Presence
 from app.domain.schedule import ScheduleSnapshot, half_days
 from app.domain.snapshot import load_rows, require_schedule
 from app.models.base import iso_utc, utcnow
-from app.models.program import PROGRAM_ROW_ID, Program
 from app.models.resilience import HealthCheckRecord
 from app.notifications.service import AlertOutcome, raise_alert, resolve_alert
+from app.resilience.clock import program_clock
 from app.resilience.contingency.chunks import summarize_for_health
 from app.resilience.contingency.result import ContingencyResult
 from app.resilience.forecast.margins import early_warning_now
@@ -47,16 +46,6 @@ from app.resilience.policy import HealthPolicy
 from app.resilience.reports import DailyReport, daily_report_window, pick_daily_report
 
 DEFENSE_ALERT_KEY = "defense-level"
-
-
-def program_clock(session: Session, settings: Settings) -> HalfDayClock:
-    """The program's half-day clock: the one clock of every analysis and command.
-
-    Its time zone is the one stored with the program (``PROGRAM_TIMEZONE`` only while no
-    program is imported); its half-day times come from the settings.
-    """
-    timezone = session.scalar(select(Program.timezone).where(Program.id == PROGRAM_ROW_ID))
-    return HealthPolicy.from_settings(settings).clock(timezone)
 
 
 @dataclass(frozen=True)
