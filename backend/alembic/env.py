@@ -12,7 +12,7 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import Connection
 
-import app.models  # noqa: F401  (registers every table on Base.metadata)
+import app.models.every  # noqa: F401  (registers every table on Base.metadata)
 from app.core.config import get_settings
 from app.core.db import make_engine
 from app.models.base import Base

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, delete, make_url, text
 from sqlalchemy.orm import Session
 
-import app.models
+import app.models.every
 from app.core.config import get_settings
 from app.core.db import make_engine, reset_engine
 from app.core.migrate import upgrade_database
@@ -85,7 +85,7 @@ def engine(migrated_engine: Engine) -> Iterator[Engine]:
     """A migrated database with empty tables (emptied again after the test)."""
     yield migrated_engine
     with migrated_engine.begin() as conn:
-        for table in reversed(app.models.Base.metadata.sorted_tables):
+        for table in reversed(app.models.every.Base.metadata.sorted_tables):
             conn.execute(delete(table))
 
 

@@ -36,7 +36,6 @@ from app.domain.schedule_rows import GROUP_KEY, AssignmentGroup, ScheduleRows
 from app.domain.shedding import suspend_activities
 from app.models.activity import Activity as ActivityRow
 from app.models.activity import MinFacultyRule as RuleRow
-from app.models.crisis import SacrificeDecision
 from app.models.person import Person as PersonRow
 from app.models.person import person_qualification
 from app.models.program import PROGRAM_ROW_ID, Program
@@ -69,6 +68,8 @@ def load_snapshot(
 
 def _suspended(session: Session) -> frozenset[str]:
     """Ids of the activities suspended by the sacrifice decisions in force."""
+    from app.models.crisis import SacrificeDecision  # loaded by the analyses that shed only
+
     decisions = session.scalars(
         select(SacrificeDecision.suspended_activities).where(SacrificeDecision.ended_at.is_(None))
     )

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from app.core.db import make_engine
 from app.core.migrate import alembic_config, upgrade_database
-from app.models import Base
 from app.models.audit import record_audit
+from app.models.every import Base
 from app.models.person import Person
 from app.models.schedule import Absence
 from app.programs.absences import AbsenceEntry, add_absence
