@@ -221,10 +221,9 @@ def _build_site_half_days(
 
     for hd in half_days(start, days):
         is_holiday = hd.date in snapshot.holidays
-        n1: dict[str, list[str]] = defaultdict(list)
-        n2: dict[str, list[str]] = defaultdict(list)
+        supervised: dict[str, list[str]] = defaultdict(list)  # residents, by activity
         staffed: set[str] = set()
-        pools: dict[str, dict[str, PoolMember]] = defaultdict(dict)
+        pools: dict[str, set[str]] = defaultdict(set)  # present faculty ids, by site
         day, half = hd.date, hd.half
         year = academic_year(day)
         pgy1 = first_years.get(year)
@@ -253,23 +252,23 @@ def _build_site_half_days(
             if not primary or act.releasable or act.category in shed:
                 faculty = list(filter(is_member, present))
                 if faculty:  # a site with no pool and no demand is not a problem at all
-                    pools[act.site].update(zip(faculty, map(member_of, faculty), strict=True))
+                    pools[act.site].update(faculty)
             # The residents an activity supervises count only where it has a demand: one
             # that needs a qualification and is not shed.
             if primary and act.qualification is not None and act.category not in shed:
-                supervised = list(filterfalse(is_member, present))
-                n1[activity_id] += filter(pgy1.__contains__, supervised)
-                n2[activity_id] += filterfalse(pgy1.__contains__, supervised)
+                supervised[activity_id] += filterfalse(is_member, present)
 
         demand_of: dict[str, int] = {}
         for act_id in with_minimum | staffed:
             act = acts[act_id]
             if act.qualification is None or act.category in shed:
                 continue
+            residents = supervised.get(act_id, ())
+            first_year = sum(map(pgy1.__contains__, residents))
             d = faculty_demand(
                 act.min_faculty_on(hd, is_holiday),
-                len(n1[act_id]),
-                len(n2[act_id]),
+                first_year,
+                len(residents) - first_year,
                 act.ratio_pgy1,
                 act.ratio_pgy2plus,
             )
@@ -280,16 +279,16 @@ def _build_site_half_days(
         for act_id, d in demand_of.items():
             act = acts[act_id]
             assert act.qualification is not None
-            residents = tuple(sorted(n1[act_id] + n2[act_id]))
             demands_by_site[act.site].append(
-                ActivityDemand(act_id, act.category, act.qualification, d, residents)
+                ActivityDemand(
+                    act_id, act.category, act.qualification, d, tuple(sorted(supervised[act_id]))
+                )
             )
         for site in sorted(set(pools) | set(demands_by_site)):
             demands = sorted(
                 demands_by_site.get(site, []), key=lambda x: (x.category.protection, x.activity_id)
             )
-            on_hand = pools.get(site, {})
-            pool = tuple(on_hand[pid] for pid in sorted(on_hand))
+            pool = tuple(map(member_of, sorted(pools.get(site, ()))))
             out.append(SiteHalfDay(hd, site, tuple(demands), pool))
     return out
 
