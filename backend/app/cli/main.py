@@ -303,6 +303,12 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Exit as stop:
         sys.exit(stop.exit_code)
     command: Callable[..., Any] = typer.main.get_command(app)
+    # A command runs with the cyclic collector off. It builds hundreds of thousands of
+    # objects without cycles (rows, problems, findings, the report's JSON), freed by reference
+    # counting, that each collection would walk again (a tenth of a year's contingency
+    # analysis); the little cyclic garbage a command makes goes back with its process.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         command(args=argv if argv is not None else sys.argv[1:], prog_name="residency-scheduler")
     finally:
@@ -310,6 +316,8 @@ def main(argv: list[str] | None = None) -> None:
         # command made (about 0.4 s after a year's contingency analysis) to free memory the
         # process is about to give back anyway; frozen objects are left to exit.
         gc.freeze()
+        if collecting:  # as it was (main called in a longer-lived process): nothing is young
+            gc.enable()
         try:
             sys.stdout.flush()  # here, not at exit: a reader that has gone is handled
         except BrokenPipeError:
