@@ -202,16 +202,13 @@ def test_grant_delta_matches_reference_when_wide() -> None:
         if not (before.n1 or before.n2 or before.missing):
             continue
         uncovered += bool(before.missing)
-        site = GrantSite(problem, MaskCache())
+        site, type_of = GrantSite.of(problem, MaskCache())
         grants = [
-            (m.person_id, q)
-            for m in problem.pool
-            for q in site.shape.quals
-            if q not in m.qualifications
+            (m.person_id, q) for m in problem.pool for q in site.quals if q not in m.qualifications
         ]
         for pid, qual in rng.sample(grants, min(len(grants), 16)):
             after = warm_reference_analysis([granted(problem, pid, qual)])
-            assert site.effect(site.type_of.get(pid), qual) == delta(before, after), (pid, qual)
+            assert site.effect(type_of.get(pid), qual) == delta(before, after), (pid, qual)
             checked += 1
             changed += any(delta(before, after))
             filled += delta(before, after)[4] > 0

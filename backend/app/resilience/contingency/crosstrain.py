@@ -23,9 +23,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.domain.coverage import SiteHalfDay
-from app.resilience.contingency.core import ContingencyResult, HalfDayAtSite, MaskCache
+from app.resilience.contingency.core import (
+    ContingencyResult,
+    HalfDayAtSite,
+    MaskCache,
+    problem_shape,
+)
 from app.resilience.contingency.findings import halfday_of
-from app.resilience.contingency.grant_delta import Delta, GrantSite
+from app.resilience.contingency.grant_delta import Delta, GrantSite, shape_key
 
 
 @dataclass(frozen=True)
@@ -147,17 +152,22 @@ def grant_effects(
     totals: dict[tuple[str, str], list[int]] = {}
     changed: dict[tuple[str, str], list[HalfDayAtSite]] = {}
     candidates: set[tuple[str, str]] = set()
+    sites: dict[tuple[object, ...], GrantSite] = {}  # one per shape: weeks repeat
     for where in sorted(short):  # in time order: each grant's half-days come out sorted
-        site = GrantSite(by_where[where], cache)
+        problem = by_where[where]
+        shape = problem_shape(problem, cache)
+        key = shape_key(shape)
+        site = sites.get(key) or sites.setdefault(key, GrantSite(shape))
         groups: list[tuple[int | None, list[str]]] = [
-            (site.type_of[ids[0]], ids) for ids in site.shape.members_of.values()
+            (site.type_index[m], ids) for m, ids in shape.members_of.items()
         ]
-        idle = [m.person_id for m in site.problem.pool if m.person_id not in site.type_of]
+        typed = {pid for ids in shape.members_of.values() for pid in ids}
+        idle = [m.person_id for m in problem.pool if m.person_id not in typed]
         if idle:
             groups.append((None, idle))
         for t, ids in groups:
             held = 0 if t is None else site.masks[t]
-            for i, qual in enumerate(site.shape.quals):
+            for i, qual in enumerate(site.quals):
                 if held >> i & 1:
                     continue
                 candidate = qual in short[where]

@@ -43,18 +43,28 @@ Delta = tuple[int, int, int, int, int]
 NOTHING: Delta = (0, 0, 0, 0, 0)
 
 
-class GrantSite:
-    """One site-half-day with a gap or finding, prepared for many grants."""
+def shape_key(shape: ProblemShape) -> tuple[object, ...]:
+    """What a ``GrantSite`` depends on: every site-half-day with this key shares one."""
+    return shape.quals, shape.demands, shape.types
 
-    def __init__(self, problem: SiteHalfDay, cache: MaskCache) -> None:
-        self.problem = problem
-        self.shape: ProblemShape = problem_shape(problem, cache)
-        self.bit = {q: 1 << i for i, q in enumerate(self.shape.quals)}
-        self.masks = [m for m, _ in self.shape.types]
-        self.counts = [c for _, c in self.shape.types]
-        index = {m: t for t, m in enumerate(self.masks)}
-        self.type_of = {pid: index[m] for m, ids in self.shape.members_of.items() for pid in ids}
-        self.flow = TypeFlow(self.shape.demands, self.shape.types)
+
+class GrantSite:
+    """A shape of site-half-day with a gap or finding, prepared for many grants.
+
+    Everything here depends on the shape only (``shape_key``), not on who the members are:
+    the site-half-days of one shape (a weekly pattern repeats through the year) share one,
+    and each effect is computed once (``effect``). ``type_index`` maps a member's mask, a key
+    of its site-half-day's ``members_of``, to its type.
+    """
+
+    def __init__(self, shape: ProblemShape) -> None:
+        self.quals = shape.quals
+        self.bit = {q: 1 << i for i, q in enumerate(shape.quals)}
+        self.masks = [m for m, _ in shape.types]
+        self.counts = [c for _, c in shape.types]
+        self.type_index = {m: t for t, m in enumerate(self.masks)}
+        self._effects: dict[tuple[int | None, str], Delta] = {}
+        self.flow = TypeFlow(shape.demands, shape.types)
         self.reach, self.pending = self.flow.reachable()
         self.tight = self.flow.full & ~self.reach
         self.critical = [bool(m & self.tight) for m in self.masks]
@@ -84,11 +94,26 @@ class GrantSite:
                 self.near_with.setdefault(low, []).append(a)
                 tight_a ^= low
 
+    @classmethod
+    def of(cls, problem: SiteHalfDay, cache: MaskCache) -> tuple[GrantSite, dict[str, int]]:
+        """The prepared shape of ``problem``, and the type of each of its typed members."""
+        shape = problem_shape(problem, cache)
+        site = cls(shape)
+        return site, site.member_types(shape)
+
+    def member_types(self, shape: ProblemShape) -> dict[str, int]:
+        """The type of each member of a site-half-day of this shape (``members_of``)."""
+        return {pid: self.type_index[m] for m, ids in shape.members_of.items() for pid in ids}
+
     def effect(self, m: int | None, qual: str) -> Delta:
         """Exact change in findings if one member of type ``m`` (None: a pool member holding
         nothing demanded here) gained ``qual`` (demanded here, not held)."""
-        q = self.bit[qual]
-        return self._uncovered(m, q) if self.deficit else self._covered(m, q)
+        known = self._effects.get((m, qual))
+        if known is None:
+            q = self.bit[qual]
+            known = self._covered(m, q) if not self.deficit else self._uncovered(m, q)
+            self._effects[m, qual] = known
+        return known
 
     def _covered(self, m: int | None, q: int) -> Delta:
         if not q & self.touchable:
