@@ -130,16 +130,6 @@ def test_analyze_contingency_says_when_the_reused_report_was_stored_when_input_u
     assert summary["created"] is False and summary["created_at"] == iso_utc(stored)
 
 
-@pytest.fixture
-def demo_db(configured_database: Engine) -> Engine:
-    """The small demo program as generated (its best grants also add fatal pairs)."""
-    doc = generate_demo_program(seed=2, faculty=12, weeks=5, start=START)
-    with Session(configured_database) as session:
-        import_program(session, doc, source="demo", actor="test")
-        session.commit()
-    return configured_database
-
-
 def test_analyze_contingency_cross_training_says_what_a_grant_adds_when_it_adds_pairs(
     demo_db: Engine,
 ) -> None:

@@ -19,11 +19,8 @@ import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from app.core.config import BACKEND_DIR
-from app.demo.generator import generate_demo_program
-from app.programs.service import import_program
 
 START = date(2026, 11, 30)
 
@@ -36,15 +33,6 @@ try:
 finally:
     print("prometheus_client" in sys.modules, file=sys.stderr)
 """
-
-
-@pytest.fixture
-def demo_db(configured_database: Engine) -> Engine:
-    doc = generate_demo_program(seed=2, faculty=12, weeks=5, start=START)
-    with Session(configured_database) as session:
-        import_program(session, doc, source="demo", actor="test")
-        session.commit()
-    return configured_database
 
 
 def _run(args: list[str], env: dict[str, str]) -> tuple[dict[str, Any], bool]:

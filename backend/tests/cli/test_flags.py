@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -11,19 +10,8 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from app.cli.main import app as cli_app
-from app.demo.generator import generate_demo_program
 from app.models.fallback import FallbackSchedule
 from app.models.resilience import ContingencyReport
-from app.programs.service import import_program
-
-
-@pytest.fixture
-def demo_db(configured_database: Engine) -> Engine:
-    with Session(configured_database) as session:
-        doc = generate_demo_program(seed=2, faculty=12, weeks=5, start=date(2026, 11, 30))
-        import_program(session, doc, source="demo", actor="test")
-        session.commit()
-    return configured_database
 
 
 def test_analyze_contingency_pretty_prints_indented_json_when_json_is_not_given(

@@ -24,15 +24,6 @@ from tests.resilience.reference import reference_analysis
 START = date(2026, 11, 30)
 
 
-@pytest.fixture
-def demo_db(configured_database: Engine) -> Engine:
-    with Session(configured_database) as session:
-        doc = generate_demo_program(seed=2, faculty=12, weeks=5, start=START)
-        import_program(session, doc, source="demo", actor="test")
-        session.commit()
-    return configured_database
-
-
 # 09:00 in New York on Tuesday 1 December 2026: the health check's clock in these tests.
 HEALTH_NOW = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
 
