@@ -22,6 +22,7 @@ from app.cli.output import OutputConsole, metrics_outlive_command, print_json, r
 from app.core.config import CONTINGENCY_MAX_DAYS, get_settings
 from app.core.db import session_scope
 from app.core.errors import InputError
+from app.core.gcpause import collector_off_for_command
 from app.models.base import shown_time, utcnow
 from app.notifications.dispatch import dispatch_alert_notifications
 from app.resilience.contingency.service import (
@@ -83,7 +84,7 @@ def analyze_contingency_cmd(
     default --days-ahead) updates the N-1 alerts; other windows leave them as they are.
     """
     as_json = as_json or pretty  # asking for indented JSON is asking for JSON
-    with reported_errors():
+    with reported_errors(), collector_off_for_command():
         first_day = parse_day(start, "--start") if start else None
         standard = is_standard_window(get_settings(), days_ahead, first_day)
         with session_scope() as session:

@@ -25,6 +25,7 @@ from typer import _click as click
 
 from app.cli.lazy import LazyCommand, LazyGroup
 from app.cli.output import OutputConsole, metrics_outlive_command, reported_errors
+from app.core import gcpause
 
 
 class AnalyzeCommands(LazyGroup):
@@ -303,12 +304,8 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Exit as stop:
         sys.exit(stop.exit_code)
     command: Callable[..., Any] = typer.main.get_command(app)
-    # A command runs with the cyclic collector off. It builds hundreds of thousands of
-    # objects without cycles (rows, problems, findings, the report's JSON), freed by reference
-    # counting, that each collection would walk again (a tenth of a year's contingency
-    # analysis); the little cyclic garbage a command makes goes back with its process.
     collecting = gc.isenabled()
-    gc.disable()
+    gcpause.freeze_at_exit = True  # a command may leave the collector off to its end
     try:
         command(args=argv if argv is not None else sys.argv[1:], prog_name="residency-scheduler")
     finally:
@@ -316,6 +313,7 @@ def main(argv: list[str] | None = None) -> None:
         # command made (about 0.4 s after a year's contingency analysis) to free memory the
         # process is about to give back anyway; frozen objects are left to exit.
         gc.freeze()
+        gcpause.freeze_at_exit = False
         if collecting:  # as it was (main called in a longer-lived process): nothing is young
             gc.enable()
         try:

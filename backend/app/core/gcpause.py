@@ -36,3 +36,30 @@ def imports_frozen() -> Iterator[None]:
     with paused_gc():
         yield
         gc.freeze()
+
+
+freeze_at_exit = False
+"""True while the command line's ``main`` runs a command: it freezes every object and turns
+the collector back on when the command ends (``collector_off_for_command``)."""
+
+
+@contextmanager
+def collector_off_for_command() -> Iterator[None]:
+    """Run a command's work with the cyclic collector off, and leave it off to its end.
+
+    For commands that build hundreds of thousands of objects without cycles (rows, problems,
+    findings, a report's JSON), freed by reference counting: each collection would walk them
+    again, and each ``paused_gc`` that ended would leave a collection of all it made. Not for
+    commands that make cyclic garbage as they go (the solver's): it would stay until the end.
+
+    Under the command line's ``main`` (``freeze_at_exit``) the collector stays off: ``main``
+    freezes everything and turns it back on. Called otherwise (a test's runner), it is turned
+    back on here, as it was.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled and not freeze_at_exit:
+            gc.enable()
