@@ -114,6 +114,7 @@ def analyze_contingency_cmd(
                     TimeElapsedColumn(),
                     console=err.console,
                     transient=True,
+                    disable=not err.console.is_terminal,  # a bar only where it is drawn
                 ) as bar:
                     task = bar.add_task("contingency", total=None)
 

@@ -72,7 +72,7 @@ def analyze_fallbacks_cmd(
                 TimeElapsedColumn(),
                 console=err.console,
                 transient=True,
-                disable=as_json,
+                disable=as_json or not err.console.is_terminal,  # drawn on a terminal only
             ) as bar:
                 task = bar.add_task("", total=None)
 

@@ -51,6 +51,7 @@ def analyze_forecast_cmd(
                 TimeElapsedColumn(),
                 console=err.console,
                 transient=True,
+                disable=not err.console.is_terminal,  # a bar only where it is drawn
             ) as bar:
                 task = bar.add_task("forecast", total=None)
 

@@ -111,3 +111,21 @@ def test_command_still_reports_its_own_errors_when_output_is_a_pipe(
 
     assert process.returncode == 3
     assert stderr.decode().startswith("error: ")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["analyze", "contingency", *WINDOW], ["analyze", "forecast", "--days-ahead", "14"]],
+    ids=["contingency", "forecast"],
+)
+def test_progress_bar_writes_nothing_when_stderr_is_not_a_terminal(
+    args: list[str], demo_env: dict[str, str]
+) -> None:
+    """Piped or logged, standard error gets no bar, not even the empty line a transient bar
+    leaves where it cannot be drawn."""
+    process = _start(args, demo_env, subprocess.PIPE)
+    stdout, stderr = process.communicate(timeout=120)
+
+    assert process.returncode == 0
+    assert stdout  # the readable report
+    assert stderr == b""
