@@ -203,7 +203,7 @@ def _build_site_half_days(
     academic_year = snapshot.program.academic_year
     # Activities with a minimum for some half-day are "in" it even with nobody assigned.
     with_minimum = {a.id for a in snapshot.activities if a.min_faculty or a.min_faculty_rules}
-    # Built once per person (and PGY level once per person and academic year), not per half-day.
+    # Built once per person (and the PGY-1 residents once per academic year), not per half-day.
     members = {
         p.id: PoolMember(p.id, p.qualifications)
         for p in snapshot.people
