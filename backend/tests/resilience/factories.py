@@ -10,7 +10,13 @@ import random
 from dataclasses import replace
 from datetime import date, timedelta
 
-from app.domain.coverage import ActivityDemand, PoolMember, SiteHalfDay, gaps_of
+from app.domain.coverage import (
+    ActivityDemand,
+    PoolMember,
+    SiteHalfDay,
+    build_site_half_days,
+    gaps_of,
+)
 from app.domain.schedule import (
     Absence,
     Activity,
@@ -26,6 +32,8 @@ from app.domain.schedule import (
     ScheduleSnapshot,
     half_days,
 )
+from app.resilience.contingency.chunks import ChunkAnalysis, chunk_dates, merge_chunks
+from app.resilience.contingency.core import ContingencyResult, analyze_contingency
 
 CATEGORIES = tuple(Category)
 START = date(2025, 7, 7)  # a Monday
@@ -223,3 +231,23 @@ def realistic_problems(
             demands.sort(key=lambda d: (d.category.protection, d.activity_id))
             out.append(SiteHalfDay(hd, f"site{s}", tuple(demands), pool))
     return out
+
+
+def chunked_analysis(
+    snapshot: ScheduleSnapshot, start: date, end: date, *, chunk_days: int
+) -> ContingencyResult:
+    """The problems of ``start``..``end`` analysed date chunk by date chunk
+    (``chunks.chunk_dates``) and merged as the workers' chunks are (``merge_chunks``)."""
+    problems = build_site_half_days(snapshot, start, end)
+    return merge_chunks(
+        [
+            ChunkAnalysis(
+                a,
+                b,
+                analyze_contingency(
+                    [p for p in problems if a <= p.halfday.date <= b], snapshot.people_by_id
+                ),
+            )
+            for a, b in chunk_dates(start, end, chunk_days)
+        ]
+    )

@@ -20,7 +20,6 @@ from app.models.alert import Alert, AlertStatus
 from app.models.resilience import ContingencyReport, HealthCheckRecord
 from app.programs.absences import AbsenceEntry, add_absence
 from app.programs.service import import_program
-from app.resilience.contingency.chunks import analyze_in_chunks
 from app.resilience.contingency.core import analyze_contingency
 from app.resilience.contingency.report_json import StoredResult
 from app.resilience.contingency.service import (
@@ -30,15 +29,10 @@ from app.resilience.contingency.service import (
 )
 from app.resilience.health.service import run_health_check
 from app.resilience.reports import N1_ALERT_PREFIX, describes
+from tests.resilience.factories import chunked_analysis
 from tests.resilience.reference import reference_analysis
 
 START = date(2026, 11, 30)  # a Monday
-
-
-def _chunked(snapshot, start, end, *, chunk_days):  # type: ignore[no-untyped-def]
-    """The chunked in-process analysis of ``start``..``end``."""
-    problems = build_site_half_days(snapshot, start, end)
-    return analyze_in_chunks(problems, snapshot, start, end, chunk_days)
 
 
 def _rows_now(session: Session, report: ContingencyReport) -> ScheduleRows:
@@ -60,8 +54,8 @@ def test_analyze_window_chunked_equals_whole_when_split_any_way(
     end = START + timedelta(days=41)
     snapshot = load_snapshot(demo_session)
     whole = analyze_contingency(build_site_half_days(snapshot, START, end), snapshot.people_by_id)
-    chunked = _chunked(snapshot, START, end, chunk_days=chunk_days)
-    single = _chunked(snapshot, START, end, chunk_days=60)
+    chunked = chunked_analysis(snapshot, START, end, chunk_days=chunk_days)
+    single = chunked_analysis(snapshot, START, end, chunk_days=60)
     assert whole.critical_faculty and whole.fatal_pairs  # something to split, not two empties
     assert chunked == whole == single
 

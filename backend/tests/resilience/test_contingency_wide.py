@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from app.domain.coverage import ActivityDemand, PoolMember, SiteHalfDay, gaps_of
 from app.domain.schedule import Category, Half, HalfDay
-from app.resilience.contingency.core import MaskCache, analyze_contingency
+from app.resilience.contingency.core import MaskCache, analyze_contingency, problem_shape
 from app.resilience.contingency.grant_delta import GrantSite
 from app.resilience.contingency.whatif import absence_impact
 from tests.resilience.factories import START, random_problems
@@ -202,7 +202,9 @@ def test_grant_delta_matches_reference_when_wide() -> None:
         if not (before.n1 or before.n2 or before.missing):
             continue
         uncovered += bool(before.missing)
-        site, type_of = GrantSite.of(problem, MaskCache())
+        shape = problem_shape(problem, MaskCache())
+        site = GrantSite(shape)
+        type_of = site.member_types(shape)
         grants = [
             (m.person_id, q) for m in problem.pool for q in site.quals if q not in m.qualifications
         ]

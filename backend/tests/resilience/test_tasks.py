@@ -18,21 +18,16 @@ from app.domain.coverage import build_site_half_days
 from app.domain.snapshot import load_rows, load_snapshot
 from app.models.resilience import ContingencyReport, HealthCheckRecord
 from app.programs.service import import_program
-from app.resilience.contingency.chunks import analyze_in_chunks, chunk_dates
+from app.resilience.contingency.chunks import chunk_dates
 from app.resilience.contingency.core import ContingencyResult
 from app.resilience.contingency.crosstrain import cross_training_candidates
 from app.resilience.reports import report_fingerprint, with_current_names
+from tests.resilience.factories import chunked_analysis
 from tests.support.celery_fixtures import CeleryWorkerProcess, StartWorker
 
 pytestmark = pytest.mark.redis
 
 START = date(2026, 11, 30)
-
-
-def _chunked(snapshot, start, end, *, chunk_days):  # type: ignore[no-untyped-def]
-    """The chunked in-process analysis of ``start``..``end``."""
-    problems = build_site_half_days(snapshot, start, end)
-    return analyze_in_chunks(problems, snapshot, start, end, chunk_days)
 
 
 def _rows_and_fingerprint(engine: Engine, start: date, end: date):  # type: ignore[no-untyped-def]
@@ -105,7 +100,7 @@ def test_contingency_chord_on_two_workers_equals_single_process(
         row = session.get(ContingencyReport, summary["report_id"])
         assert row is not None
         snapshot = load_snapshot(session)
-        expected = _chunked(snapshot, START, end, chunk_days=49)
+        expected = chunked_analysis(snapshot, START, end, chunk_days=49)
         assert (row.start, row.end) == (START, end)
         assert row.fingerprint == fingerprint
         names = {p.id: p.name for p in snapshot.people}
@@ -150,7 +145,7 @@ def test_chunk_and_merge_tasks_read_no_schedule_when_given_parents_snapshot(
     end = START + timedelta(days=48)
     rows, fingerprint = _rows_and_fingerprint(demo_engine, START, end)
     snapshot = rows.snapshot()
-    expected = _chunked(snapshot, START, end, chunk_days=49)
+    expected = chunked_analysis(snapshot, START, end, chunk_days=49)
     problems = build_site_half_days(snapshot, START, end)
     options = cross_training_candidates(problems, expected, limit=5)
     names = {p.id: p.name for p in snapshot.people}
@@ -224,7 +219,7 @@ def test_merge_reports_parents_state_when_import_commits_before_it(
     end = START + timedelta(days=27)
     rows, fingerprint = _rows_and_fingerprint(demo_engine, START, end)  # the parent's one load
     snapshot = rows.snapshot()
-    expected = _chunked(snapshot, START, end, chunk_days=28)
+    expected = chunked_analysis(snapshot, START, end, chunk_days=28)
     names = {p.id: p.name for p in snapshot.people}
     chunks = [
         json.loads(json.dumps(analyze_contingency_chunk(

@@ -11,7 +11,7 @@ input fingerprint is not the chunks' business: it comes from the rows the parent
 from __future__ import annotations
 
 import time as _time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
@@ -129,26 +129,6 @@ def chunk_dates(start: date, end: date, chunk_days: int) -> list[tuple[date, dat
             break
         cur = last + timedelta(days=1)
     return out
-
-
-def analyze_in_chunks(
-    problems: Sequence[SiteHalfDay],
-    snapshot: ScheduleSnapshot,
-    start: date,
-    end: date,
-    chunk_days: int = 7,
-    progress: Callable[[int, int], None] | None = None,
-) -> ContingencyResult:
-    """Analyse ``problems`` (of ``start``..``end``) chunk by chunk, for progress, and merge."""
-    chunks = chunk_dates(start, end, chunk_days)
-    parts: list[ChunkAnalysis] = []
-    for i, (a, b) in enumerate(chunks):
-        t0 = _time.perf_counter()
-        part = [p for p in problems if a <= p.halfday.date <= b]
-        parts.append(_analyze_problems(part, snapshot, a, b, t0))
-        if progress is not None:
-            progress(i + 1, len(chunks))
-    return merge_chunks(parts)
 
 
 def merge_chunks(parts: Sequence[ChunkAnalysis]) -> ContingencyResult:

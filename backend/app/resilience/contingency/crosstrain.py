@@ -161,7 +161,7 @@ def grant_effects(
         groups: list[tuple[int | None, list[str]]] = [
             (site.type_index[m], ids) for m, ids in shape.members_of.items()
         ]
-        typed = {pid for ids in shape.members_of.values() for pid in ids}
+        typed = site.member_types(shape)
         idle = [m.person_id for m in problem.pool if m.person_id not in typed]
         if idle:
             groups.append((None, idle))

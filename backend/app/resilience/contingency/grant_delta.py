@@ -32,8 +32,7 @@ is analysed from the matching, re-augmented once.
 
 from __future__ import annotations
 
-from app.domain.coverage import SiteHalfDay
-from app.resilience.contingency.core import MaskCache, ProblemShape, problem_shape
+from app.resilience.contingency.core import ProblemShape
 from app.resilience.contingency.shape import findings
 from app.resilience.contingency.typeflow import Pending, TypeFlow, close
 
@@ -93,13 +92,6 @@ class GrantSite:
                 low = tight_a & -tight_a
                 self.near_with.setdefault(low, []).append(a)
                 tight_a ^= low
-
-    @classmethod
-    def of(cls, problem: SiteHalfDay, cache: MaskCache) -> tuple[GrantSite, dict[str, int]]:
-        """The prepared shape of ``problem``, and the type of each of its typed members."""
-        shape = problem_shape(problem, cache)
-        site = cls(shape)
-        return site, site.member_types(shape)
 
     def member_types(self, shape: ProblemShape) -> dict[str, int]:
         """The type of each member of a site-half-day of this shape (``members_of``)."""
