@@ -16,6 +16,12 @@ callback, ``contingency_chord_failed``, starts the analysis again), and so does 
 it was delivered again after it stored its report (then it returns that report); the failed
 merge's analysis is started again too (``ContingencyTask``).
 
+A claim can also be reserved before its payload exists (``reserve``): the contingency chord is
+sent while its parent still reads the schedule, and each chunk waits (``wait_many``, a blocking
+pop on the key's ``:ready`` list) for its part, written as soon as it is read (``fill``). A
+parent that fails marks what it will never write (``abort``), so that its chunks fail at once
+rather than when their wait ends.
+
 With any other result backend (the embedded default's SQLite) payloads stay in the messages:
 ``claim_store`` returns None.
 """
@@ -34,6 +40,10 @@ logger = logging.getLogger(__name__)
 CLAIM = "claim"
 """The key of a claim: ``{"claim": "resilience-claim:<hex>"}`` stands for a payload."""
 KEY_PREFIX = "resilience-claim:"
+READY = ":ready"
+"""A reserved claim's key with this suffix: a list that gets a token when it is written."""
+ABORTED = b"!aborted: "
+"""What an aborted claim holds instead of its payload (JSON never starts with "!")."""
 
 
 class ClaimMissing(RuntimeError):
@@ -68,6 +78,61 @@ class ClaimStore:
         pipe.execute()
         return claims
 
+    def reserve(self, count: int) -> list[dict[str, str]]:
+        """``count`` claims whose payloads are not written yet (``fill`` writes them; a task
+        handed one reads it with ``wait_many``)."""
+        return [{CLAIM: f"{KEY_PREFIX}{uuid.uuid4().hex}"} for _ in range(count)]
+
+    def fill(self, pairs: Iterable[tuple[dict[str, str], Any]]) -> None:
+        """Write the payload of each reserved claim of ``pairs``, in order, in one round trip,
+        and wake whoever waits for it."""
+        pipe = self._client.pipeline(transaction=False)
+        for claim, payload in pairs:
+            self._write(pipe, claim, json_codec.dumps_bytes(payload))
+        pipe.execute()
+
+    def abort(self, claims: Iterable[dict[str, str]], reason: str) -> None:
+        """Mark reserved claims as never to be written: their readers fail at once with
+        ``ClaimMissing`` (best effort: otherwise they fail when their wait ends)."""
+        try:
+            pipe = self._client.pipeline(transaction=False)
+            for claim in claims:
+                self._write(pipe, claim, ABORTED + reason.encode())
+            pipe.execute()
+        except Exception as exc:  # noqa: BLE001 - the readers' wait ends anyway
+            logger.warning("could not abort the claims' readers: %s", exc)
+
+    def _write(self, pipe: Any, claim: dict[str, str], data: bytes) -> None:
+        key = claim[CLAIM]
+        pipe.set(key, data, ex=self._ttl_s)
+        pipe.rpush(key + READY, b"1")
+        pipe.expire(key + READY, self._ttl_s)
+
+    def clock(self) -> float:
+        """The Redis server's time (Unix seconds): one clock for every host of a deployment,
+        whatever theirs say, to set and read a wait's end by."""
+        seconds, micros = self._client.time()
+        return float(seconds) + micros / 1e6
+
+    def wait_many(self, claims: list[dict[str, str]], until: float) -> list[Any]:
+        """``get_many``, waiting for payloads not written yet until ``until`` on ``clock``.
+
+        Raises:
+            ClaimMissing: one is still missing at ``until``, was aborted (``abort``), expired
+                or was deleted.
+        """
+        keys = [c[CLAIM] for c in claims]
+        while True:
+            found = self._client.mget(keys) if keys else []
+            missing = [k for k, data in zip(keys, found, strict=True) if data is None]
+            left = until - self.clock()
+            if not missing or left <= 0:
+                break
+            # Woken by fill's token at once; a second reader of the same claim (a duplicate
+            # delivery) finds the token taken and looks again within the second.
+            self._client.blpop([k + READY for k in missing], timeout=min(1.0, max(left, 0.01)))
+        return self._decoded(claims, found)
+
     def get(self, claim: dict[str, str]) -> Any:
         """The payload ``claim`` stands for.
 
@@ -83,18 +148,24 @@ class ClaimStore:
             ClaimMissing: one expired, or its merge already deleted it.
         """
         found = self._client.mget([c[CLAIM] for c in claims]) if claims else []
+        return self._decoded(claims, found)
+
+    def _decoded(self, claims: list[dict[str, str]], found: list[bytes | None]) -> list[Any]:
         for claim, data in zip(claims, found, strict=True):
             if data is None:
                 raise ClaimMissing(
-                    f"payload {claim[CLAIM]} is gone from the result backend (kept"
-                    f" {self._ttl_s} s, RESULT_CHORD_EXPIRES_S, and deleted once its report is"
-                    " stored)"
+                    f"payload {claim[CLAIM]} is not in the result backend (never written in"
+                    f" time, or kept {self._ttl_s} s, RESULT_CHORD_EXPIRES_S, and deleted once"
+                    " its report is stored)"
                 )
-        return [json_codec.loads(data) for data in found]
+            if data.startswith(ABORTED):
+                reason = data[len(ABORTED) :].decode(errors="replace")
+                raise ClaimMissing(f"payload {claim[CLAIM]} will never be written: {reason}")
+        return [json_codec.loads(data or b"") for data in found]  # none is None here
 
     def delete(self, claims: Iterable[dict[str, str]]) -> None:
         """Forget the payloads of ``claims`` (best effort: they expire anyway)."""
-        keys = [c[CLAIM] for c in claims if is_claim(c)]
+        keys = [k for c in claims if is_claim(c) for k in (c[CLAIM], c[CLAIM] + READY)]
         if not keys:
             return
         try:

@@ -143,15 +143,19 @@ class ScheduleRows:
         del data["assignments"], data["absences"]
         return data
 
-    def window_json(self, start: date, end: date) -> dict[str, Any]:
-        """The part of ``to_json`` proper to ``start``..``end``: its absences and assignments.
+    def window_json(
+        self, start: date, end: date, groups: Sequence[AssignmentGroup] | None = None
+    ) -> dict[str, Any]:
+        """The part of ``to_json`` proper to ``start``..``end``: its absences and assignments
+        (``groups``: the window's groups read apart, as ``between`` would give them).
 
         No "assignments" key at all: a worker of a version before the groups then fails on
         the payload (and the chord is run again) instead of reading an empty schedule.
         """
+        window = self.between(start, end) if groups is None else groups
         return {
             "absences": self._absences_of(start, end),
-            "assignment_groups": [list(g) for g in self.between(start, end)],
+            "assignment_groups": [list(g) for g in window],
         }
 
     @cached_property
@@ -179,6 +183,13 @@ class ScheduleRows:
             tag: mixed in first; callers name what the digest stands for (e.g. a report
                 format), so that digests made for another purpose never match.
         """
+        digest = self.fingerprint_head(start, end, tag)
+        digest.update(group_text(self.between(start, end)))
+        return str(digest.hexdigest())
+
+    def fingerprint_head(self, start: date, end: date, tag: str) -> Any:
+        """The ``fingerprint`` hash before its assignments: everything but the groups (a
+        ``hashlib`` object). ``GroupDigest`` adds the groups read a date range at a time."""
         b, p = self.base, self.base.program
         head = [
             tag,
@@ -197,6 +208,31 @@ class ScheduleRows:
             # Only then does the start bound the days analysed; left out otherwise, so that
             # the digests of windows within the schedule stay what they were.
             head.append(["schedule_start", p.schedule_start.isoformat()])
-        digest = hashlib.sha256(json.dumps(head, separators=(",", ":")).encode())
-        digest.update("\n".join(["\x1f".join(g) for g in self.between(start, end)]).encode())
-        return digest.hexdigest()
+        return hashlib.sha256(json.dumps(head, separators=(",", ":")).encode())
+
+
+def group_text(groups: Sequence[AssignmentGroup]) -> bytes:
+    """The groups as ``fingerprint`` hashes them: fields joined by US, groups by newlines."""
+    return "\n".join(["\x1f".join(g) for g in groups]).encode()
+
+
+class GroupDigest:
+    """A window's ``fingerprint`` taken as its groups are read, one date range after another:
+    the same bytes hashed, so the same digest as ``ScheduleRows.fingerprint`` of them all."""
+
+    def __init__(self, head: Any) -> None:
+        """``head``: ``ScheduleRows.fingerprint_head`` of the window."""
+        self._digest = head
+        self._any = False
+
+    def add(self, groups: Sequence[AssignmentGroup]) -> None:
+        """Hash the groups of the next date range (in date order; none is fine)."""
+        if not groups:
+            return
+        if self._any:
+            self._digest.update(b"\n")
+        self._digest.update(group_text(groups))
+        self._any = True
+
+    def hexdigest(self) -> str:
+        return str(self._digest.hexdigest())

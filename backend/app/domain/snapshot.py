@@ -98,9 +98,19 @@ def load_rows(
     Only the absences overlapping the window are read, so a program with many past absences
     costs a windowed load nothing.
     """
-    begin_consistent_read(session)
+    base = load_base(session, start=start, end=end)
     with paused_gc():  # tens of thousands of small objects, no reference cycles
-        base = ScheduleSnapshot(
+        return ScheduleRows(base, assignment_groups(session, start, end))
+
+
+def load_base(
+    session: Session, *, start: date | None = None, end: date | None = None
+) -> ScheduleSnapshot:
+    """``load_rows(...).base``: everything but the assignments (read them, in the same
+    consistent view, with ``assignment_groups``, whole or a date range at a time)."""
+    begin_consistent_read(session)
+    with paused_gc():
+        return ScheduleSnapshot(
             program=_program_info(session),
             people=_people(session),
             activities=_activities(session),
@@ -108,7 +118,6 @@ def load_rows(
             absences=_absences(session, start, end),
             holidays=frozenset(session.scalars(select(Holiday.date))),
         )
-        return ScheduleRows(base, _assignment_groups(session, start, end))
 
 
 def _program_info(session: Session) -> ProgramInfo:
@@ -214,10 +223,11 @@ def _activities(session: Session) -> tuple[Activity, ...]:
     return tuple(activities)
 
 
-def _assignment_groups(
+def assignment_groups(
     session: Session, start: date | None, end: date | None
 ) -> list[AssignmentGroup]:
-    """The assignments of the window as sorted ``AssignmentGroup`` text tuples.
+    """The assignments of ``start``..``end`` (None: unbounded) as sorted ``AssignmentGroup``
+    text tuples.
 
     Grouped by the database (one row per date, half, activity and role, the person ids joined
     by spaces), read through the DB-API cursor: a year of a large program is a few thousand

@@ -99,10 +99,21 @@ class ReportOutcome:
         }
 
 
+FINGERPRINT_TAG = f"contingency-report/{REPORT_FORMAT}"
+"""Mixed into every report's fingerprint: a report of another format never matches."""
+
+
 def report_fingerprint(rows: ScheduleRows, start: date, end: date) -> str:
     """The input fingerprint of the report of ``start``..``end`` (``ScheduleRows.fingerprint``,
     tagged with the report format: a report of another format never matches)."""
-    return rows.fingerprint(start, end, tag=f"contingency-report/{REPORT_FORMAT}")
+    return rows.fingerprint(start, end, tag=FINGERPRINT_TAG)
+
+
+def has_report_of(session: Session, start: date, end: date) -> bool:
+    """True if any report of exactly ``start``..``end`` is stored, whatever its input."""
+    c = ContingencyReport.__table__.c
+    query = select(c.id).where(c.start == start, c.end == end).limit(1)
+    return session.execute(query).first() is not None
 
 
 def describes(report: ContingencyReport, rows: ScheduleRows) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 
 import redis.exceptions
 from celery import Task, chord
+from celery.exceptions import Ignore
 from kombu.exceptions import OperationalError as BrokerOperationalError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -44,6 +45,7 @@ from app.resilience.contingency.service import (
     is_standard_window,
     run_contingency_report,
 )
+from app.resilience.contingency.stream import open_stream
 from app.resilience.crisis.autoshed import apply_auto_shedding
 from app.resilience.crisis.service import activate_crisis, crisis_json
 from app.resilience.fallbacks.scenarios import SCENARIOS, Ranking, scenario_named
@@ -61,6 +63,7 @@ from app.resilience.health.service import (
 )
 from app.resilience.reports import (
     ReportOutcome,
+    has_report_of,
     publish_contingency_metrics,
 )
 from app.resilience.retention import prune_old_records as prune_records
@@ -219,7 +222,9 @@ def run_contingency_analysis(
     program's clock. ``alerts``: reconcile the N-1 alerts with the result (None: only for the
     standard horizon, ``is_standard_window``; a re-run after a failure carries the decision).
     This task reads the schedule's rows once and takes their fingerprint first: on unchanged
-    input it returns the stored report's summary and sends nothing. A
+    input it returns the stored report's summary and sends nothing. With no report of the
+    window stored at all (the day's first run), there is nothing to reuse: the chord is sent
+    first and the rows are read as its chunks run (``contingency.stream``). A
     horizon longer than ``CONTINGENCY_CHUNK_DAYS`` is split into date chunks analysed as a
     Celery chord across the workers: each chunk gets its part of the rows as JSON
     (``ScheduleRows.to_json``: assignments grouped), so the report describes one state; this
@@ -251,28 +256,57 @@ def run_contingency_analysis(
         planned: ReportOutcome | ChordPlan
         if len(chunks) == 1:
             planned = run_contingency_report(session, start=first, days_ahead=days, alerts=alerts)
+        elif (
+            store is not None
+            and not self.request.is_eager
+            and not has_report_of(session, first, last)
+        ):
+            # Nothing to reuse: the chord goes first, its chunks start as their parts are read.
+            stream = open_stream(session, first, last, chunks, store)
+            try:
+                raise self.replace(_chord(first, last, chunks, stream.plan, rerun, alerts))
+            except Ignore:  # replaced: the chord is sent and owns this task's result
+                try:
+                    stream.read(session)
+                except Exception:  # its chunks fail at once; the chord's errback runs again
+                    logger.exception(
+                        "contingency analysis %s..%s: reading the schedule failed", first, last
+                    )
+                raise
         else:
             planned = plan_chord(session, first, last, chunks, alerts=alerts, store=store)
     if isinstance(planned, ReportOutcome):
         dispatch_alert_notifications(planned.alerts)
         publish_contingency_metrics(planned)
         return planned.summary()
+    raise self.replace(_chord(first, last, chunks, planned, rerun, alerts))
+
+
+def _chord(
+    first: date,
+    last: date,
+    chunks: list[tuple[date, date]],
+    plan: ChordPlan,
+    rerun: int,
+    alerts: bool,
+) -> Any:
+    """The chord of ``plan``: a chunk task per date range, then the merge."""
     callback = merge_contingency_chunks.s(
         first.isoformat(),
         last.isoformat(),
-        planned.fingerprint,
-        planned.names,
-        planned.unscheduled,
+        plan.fingerprint,
+        plan.names,
+        plan.unscheduled,
         rerun=rerun,
         alerts=alerts,
-        claims=planned.claims,
-        unscheduled_before=planned.unscheduled_before,
+        claims=plan.claims,
+        unscheduled_before=plan.unscheduled_before,
     ).on_error(contingency_chord_failed.s(first.isoformat(), last.isoformat(), rerun, alerts))
     header = [
         analyze_contingency_chunk.s(a.isoformat(), b.isoformat(), payload)
-        for (a, b), payload in zip(chunks, planned.payloads, strict=True)
+        for (a, b), payload in zip(chunks, plan.payloads, strict=True)
     ]
-    raise self.replace(chord(header, callback))
+    return chord(header, callback)
 
 
 def _no_schedule(what: str, exc: NoSchedule) -> dict[str, Any]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -102,3 +104,80 @@ def test_claims_are_kept_only_in_a_redis_result_backend(
     store.delete([claim])
     on_sqlite = Celery("t", backend=f"db+sqlite:///{tmp_path / 'r.db'}", set_as_current=False)
     assert claim_store(on_sqlite.backend, 30) is None
+
+
+def test_a_reserved_claim_is_waited_for_until_it_is_written(client: redis.Redis) -> None:
+    store = ClaimStore(client, ttl_s=60)
+    early, late = store.reserve(2)
+    assert early != late and all(is_claim(c) for c in (early, late))
+    assert client.exists(early["claim"], late["claim"]) == 0  # reserved: nothing written
+    store.fill([(early, {"part": 1})])
+    got: list[object] = []
+    reader = threading.Thread(
+        target=lambda: got.append(store.wait_many([early, late], store.clock() + 60))
+    )
+    reader.start()
+    reader.join(0.3)
+    assert reader.is_alive() and got == []  # still waiting for the second
+    store.fill([(late, {"part": 2})])
+    reader.join(10)
+    assert got == [[{"part": 1}, {"part": 2}]]
+    assert 0 < client.ttl(late["claim"]) <= 60
+    # The merge deletes a reserved claim with its wake-up list.
+    store.delete([early, late])
+    assert list(client.scan_iter("resilience-claim:*")) == []
+
+
+def test_a_reserved_claim_never_written_fails_when_its_wait_ends(client: redis.Redis) -> None:
+    store = ClaimStore(client, ttl_s=60)
+    (claim,) = store.reserve(1)
+    with pytest.raises(ClaimMissing, match="never written in time"):
+        store.wait_many([claim], store.clock() + 0.2)
+    # A wait already over looks once: a payload written by then is read.
+    store.fill([(claim, [7])])
+    assert store.wait_many([claim], store.clock() - 1) == [[7]]
+
+
+def test_an_aborted_claim_fails_its_waiting_reader_at_once_with_the_reason(
+    client: redis.Redis,
+) -> None:
+    store = ClaimStore(client, ttl_s=60)
+    written, aborted = store.reserve(2)
+    store.fill([(written, {"ok": True})])
+    errors: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            store.wait_many([written, aborted], store.clock() + 600)
+        except ClaimMissing as exc:
+            errors.append(exc)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    reader.join(0.3)
+    assert reader.is_alive()
+    store.abort([aborted], "the parent failed reading the schedule: OperationalError()")
+    reader.join(10)  # woken by the abort, not by the end of its 600 s wait
+    assert not reader.is_alive()
+    assert len(errors) == 1 and "the parent failed reading the schedule" in str(errors[0])
+    with pytest.raises(ClaimMissing, match="will never be written"):
+        store.get(aborted)
+    assert store.get(written) == {"ok": True}
+
+
+def test_a_wait_ends_by_the_redis_servers_clock_not_the_hosts(
+    client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parent sets the wait's end, another host's chunk reads it: a host whose clock is
+    far ahead (here, by decades) must still wait, and one far behind must still stop."""
+    store = ClaimStore(client, ttl_s=60)
+    (claim,) = store.reserve(1)
+    until = store.clock() + 30
+    monkeypatch.setattr(time, "time", lambda: 4e9)  # 2096 on this host
+    filler = threading.Timer(0.3, lambda: store.fill([(claim, {"late": 1})]))
+    filler.start()
+    assert store.wait_many([claim], until) == [{"late": 1}]
+    monkeypatch.setattr(time, "time", lambda: 1e9)  # 2001 on this host
+    (never,) = store.reserve(1)
+    with pytest.raises(ClaimMissing, match="never written in time"):
+        store.wait_many([never], store.clock() + 0.2)

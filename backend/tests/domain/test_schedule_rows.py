@@ -33,8 +33,8 @@ from app.domain.schedule import (
     ScheduleSnapshot,
     absence_blocks,
 )
-from app.domain.schedule_rows import ScheduleRows
-from app.domain.snapshot import load_rows
+from app.domain.schedule_rows import GroupDigest, ScheduleRows
+from app.domain.snapshot import assignment_groups, load_base, load_rows
 from app.domain.snapshot_json import snapshot_from_json, snapshot_to_json
 from app.models import activity as activity_model
 from app.models import person as person_model
@@ -42,6 +42,7 @@ from app.models import program as program_model
 from app.models import schedule as schedule_model
 from app.programs.absences import AbsenceEntry, add_absence
 from app.programs.service import import_program
+from app.resilience.contingency.chunks import chunk_dates
 from tests.programs.factories import START, random_program
 
 TAG = "test"
@@ -356,3 +357,33 @@ def test_chunk_rows_keep_the_schedule_start_when_their_first_days_have_no_assign
     chunk = ScheduleRows.from_json(rows.to_json(a, b))
     assert chunk.base.program.schedule_start == first
     assert site_half_days_of_rows(chunk, a, b) == whole
+
+
+def test_fingerprint_of_ranges_read_one_after_another_equals_one_whole_read(
+    session: Session,
+) -> None:
+    """What the streamed contingency chord hashes (``GroupDigest`` over ``assignment_groups``
+    of each chunk's dates) is ``fingerprint`` of the window read at once; each chunk's part is
+    ``window_json`` of the whole read."""
+    rng = random.Random(21)
+    for trial in range(6):
+        doc = random_program(rng, days=rng.randint(3, 20))
+        _reimport(session, doc)
+        for _ in range(4):
+            # Windows that start before the schedule, end after it, or lie wholly past it:
+            # ranges with no assignment at all come first, last and in between.
+            first = START + timedelta(days=rng.randint(-4, 18))
+            last = first + timedelta(days=rng.randint(0, 30))
+            whole = load_rows(session, start=first, end=last)
+            expected = whole.fingerprint(first, last, TAG)
+            base = load_base(session, start=first, end=last)
+            head = ScheduleRows(base, ())
+            digest = GroupDigest(head.fingerprint_head(first, last, TAG))
+            empty_ranges = 0
+            for a, b in chunk_dates(first, last, rng.randint(1, 9)):
+                groups = assignment_groups(session, a, b)
+                empty_ranges += not groups
+                digest.add(groups)
+                assert head.window_json(a, b, groups) == whole.window_json(a, b), (trial, a, b)
+            session.rollback()
+            assert digest.hexdigest() == expected, (trial, first, last, empty_ranges)

@@ -214,6 +214,40 @@ def test_report_stored_when_a_chunk_fails_for_good(
     assert "re-run 1 of" in worker.log()
 
 
+def test_report_stored_when_the_parent_fails_reading_after_its_chord_is_sent(
+    demo_database: str, redis_server: RedisServer, start_celery_worker: StartWorker, tmp_path: Path
+) -> None:
+    """No report of the window: the chord goes first and the parent reads as its chunks run
+    (contingency.stream). A read that fails then aborts the parts not written: the chunks fail
+    at once (not when their wait of minutes ends) and the analysis is started again."""
+    env = on_redis(redis_server) | {
+        "PYTHONPATH": str(SLOW_TASKS_DIR),
+        "TEST_FAIL_STREAM_READS": "1",
+        "TEST_FAIL_DIR": str(tmp_path),
+        "CONTINGENCY_CHUNK_DAYS": "7",
+        "CONTINGENCY_RERUN_DELAY_S": "1",
+    }
+    worker = start_celery_worker(demo_database, extra_env=env)
+    start = date(2026, 12, 21)  # a window no other test of this module stores a report for
+    where = (ContingencyReport.start == start,)
+    assert count(demo_database, select(func.count()).where(*where)) == 0
+    result = worker.client().send_task(
+        ANALYSIS, kwargs={"days_ahead": 28, "start": start.isoformat()}, queue="resilience"
+    )
+    with pytest.raises(Exception, match="ChordError|ClaimMissing|will never be written"):
+        result.get(timeout=90)
+    wait_for(
+        lambda: count(demo_database, select(func.count()).where(*where)) == 1,
+        "the re-run's report",
+        timeout_s=90,
+    )
+    log = worker.log()
+    assert "test failing read" in log
+    assert "reading the schedule failed" in log and "database went away" in log
+    assert "will never be written" in log  # the chunks' error: the abort, not the wait's end
+    assert "re-run 1 of" in log
+
+
 # --- 5. Redis away for longer than Celery's 100 reconnection attempts ----------------------------
 
 

@@ -17,6 +17,7 @@ from app.demo.generator import generate_demo_program
 from app.domain.coverage import build_site_half_days
 from app.domain.snapshot import load_rows, load_snapshot
 from app.models.resilience import ContingencyReport, HealthCheckRecord
+from app.programs.absences import AbsenceEntry, add_absence
 from app.programs.service import import_program
 from app.resilience.contingency.chunks import chunk_dates
 from app.resilience.contingency.core import ContingencyResult
@@ -88,6 +89,9 @@ def test_contingency_chord_on_two_workers_equals_single_process(
     summary = result.get(timeout=180)
     chunk_task = "app.resilience.tasks.analyze_contingency_chunk"
     logs = [first.log(), second.log()]
+    # No report of this window yet: the chord was sent first, and the schedule read as its
+    # chunks ran (contingency.stream).
+    assert sum(log.count("read and written as the chunks ran") for log in logs) == 1
     assert sum(log.count(f"{chunk_task}[") for log in logs) >= 7
     assert all(chunk_task in log for log in logs), "both workers should take chunks"
     # The chunks' schedules and findings went through the result backend (Redis) as claims,
@@ -119,6 +123,27 @@ def test_contingency_chord_on_two_workers_equals_single_process(
     ).get(timeout=180)
     assert again["report_id"] == summary["report_id"] and again["created"] is False
     assert sum(log.count(f"{chunk_task}[") for log in [first.log(), second.log()]) == chunks_sent
+    # Changed input with a report of the window stored: read whole first (plan_chord), then a
+    # new report under the new input's fingerprint.
+    with Session(demo_engine) as session:
+        person = load_snapshot(session).people[0].id
+        entry = AbsenceEntry(person_id=person, start=START + timedelta(days=3),
+                             end=START + timedelta(days=5), type="sick")  # fmt: skip
+        add_absence(session, entry, actor="test")
+        session.commit()
+    changed = client.send_task(
+        "app.resilience.tasks.run_contingency_analysis",
+        kwargs={"days_ahead": 49, "start": START.isoformat()},
+        queue="resilience",
+    ).get(timeout=180)
+    assert changed["created"] is True and changed["report_id"] != summary["report_id"]
+    logs = [first.log(), second.log()]
+    assert sum(log.count("schedule read and fingerprint") for log in logs) == 1
+    assert sum(log.count("read and written as the chunks ran") for log in logs) == 1
+    _, new_fingerprint = _rows_and_fingerprint(demo_engine, START, end)
+    with Session(demo_engine) as session:
+        row = session.get(ContingencyReport, changed["report_id"])
+        assert row is not None and row.fingerprint == new_fingerprint != fingerprint
 
 
 SCHEDULE_TABLES = ("assignment", "absence", "person", "activity", "holiday", "program")

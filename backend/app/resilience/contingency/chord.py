@@ -9,7 +9,8 @@ payloads and the chunks' results travel as claims (``app.core.claims``): the par
 shares is written once, each chunk's own part and result once each, and the messages carry
 keys. The merge reads no schedule: it joins the chunks' findings and grant effects
 (``chunks.merge_chunk_json``), stores the report under the parent's fingerprint, and deletes
-the claims.
+the claims. When no report of the window is stored, the parent sends the chord before it
+reads the assignments (``stream``); the chunks and the merge are the same.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.core.claims import ClaimMissing, ClaimStore, is_claim, resolve_all
+from app.core.claims import ClaimMissing, ClaimStore, is_claim, resolve, resolve_all
 from app.core.db import session_scope
 from app.core.gcpause import paused_gc
 from app.domain.coverage import unscheduled_before_range, unscheduled_range
@@ -46,7 +47,10 @@ logger = logging.getLogger(__name__)
 class ChordPlan:
     """What the parent hands the chord: its chunks' payloads and what the merge needs."""
 
-    fingerprint: str
+    fingerprint: str | dict[str, str]
+    """The input's fingerprint; or a claim of it, written after the chord is sent (``stream``).
+    A merge delivered again after it deleted that claim cannot find its report: it fails, and
+    the analysis started again reuses the report (a rare, costly but correct path)."""
     names: dict[str, Any]
     """Person id to name, to word the alerts; or a claim of that map (it would otherwise ride
     in every chunk's message, within the merge's signature)."""
@@ -55,13 +59,16 @@ class ChordPlan:
     unscheduled_before: list[str] | None
     """The part of the window before the schedule's first day (ISO dates), if any."""
     payloads: list[dict[str, Any]]
-    """One per chunk: ``ScheduleRows.to_json``, or ``{"claims": [shared, window]}``."""
+    """One per chunk: ``ScheduleRows.to_json``, or ``{"claims": [shared, window]}``, with
+    ``"until"`` (Unix time on the Redis server's clock, ``ClaimStore.clock``) when ``window``
+    is written after the chord is sent (``stream``)."""
 
     @property
     def claims(self) -> list[dict[str, str]]:
-        """Every claim the payloads and the names hold (the merge deletes them)."""
-        names = [self.names] if is_claim(self.names) else []
-        return [*names, *(c for p in self.payloads for c in p.get("claims", ()))]
+        """Every claim the payloads, the names and the fingerprint hold (the merge deletes
+        them)."""
+        own = [x for x in (self.names, self.fingerprint) if is_claim(x)]
+        return [*own, *(c for p in self.payloads for c in p.get("claims", ()))]
 
 
 def plan_chord(
@@ -125,11 +132,16 @@ def analyze_payload(
 
 
 def _payload(snapshot: dict[str, Any], store: ClaimStore | None) -> dict[str, Any]:
-    """A chunk's schedule: ``snapshot`` itself, or the parts its ``claims`` stand for."""
+    """A chunk's schedule: ``snapshot`` itself, or the parts its ``claims`` stand for (waited
+    for until ``snapshot["until"]``, if it says: the parent may still be reading them)."""
     if "claims" not in snapshot:
         return snapshot
     data: dict[str, Any] = {}
-    for part in resolve_all(snapshot["claims"], store):
+    if "until" in snapshot and store is not None:
+        parts = store.wait_many(snapshot["claims"], float(snapshot["until"]))
+    else:  # without a store, ClaimMissing says why
+        parts = resolve_all(snapshot["claims"], store)
+    for part in parts:
         data.update(part)
     return data
 
@@ -139,7 +151,7 @@ def merge_and_store(
     first: date,
     last: date,
     *,
-    fingerprint: str,
+    fingerprint: str | dict[str, str],
     names: dict[str, Any],
     unscheduled: list[str] | None,
     alerts: bool,
@@ -162,17 +174,18 @@ def merge_and_store(
     with paused_gc():
         t0 = time.perf_counter()
         try:
-            *parts, names = resolve_all([*chunks, names], store)
+            *parts, names, digest = resolve_all([*chunks, names, fingerprint], store)
         except ClaimMissing:
             # A merge delivered again after it stored its report and deleted the claims: the
             # report is there. Otherwise the chord's inputs are lost: the task fails and the
             # analysis is started again (ContingencyTask).
+            digest = resolve(fingerprint, store)  # a claim here is gone too: see ChordPlan
             with session_scope() as session:
                 stored = reuse_report(
                     session,
                     start=first,
                     end=last,
-                    fingerprint=fingerprint,
+                    fingerprint=digest,
                     names=person_names(session) if is_claim(names) else names,
                     alerts=alerts,
                 )
@@ -188,7 +201,7 @@ def merge_and_store(
                 session,
                 start=first,
                 end=last,
-                fingerprint=fingerprint,
+                fingerprint=digest,
                 result=merged.result,
                 cross_training=merged.cross_training,
                 names=names,

@@ -62,3 +62,38 @@ if _FAIL_CHUNKS and _FAIL_DIR:
             module.analyze_chunk = original
 
     _signals.task_prerun.connect(_fail_chunk_before, weak=False)
+
+# With ``TEST_FAIL_STREAM_READS=N`` and ``TEST_FAIL_DIR=folder``, the first N contingency
+# analyses that send their chord before reading the schedule (``contingency.stream``) fail on
+# their second date range's read, after the chord is sent: ``assignment_groups`` is swapped.
+_FAIL_READS = int(os.environ.get("TEST_FAIL_STREAM_READS", "0") or 0)
+
+if _FAIL_READS and _FAIL_DIR:
+    import sys as _sys
+    from pathlib import Path as _Path
+
+    from celery import signals as _read_signals
+
+    def _fail_read_before(sender: Any = None, **_: Any) -> None:
+        module = _sys.modules.get("app.resilience.contingency.stream")
+        if getattr(sender, "name", "") != "app.resilience.tasks.run_contingency_analysis":
+            return
+        if module is None:
+            return
+        original = module.__dict__.setdefault("_test_groups", module.assignment_groups)
+        if len(list(_Path(_FAIL_DIR).glob("read-failed-*"))) >= _FAIL_READS:
+            module.assignment_groups = original
+            return
+        calls: list[object] = []
+
+        def _second_fails(*args: Any, **kwargs: Any) -> Any:
+            calls.append(args)
+            if len(calls) == 2:
+                _Path(_FAIL_DIR, f"read-failed-{len(calls)}-{os.getpid()}").touch()
+                print("test failing read: the schedule's second range fails", flush=True)
+                raise ConnectionError("test: the database went away")
+            return original(*args, **kwargs)
+
+        module.assignment_groups = _second_fails
+
+    _read_signals.task_prerun.connect(_fail_read_before, weak=False)
