@@ -112,7 +112,7 @@ class ClaimStore:
         """The Redis server's time (Unix seconds): one clock for every host of a deployment,
         whatever theirs say, to set and read a wait's end by."""
         seconds, micros = self._client.time()
-        return float(seconds) + micros / 1e6
+        return float(seconds) + float(micros) / 1e6
 
     def wait_many(self, claims: list[dict[str, str]], until: float) -> list[Any]:
         """``get_many``, waiting for payloads not written yet until ``until`` on ``clock``.
