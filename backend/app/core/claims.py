@@ -125,8 +125,10 @@ class ClaimStore:
         while True:
             found = self._client.mget(keys) if keys else []
             missing = [k for k, data in zip(keys, found, strict=True) if data is None]
+            if not missing:
+                break
             left = until - self.clock()
-            if not missing or left <= 0:
+            if left <= 0:
                 break
             # Woken by fill's token at once; a second reader of the same claim (a duplicate
             # delivery) finds the token taken and looks again within the second.
