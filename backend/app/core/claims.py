@@ -18,9 +18,11 @@ merge's analysis is started again too (``ContingencyTask``).
 
 A claim can also be reserved before its payload exists (``reserve``): the contingency chord is
 sent while its parent still reads the schedule, and each chunk waits (``wait_many``, a blocking
-pop on the key's ``:ready`` list) for its part, written as soon as it is read (``fill``). A
-parent that fails marks what it will never write (``abort``), so that its chunks fail at once
-rather than when their wait ends.
+pop on the key's ``:ready`` list) for its part, written as soon as it is read
+(``ClaimWriter.fill``). A reader waits only while the writer is alive: each write renews the
+writer's ``:alive`` key, so a parent that died is given up on when that key expires. A parent
+that fails marks what it will never write (``ClaimWriter.abort``), so that its chunks fail at
+once.
 
 With any other result backend (the embedded default's SQLite) payloads stay in the messages:
 ``claim_store`` returns None.
@@ -42,6 +44,8 @@ CLAIM = "claim"
 KEY_PREFIX = "resilience-claim:"
 READY = ":ready"
 """A reserved claim's key with this suffix: a list that gets a token when it is written."""
+ALIVE = ":alive"
+"""The suffix of a ``ClaimWriter``'s key, which exists while it works."""
 ABORTED = b"!aborted: "
 """What an aborted claim holds instead of its payload (JSON never starts with "!")."""
 
@@ -78,61 +82,44 @@ class ClaimStore:
         pipe.execute()
         return claims
 
-    def reserve(self, count: int) -> list[dict[str, str]]:
-        """``count`` claims whose payloads are not written yet (``fill`` writes them; a task
-        handed one reads it with ``wait_many``)."""
-        return [{CLAIM: f"{KEY_PREFIX}{uuid.uuid4().hex}"} for _ in range(count)]
+    def reserve(self, count: int, alive_s: float) -> ClaimWriter:
+        """``count`` claims whose payloads are not written yet, and their writer: it writes
+        them (``ClaimWriter.fill``) and says it is alive, ``alive_s`` seconds at a time, to the
+        tasks that wait for them (``wait_many``)."""
+        claims = [{CLAIM: f"{KEY_PREFIX}{uuid.uuid4().hex}"} for _ in range(count)]
+        writer = ClaimWriter(self, claims, f"{KEY_PREFIX}{uuid.uuid4().hex}{ALIVE}", alive_s)
+        self._client.set(writer.alive, b"1", px=writer.alive_ms)
+        return writer
 
-    def fill(self, pairs: Iterable[tuple[dict[str, str], Any]]) -> None:
-        """Write the payload of each reserved claim of ``pairs``, in order, in one round trip,
-        and wake whoever waits for it."""
-        pipe = self._client.pipeline(transaction=False)
-        for claim, payload in pairs:
-            self._write(pipe, claim, json_codec.dumps_bytes(payload))
-        pipe.execute()
-
-    def abort(self, claims: Iterable[dict[str, str]], reason: str) -> None:
-        """Mark reserved claims as never to be written: their readers fail at once with
-        ``ClaimMissing`` (best effort: otherwise they fail when their wait ends)."""
-        try:
-            pipe = self._client.pipeline(transaction=False)
-            for claim in claims:
-                self._write(pipe, claim, ABORTED + reason.encode())
-            pipe.execute()
-        except Exception as exc:  # noqa: BLE001 - the readers' wait ends anyway
-            logger.warning("could not abort the claims' readers: %s", exc)
-
-    def _write(self, pipe: Any, claim: dict[str, str], data: bytes) -> None:
+    def _write(self, pipe: Any, claim: dict[str, str], data: bytes, wake: bool = True) -> None:
         key = claim[CLAIM]
         pipe.set(key, data, ex=self._ttl_s)
-        pipe.rpush(key + READY, b"1")
-        pipe.expire(key + READY, self._ttl_s)
+        if wake:
+            pipe.rpush(key + READY, b"1")
+            pipe.expire(key + READY, self._ttl_s)
 
-    def clock(self) -> float:
-        """The Redis server's time (Unix seconds): one clock for every host of a deployment,
-        whatever theirs say, to set and read a wait's end by."""
-        seconds, micros = self._client.time()
-        return float(seconds) + float(micros) / 1e6
-
-    def wait_many(self, claims: list[dict[str, str]], until: float) -> list[Any]:
-        """``get_many``, waiting for payloads not written yet until ``until`` on ``clock``.
+    def wait_many(self, claims: list[dict[str, str]], alive: str) -> list[Any]:
+        """``get_many``, waiting for payloads not written yet while their writer is ``alive``
+        (the key of its ``ClaimWriter``).
 
         Raises:
-            ClaimMissing: one is still missing at ``until``, was aborted (``abort``), expired
-                or was deleted.
+            ClaimMissing: one is still missing once the writer is no longer alive (it stopped,
+                or it wrote everything and that one expired or was deleted), or was aborted.
         """
         keys = [c[CLAIM] for c in claims]
         while True:
-            found = self._client.mget(keys) if keys else []
+            # The writer's key first: a payload missing after a look at a writer already gone
+            # will never come (a writer writes before it goes).
+            pipe = self._client.pipeline(transaction=False)
+            pipe.exists(alive)
+            pipe.mget(keys)
+            writing, found = pipe.execute()
             missing = [k for k, data in zip(keys, found, strict=True) if data is None]
-            if not missing:
-                break
-            left = until - self.clock()
-            if left <= 0:
+            if not missing or not writing:
                 break
             # Woken by fill's token at once; a second reader of the same claim (a duplicate
             # delivery) finds the token taken and looks again within the second.
-            self._client.blpop([k + READY for k in missing], timeout=min(1.0, max(left, 0.01)))
+            self._client.blpop([k + READY for k in missing], timeout=1)
         return self._decoded(claims, found)
 
     def get(self, claim: dict[str, str]) -> Any:
@@ -174,6 +161,47 @@ class ClaimStore:
             self._client.delete(*keys)
         except Exception as exc:  # noqa: BLE001 - cleanup only; the keys expire on their own
             logger.warning("could not delete %d claim(s): %s", len(keys), exc)
+
+
+class ClaimWriter:
+    """The writer of reserved claims (``ClaimStore.reserve``): each write renews its ``alive``
+    key, so a reader waits while it works and stops waiting soon after it died."""
+
+    def __init__(
+        self, store: ClaimStore, claims: list[dict[str, str]], alive: str, alive_s: float
+    ) -> None:
+        self.store = store
+        self.claims = claims
+        """The reserved claims, in the order asked for."""
+        self.alive = alive
+        """The key that exists while the writer works (``wait_many`` reads it)."""
+        self.alive_ms = max(1, int(alive_s * 1000))
+
+    def fill(self, pairs: Iterable[tuple[dict[str, str], Any]], wake: bool = True) -> None:
+        """Write the payload of each reserved claim of ``pairs``, in order, in one round trip;
+        wake whoever waits for it (``wake`` False: nobody does); renew ``alive``."""
+        pipe = self.store._client.pipeline(transaction=False)
+        for claim, payload in pairs:
+            self.store._write(pipe, claim, json_codec.dumps_bytes(payload), wake)
+        pipe.pexpire(self.alive, self.alive_ms)
+        pipe.execute()
+
+    def abort(self, claims: Iterable[dict[str, str]], reason: str) -> None:
+        """Mark claims as never to be written, and stop being alive: their readers fail at
+        once with ``ClaimMissing`` saying ``reason`` (best effort: otherwise they fail when
+        ``alive`` expires)."""
+        try:
+            pipe = self.store._client.pipeline(transaction=False)
+            for claim in claims:
+                self.store._write(pipe, claim, ABORTED + reason.encode())
+            pipe.delete(self.alive)
+            pipe.execute()
+        except Exception as exc:  # noqa: BLE001 - the readers stop waiting when alive expires
+            logger.warning("could not abort the claims' readers: %s", exc)
+
+    def done(self) -> None:
+        """Everything is written: no reader needs ``alive`` any more."""
+        self.store._client.delete(self.alive)
 
 
 def claim_store(backend: Any, ttl_s: int) -> ClaimStore | None:

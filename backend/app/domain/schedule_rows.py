@@ -33,9 +33,12 @@ from datetime import date
 from functools import cached_property
 from itertools import groupby
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.core.gcpause import paused_gc
+
+if TYPE_CHECKING:
+    from hashlib import _Hash
 from app.domain.schedule import ScheduleSnapshot
 from app.domain.snapshot_json import (
     absences_to_json,
@@ -187,7 +190,7 @@ class ScheduleRows:
         digest.update(group_text(self.between(start, end)))
         return str(digest.hexdigest())
 
-    def fingerprint_head(self, start: date, end: date, tag: str) -> Any:
+    def fingerprint_head(self, start: date, end: date, tag: str) -> _Hash:
         """The ``fingerprint`` hash before its assignments: everything but the groups (a
         ``hashlib`` object). ``GroupDigest`` adds the groups read a date range at a time."""
         b, p = self.base, self.base.program
@@ -220,7 +223,7 @@ class GroupDigest:
     """A window's ``fingerprint`` taken as its groups are read, one date range after another:
     the same bytes hashed, so the same digest as ``ScheduleRows.fingerprint`` of them all."""
 
-    def __init__(self, head: Any) -> None:
+    def __init__(self, head: _Hash) -> None:
         """``head``: ``ScheduleRows.fingerprint_head`` of the window."""
         self._digest = head
         self._any = False

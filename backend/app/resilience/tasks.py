@@ -273,6 +273,9 @@ def run_contingency_analysis(
                         "contingency analysis %s..%s: reading the schedule failed", first, last
                     )
                 raise
+            except Exception as exc:  # not sent, or only in part: this task is retried
+                stream.abort(f"sending its chord failed: {type(exc).__name__}")
+                raise
         else:
             planned = plan_chord(session, first, last, chunks, alerts=alerts, store=store)
     if isinstance(planned, ReportOutcome):

@@ -108,47 +108,70 @@ def test_claims_are_kept_only_in_a_redis_result_backend(
 
 def test_a_reserved_claim_is_waited_for_until_it_is_written(client: redis.Redis) -> None:
     store = ClaimStore(client, ttl_s=60)
-    early, late = store.reserve(2)
+    writer = store.reserve(2, alive_s=60)
+    early, late = writer.claims
     assert early != late and all(is_claim(c) for c in (early, late))
     assert client.exists(early["claim"], late["claim"]) == 0  # reserved: nothing written
-    store.fill([(early, {"part": 1})])
+    writer.fill([(early, {"part": 1})])
     got: list[object] = []
     reader = threading.Thread(
-        target=lambda: got.append(store.wait_many([early, late], store.clock() + 60))
+        target=lambda: got.append(store.wait_many(writer.claims, writer.alive))
     )
     reader.start()
     reader.join(0.3)
     assert reader.is_alive() and got == []  # still waiting for the second
-    store.fill([(late, {"part": 2})])
+    writer.fill([(late, {"part": 2})])
     reader.join(10)
     assert got == [[{"part": 1}, {"part": 2}]]
     assert 0 < client.ttl(late["claim"]) <= 60
-    # The merge deletes a reserved claim with its wake-up list.
+    writer.done()
+    # The merge deletes a reserved claim with its wake-up list; done() took the writer's key.
     store.delete([early, late])
     assert list(client.scan_iter("resilience-claim:*")) == []
 
 
-def test_a_reserved_claim_never_written_fails_when_its_wait_ends(client: redis.Redis) -> None:
+def test_a_reader_waits_while_its_writer_renews_its_key_and_no_longer(client: redis.Redis) -> None:
     store = ClaimStore(client, ttl_s=60)
-    (claim,) = store.reserve(1)
+    # Each write renews the writer's key for 1 s: six writes 0.4 s apart keep a reader waiting
+    # for the last one well past the first second.
+    writer = store.reserve(6, alive_s=1.0)
+    claims = writer.claims
+
+    def write_slowly() -> None:
+        for i, claim in enumerate(claims):
+            time.sleep(0.4)
+            writer.fill([(claim, i)])
+
+    filler = threading.Thread(target=write_slowly)
+    filler.start()
+    assert store.wait_many([claims[-1]], writer.alive) == [5]
+    filler.join()
+    # A writer that stopped without a word (a killed parent): its readers give up once its key
+    # expires, saying the payload never came.
+    silent = store.reserve(1, alive_s=0.3)
     with pytest.raises(ClaimMissing, match="never written in time"):
-        store.wait_many([claim], store.clock() + 0.2)
-    # A wait already over looks once: a payload written by then is read.
-    store.fill([(claim, [7])])
-    assert store.wait_many([claim], store.clock() - 1) == [[7]]
+        store.wait_many(silent.claims, silent.alive)
+    # A writer done: a claim it wrote is read at once, one it never wrote fails at once.
+    finished = store.reserve(2, alive_s=60)
+    finished.fill([(finished.claims[0], [7])])
+    finished.done()
+    assert store.wait_many(finished.claims[:1], finished.alive) == [[7]]
+    with pytest.raises(ClaimMissing):
+        store.wait_many(finished.claims[1:], finished.alive)
 
 
 def test_an_aborted_claim_fails_its_waiting_reader_at_once_with_the_reason(
     client: redis.Redis,
 ) -> None:
     store = ClaimStore(client, ttl_s=60)
-    written, aborted = store.reserve(2)
-    store.fill([(written, {"ok": True})])
+    writer = store.reserve(2, alive_s=600)
+    written, aborted = writer.claims
+    writer.fill([(written, {"ok": True})])
     errors: list[BaseException] = []
 
     def read() -> None:
         try:
-            store.wait_many([written, aborted], store.clock() + 600)
+            store.wait_many([written, aborted], writer.alive)
         except ClaimMissing as exc:
             errors.append(exc)
 
@@ -156,28 +179,11 @@ def test_an_aborted_claim_fails_its_waiting_reader_at_once_with_the_reason(
     reader.start()
     reader.join(0.3)
     assert reader.is_alive()
-    store.abort([aborted], "the parent failed reading the schedule: OperationalError()")
-    reader.join(10)  # woken by the abort, not by the end of its 600 s wait
+    writer.abort([aborted], "the parent failed: OperationalError")
+    reader.join(10)  # woken by the abort, not by the writer's key expiring in 600 s
     assert not reader.is_alive()
-    assert len(errors) == 1 and "the parent failed reading the schedule" in str(errors[0])
+    assert len(errors) == 1 and "will never be written: the parent failed" in str(errors[0])
     with pytest.raises(ClaimMissing, match="will never be written"):
         store.get(aborted)
     assert store.get(written) == {"ok": True}
-
-
-def test_a_wait_ends_by_the_redis_servers_clock_not_the_hosts(
-    client: redis.Redis, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The parent sets the wait's end, another host's chunk reads it: a host whose clock is
-    far ahead (here, by decades) must still wait, and one far behind must still stop."""
-    store = ClaimStore(client, ttl_s=60)
-    (claim,) = store.reserve(1)
-    until = store.clock() + 30
-    monkeypatch.setattr(time, "time", lambda: 4e9)  # 2096 on this host
-    filler = threading.Timer(0.3, lambda: store.fill([(claim, {"late": 1})]))
-    filler.start()
-    assert store.wait_many([claim], until) == [{"late": 1}]
-    monkeypatch.setattr(time, "time", lambda: 1e9)  # 2001 on this host
-    (never,) = store.reserve(1)
-    with pytest.raises(ClaimMissing, match="never written in time"):
-        store.wait_many([never], store.clock() + 0.2)
+    assert client.exists(writer.alive) == 0

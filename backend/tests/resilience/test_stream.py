@@ -50,7 +50,7 @@ def _received(plan: ChordPlan, store: ClaimStore) -> dict[str, Any]:
     chunks = []
     for payload in plan.payloads:
         data: dict[str, Any] = {}
-        for part in store.wait_many(payload["claims"], payload.get("until", store.clock())):
+        for part in store.wait_many(payload["claims"], payload.get("alive", "gone")):
             data.update(part)
         chunks.append(data)
     names, fingerprint = (
@@ -81,18 +81,24 @@ def test_streamed_chord_hands_its_tasks_what_one_whole_read_does(
     with Session(demo_engine) as session:
         begin_consistent_read(session)
         streamed = open_stream(session, first, last, chunks, store)
-        # Sent before the read: each chunk's own part and the fingerprint are not there yet.
-        with pytest.raises(ClaimMissing, match="never written in time"):
-            store.wait_many([streamed.plan.payloads[0]["claims"][1]], store.clock() + 0.05)
+        # Sent before the read: each chunk's own part and the fingerprint are not there yet,
+        # and the parent says it is alive.
+        keys = [c["claim"] for c in streamed.writer.claims]
+        assert store._client.exists(*keys) == 0
+        assert store._client.exists(streamed.writer.alive) == 1
         streamed.read(session)
 
     assert _received(streamed.plan, store) == _received(whole, store)
-    assert all("until" in p for p in streamed.plan.payloads)
-    # The merge deletes every claim of the plan, the fingerprint's included.
+    assert all(p["alive"] == streamed.writer.alive for p in streamed.plan.payloads)
+    assert store._client.exists(streamed.writer.alive) == 0  # done: nobody waits any more
+    # The merge deletes every claim of the plan but the fingerprint's, which expires: a merge
+    # delivered again finds its report by it.
     store.delete(streamed.plan.claims)
-    assert list(store._client.scan_iter("resilience-claim:*")) != []  # plan_chord's remain
     store.delete(whole.claims)
-    assert list(store._client.scan_iter("resilience-claim:*")) == []
+    assert isinstance(streamed.plan.fingerprint, dict)
+    left = [k.decode() for k in store._client.scan_iter("resilience-claim:*")]
+    assert left == [streamed.plan.fingerprint["claim"]]
+    assert store._client.ttl(left[0]) > 0
 
 
 def test_a_read_that_fails_aborts_the_parts_not_written_and_keeps_the_rest(
@@ -116,13 +122,17 @@ def test_a_read_that_fails_aborts_the_parts_not_written_and_keeps_the_rest(
             streamed.read(session)
 
     parts = [p["claims"][1] for p in streamed.plan.payloads]
+    alive = streamed.writer.alive
     assert calls == chunks[:3]
     assert [store.get(c)["assignment_groups"][0][0] for c in parts[:2]] == [
         chunks[0][0].isoformat(),
         chunks[1][0].isoformat(),
     ]
-    # The chunks still waiting fail on the abort, not at the end of their wait, saying why.
+    # The chunks still waiting fail on the abort, saying why (the error's kind only: its text
+    # may hold SQL, and this goes to every chunk's stored failure).
+    assert store._client.exists(alive) == 0
     for claim in [*parts[2:], streamed.plan.fingerprint]:
         assert isinstance(claim, dict)
-        with pytest.raises(ClaimMissing, match="will never be written: .*reading the sch"):
-            store.wait_many([claim], store.clock() + 5)
+        with pytest.raises(ClaimMissing, match="will never be written: .*ConnectionError") as err:
+            store.wait_many([claim], alive)
+        assert "went away" not in str(err.value)

@@ -81,6 +81,8 @@ def test_contingency_chord_on_two_workers_equals_single_process(
     first = start_celery_worker(_url(demo_engine), extra_env=extra)
     second = start_celery_worker(_url(demo_engine), extra_env=extra)
     client = first.client()
+    redis_client = client.backend.client
+    earlier = set(redis_client.scan_iter("resilience-claim:*"))  # another test's, expiring
     result = client.send_task(
         "app.resilience.tasks.run_contingency_analysis",
         kwargs={"days_ahead": 49, "start": START.isoformat()},
@@ -95,11 +97,13 @@ def test_contingency_chord_on_two_workers_equals_single_process(
     assert sum(log.count(f"{chunk_task}[") for log in logs) >= 7
     assert all(chunk_task in log for log in logs), "both workers should take chunks"
     # The chunks' schedules and findings went through the result backend (Redis) as claims,
-    # not in the messages, and the merge deleted them all.
+    # not in the messages, and the merge deleted them all but the fingerprint's (it expires).
     assert all("{'claim': 'resilience-claim:" in log for log in logs)
-    assert list(client.backend.client.scan_iter("resilience-claim:*")) == []
+    left = list(set(redis_client.scan_iter("resilience-claim:*")) - earlier)
     end = START + timedelta(days=48)
     _, fingerprint = _rows_and_fingerprint(demo_engine, START, end)
+    assert [json.loads(redis_client.get(k)) for k in left] == [fingerprint]
+    assert redis_client.ttl(left[0]) > 0
     with Session(demo_engine) as session:
         row = session.get(ContingencyReport, summary["report_id"])
         assert row is not None
@@ -144,6 +148,7 @@ def test_contingency_chord_on_two_workers_equals_single_process(
     with Session(demo_engine) as session:
         row = session.get(ContingencyReport, changed["report_id"])
         assert row is not None and row.fingerprint == new_fingerprint != fingerprint
+    assert set(redis_client.scan_iter("resilience-claim:*")) - earlier == set(left)
 
 
 SCHEDULE_TABLES = ("assignment", "absence", "person", "activity", "holiday", "program")

@@ -48,9 +48,9 @@ class ChordPlan:
     """What the parent hands the chord: its chunks' payloads and what the merge needs."""
 
     fingerprint: str | dict[str, str]
-    """The input's fingerprint; or a claim of it, written after the chord is sent (``stream``).
-    A merge delivered again after it deleted that claim cannot find its report: it fails, and
-    the analysis started again reuses the report (a rare, costly but correct path)."""
+    """The input's fingerprint; or a claim of it, written after the chord is sent (``stream``),
+    which the merge leaves to expire: a merge delivered again after it deleted the other claims
+    finds its report by it."""
     names: dict[str, Any]
     """Person id to name, to word the alerts; or a claim of that map (it would otherwise ride
     in every chunk's message, within the merge's signature)."""
@@ -60,15 +60,14 @@ class ChordPlan:
     """The part of the window before the schedule's first day (ISO dates), if any."""
     payloads: list[dict[str, Any]]
     """One per chunk: ``ScheduleRows.to_json``, or ``{"claims": [shared, window]}``, with
-    ``"until"`` (Unix time on the Redis server's clock, ``ClaimStore.clock``) when ``window``
-    is written after the chord is sent (``stream``)."""
+    ``"alive"`` (its writer's key, ``ClaimWriter``) when ``window`` is written after the chord
+    is sent (``stream``)."""
 
     @property
     def claims(self) -> list[dict[str, str]]:
-        """Every claim the payloads, the names and the fingerprint hold (the merge deletes
-        them)."""
-        own = [x for x in (self.names, self.fingerprint) if is_claim(x)]
-        return [*own, *(c for p in self.payloads for c in p.get("claims", ()))]
+        """Every claim the payloads and the names hold (the merge deletes them)."""
+        names = [self.names] if is_claim(self.names) else []
+        return [*names, *(c for p in self.payloads for c in p.get("claims", ()))]
 
 
 def plan_chord(
@@ -133,12 +132,12 @@ def analyze_payload(
 
 def _payload(snapshot: dict[str, Any], store: ClaimStore | None) -> dict[str, Any]:
     """A chunk's schedule: ``snapshot`` itself, or the parts its ``claims`` stand for (waited
-    for until ``snapshot["until"]``, if it says: the parent may still be reading them)."""
+    for while ``snapshot["alive"]`` exists, if it says: the parent may still be reading them)."""
     if "claims" not in snapshot:
         return snapshot
     data: dict[str, Any] = {}
-    if "until" in snapshot and store is not None:
-        parts = store.wait_many(snapshot["claims"], float(snapshot["until"]))
+    if "alive" in snapshot and store is not None:
+        parts = store.wait_many(snapshot["claims"], str(snapshot["alive"]))
     else:  # without a store, ClaimMissing says why
         parts = resolve_all(snapshot["claims"], store)
     for part in parts:
@@ -179,7 +178,7 @@ def merge_and_store(
             # A merge delivered again after it stored its report and deleted the claims: the
             # report is there. Otherwise the chord's inputs are lost: the task fails and the
             # analysis is started again (ContingencyTask).
-            digest = resolve(fingerprint, store)  # a claim here is gone too: see ChordPlan
+            digest = resolve(fingerprint, store)  # a claim here outlives the others
             with session_scope() as session:
                 stored = reuse_report(
                     session,

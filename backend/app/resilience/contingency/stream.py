@@ -10,16 +10,19 @@ parent sends the chord first:
 1. ``open_stream`` reads everything but the assignments (``load_base``), writes the part every
    chunk shares and the people's names as claims, and reserves a claim for each chunk's own
    part and one for the fingerprint (``ClaimStore.reserve``); its plan is the chord's;
-2. the chord is sent; each chunk waits for its part (``ClaimStore.wait_many``);
+2. the chord is sent; each chunk waits for its part (``ClaimStore.wait_many``) while the
+   parent is alive (each write renews the writer's key for ``ALIVE_S``);
 3. ``ChordStream.read`` reads the assignments one chunk's dates at a time, in the same
    consistent view, and writes each part as soon as it is read, hashing the rows as it goes
    (``GroupDigest``: the same digest as ``report_fingerprint`` of one whole read). The
-   fingerprint is written with the last part, before it, so the merge (which runs after every
-   chunk) finds it.
+   fingerprint is written before the last part, so the merge (which runs after every chunk)
+   finds it; the merge leaves it to expire, so that a merge delivered again finds its report.
 
-If the read fails, the claims not yet written are aborted: their chunks fail at once and the
-chord's error callback starts the analysis again (``contingency_chord_failed``). A parent that
-dies leaves its chunks waiting at most ``PAYLOAD_WAIT_S`` from the moment the chord was sent.
+If the read fails, the claims not yet written are aborted (``abort``): their chunks fail at
+once and the chord's error callback starts the analysis again (``contingency_chord_failed``,
+after ``CONTINGENCY_RERUN_DELAY_S``). A parent that dies stops renewing its key: its chunks
+give up within ``ALIVE_S``. A chunk never waits on another task's result: it waits for its
+input from a parent that is running and never waits itself, so no worker can deadlock.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from app.core.claims import ClaimStore
+from app.core.claims import ClaimStore, ClaimWriter
 from app.core.gcpause import paused_gc
 from app.domain.coverage import unscheduled_before_range, unscheduled_range
 from app.domain.schedule_rows import GroupDigest, ScheduleRows
@@ -41,9 +44,10 @@ from app.resilience.reports import FINGERPRINT_TAG
 
 logger = logging.getLogger(__name__)
 
-PAYLOAD_WAIT_S = 300.0
-"""How long after the chord is sent its chunks wait for their parts. The parent reads a year
-of 600 faculty in well under a second; minutes mean that it died."""
+ALIVE_S = 60.0
+"""How long the parent's liveness key lasts after each part it writes: a chunk waits for its
+part only while the key is there. Reading one chunk's 30 days takes milliseconds to a second;
+a parent silent for a minute has died (a worker killed), and its chunks give up."""
 
 
 @dataclass(frozen=True)
@@ -56,20 +60,19 @@ class ChordStream:
     first: date
     last: date
     chunks: list[tuple[date, date]]
-    store: ClaimStore
+    writer: ClaimWriter
+    """Its claims: the fingerprint's, then one per chunk."""
     started: float
 
     def read(self, session: Session) -> None:
-        """Read each chunk's assignments and write its part; the fingerprint with the last.
+        """Read each chunk's assignments and write its part; the fingerprint before the last.
 
         ``session``: the one ``open_stream`` read from, its consistent view still open.
 
         Raises:
             Exception: the read failed (every claim not yet written is aborted first).
         """
-        windows = [p["claims"][1] for p in self.plan.payloads]
-        fingerprint = self.plan.fingerprint
-        assert isinstance(fingerprint, dict)
+        fingerprint, *windows = self.writer.claims
         digest = GroupDigest(self.rows.fingerprint_head(self.first, self.last, FINGERPRINT_TAG))
         written, t0 = 0, time.perf_counter()
         try:
@@ -77,15 +80,16 @@ class ChordStream:
                 with paused_gc():  # a few thousand short lists, read, hashed and written
                     groups = assignment_groups(session, a, b)
                     digest.add(groups)
-                    part = (claim, self.rows.window_json(a, b, groups))
-                    last = written == len(windows) - 1
-                    self.store.fill([(fingerprint, digest.hexdigest()), part] if last else [part])
+                    part = self.rows.window_json(a, b, groups)
+                    if written == len(windows) - 1:  # nobody waits for it: the merge comes after
+                        self.writer.fill([(fingerprint, digest.hexdigest())], wake=False)
+                    self.writer.fill([(claim, part)])
                     del groups, part
                 written += 1
         except Exception as exc:
-            reason = f"the analysis's parent failed reading the schedule: {exc!r}"[:500]
-            self.store.abort([*windows[written:], fingerprint], reason)
+            self.abort(f"{type(exc).__name__} (see the parent's log)", windows[written:])
             raise
+        self.writer.done()
         logger.info(
             "contingency chord of %d chunks sent %.2f s after the start; assignments read and"
             " written as the chunks ran: %.2f s",
@@ -93,6 +97,12 @@ class ChordStream:
             t0 - self.started,
             time.perf_counter() - t0,
         )
+
+    def abort(self, why: str, claims: list[dict[str, str]] | None = None) -> None:
+        """Tell the chunks waiting for ``claims`` (None: all) that they will never come."""
+        fingerprint, *windows = self.writer.claims
+        pending = windows if claims is None else claims
+        self.writer.abort([*pending, fingerprint], f"the analysis's parent failed: {why}")
 
 
 def open_stream(
@@ -113,8 +123,8 @@ def open_stream(
         rows = ScheduleRows(base, ())
         names = {p.id: p.name for p in base.people}
         names_claim, shared = store.put_many([names, rows.shared_json()])
-    fingerprint, *windows = store.reserve(len(chunks) + 1)
-    until = store.clock() + PAYLOAD_WAIT_S  # the Redis server's clock: every worker's
+    writer = store.reserve(len(chunks) + 1, ALIVE_S)
+    fingerprint, *windows = writer.claims
     unscheduled = unscheduled_range(base, first, last)
     before = unscheduled_before_range(base, first, last)
     plan = ChordPlan(
@@ -122,6 +132,6 @@ def open_stream(
         names_claim,
         None if unscheduled is None else [d.isoformat() for d in unscheduled],
         None if before is None else [d.isoformat() for d in before],
-        [{"claims": [shared, window], "until": until} for window in windows],
+        [{"claims": [shared, window], "alive": writer.alive} for window in windows],
     )
-    return ChordStream(plan, rows, first, last, chunks, store, started)
+    return ChordStream(plan, rows, first, last, chunks, writer, started)
