@@ -10,6 +10,10 @@ import random
 from dataclasses import replace
 from datetime import date, timedelta
 
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from app.demo.generator import generate_demo_program
 from app.domain.coverage import (
     ActivityDemand,
     PoolMember,
@@ -32,6 +36,7 @@ from app.domain.schedule import (
     ScheduleSnapshot,
     half_days,
 )
+from app.programs.service import import_program
 from app.resilience.contingency.chunks import ChunkAnalysis, chunk_dates, merge_chunks
 from app.resilience.contingency.core import ContingencyResult, analyze_contingency
 
@@ -251,3 +256,14 @@ def chunked_analysis(
             for a, b in chunk_dates(start, end, chunk_days)
         ]
     )
+
+
+def with_demo_program(
+    engine: Engine, *, seed: int, faculty: int, weeks: int, start: date
+) -> Engine:
+    """``engine`` with a demo program imported (``generate_demo_program``), committed."""
+    with Session(engine) as session:
+        doc = generate_demo_program(seed=seed, faculty=faculty, weeks=weeks, start=start)
+        import_program(session, doc, source="demo", actor="test")
+        session.commit()
+    return engine

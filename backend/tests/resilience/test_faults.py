@@ -185,33 +185,54 @@ def test_report_stored_when_worker_killed_during_chunks(
 # --- 3b. A chunk of the daily chord fails for good ----------------------------------------------
 
 
-def test_report_stored_when_a_chunk_fails_for_good(
-    demo_database: str, redis_server: RedisServer, start_celery_worker: StartWorker, tmp_path: Path
-) -> None:
+def _report_after_a_failure(
+    demo_database: str,
+    redis_server: RedisServer,
+    start_celery_worker: StartWorker,
+    tmp_path: Path,
+    hook: str,
+    start: date,
+    days: int,
+    error: str,
+) -> str:
+    """Run the analysis of ``days`` days from ``start`` (a window no other test of this module
+    stores a report for) on a worker whose test ``hook`` (``TEST_FAIL_*``) makes the first run
+    fail with an ``error`` matching; the chord's error callback starts it again and its report
+    is stored. Returns the worker's log."""
     env = on_redis(redis_server) | {
         "PYTHONPATH": str(SLOW_TASKS_DIR),
-        "TEST_FAIL_CHUNKS": "1",
+        hook: "1",
         "TEST_FAIL_DIR": str(tmp_path),
         "CONTINGENCY_CHUNK_DAYS": "7",
         "CONTINGENCY_RERUN_DELAY_S": "1",
     }
     worker = start_celery_worker(demo_database, extra_env=env)
-    start = date(2026, 12, 14)  # a window no other test of this module stores a report for
     where = (ContingencyReport.start == start,)
     before = count(demo_database, select(func.count()).where(*where))
     result = worker.client().send_task(
-        ANALYSIS, kwargs={"days_ahead": 21, "start": start.isoformat()}, queue="resilience"
+        ANALYSIS, kwargs={"days_ahead": days, "start": start.isoformat()}, queue="resilience"
     )
-    with pytest.raises(Exception, match="ChordError|RuntimeError|test: this chunk fails"):
+    with pytest.raises(Exception, match=error):
         result.get(timeout=90)
-    # The chord's error callback starts the analysis again; this time every chunk succeeds.
+    # The chord's error callback starts the analysis again; this time it succeeds.
     wait_for(
         lambda: count(demo_database, select(func.count()).where(*where)) == before + 1,
         "the re-run's report",
         timeout_s=90,
     )
-    assert "test failing task" in worker.log()
-    assert "re-run 1 of" in worker.log()
+    log = worker.log()
+    assert "re-run 1 of" in log
+    return log
+
+
+def test_report_stored_when_a_chunk_fails_for_good(
+    demo_database: str, redis_server: RedisServer, start_celery_worker: StartWorker, tmp_path: Path
+) -> None:
+    log = _report_after_a_failure(
+        demo_database, redis_server, start_celery_worker, tmp_path, "TEST_FAIL_CHUNKS",
+        date(2026, 12, 14), 21, "ChordError|RuntimeError|test: this chunk fails",
+    )  # fmt: skip
+    assert "test failing task" in log
 
 
 def test_report_stored_when_the_parent_fails_reading_after_its_chord_is_sent(
@@ -219,33 +240,14 @@ def test_report_stored_when_the_parent_fails_reading_after_its_chord_is_sent(
 ) -> None:
     """No report of the window: the chord goes first and the parent reads as its chunks run
     (contingency.stream). A read that fails then aborts the parts not written: the chunks fail
-    at once (not when their wait of minutes ends) and the analysis is started again."""
-    env = on_redis(redis_server) | {
-        "PYTHONPATH": str(SLOW_TASKS_DIR),
-        "TEST_FAIL_STREAM_READS": "1",
-        "TEST_FAIL_DIR": str(tmp_path),
-        "CONTINGENCY_CHUNK_DAYS": "7",
-        "CONTINGENCY_RERUN_DELAY_S": "1",
-    }
-    worker = start_celery_worker(demo_database, extra_env=env)
-    start = date(2026, 12, 21)  # a window no other test of this module stores a report for
-    where = (ContingencyReport.start == start,)
-    assert count(demo_database, select(func.count()).where(*where)) == 0
-    result = worker.client().send_task(
-        ANALYSIS, kwargs={"days_ahead": 28, "start": start.isoformat()}, queue="resilience"
-    )
-    with pytest.raises(Exception, match="ChordError|ClaimMissing|will never be written"):
-        result.get(timeout=90)
-    wait_for(
-        lambda: count(demo_database, select(func.count()).where(*where)) == 1,
-        "the re-run's report",
-        timeout_s=90,
-    )
-    log = worker.log()
+    at once (not when the parent's liveness key expires) and the analysis is started again."""
+    log = _report_after_a_failure(
+        demo_database, redis_server, start_celery_worker, tmp_path, "TEST_FAIL_STREAM_READS",
+        date(2026, 12, 21), 28, "ChordError|ClaimMissing|will never be written",
+    )  # fmt: skip
     assert "test failing read" in log
     assert "reading the schedule failed" in log and "database went away" in log
-    assert "will never be written" in log  # the chunks' error: the abort, not the wait's end
-    assert "re-run 1 of" in log
+    assert "will never be written" in log  # the chunks' error: the abort, not the key's end
 
 
 # --- 5. Redis away for longer than Celery's 100 reconnection attempts ----------------------------

@@ -14,13 +14,12 @@ from sqlalchemy.orm import Session
 
 from app.core.claims import ClaimMissing, ClaimStore
 from app.core.db import begin_consistent_read
-from app.demo.generator import generate_demo_program
 from app.domain import snapshot as snapshot_module
-from app.programs.service import import_program
 from app.resilience.contingency import stream as stream_module
 from app.resilience.contingency.chord import ChordPlan, plan_chord
 from app.resilience.contingency.chunks import chunk_dates
 from app.resilience.contingency.stream import open_stream
+from tests.resilience.factories import with_demo_program
 
 pytestmark = pytest.mark.redis
 
@@ -38,11 +37,7 @@ def store(celery_redis_url: str) -> Iterator[ClaimStore]:
 
 @pytest.fixture
 def demo_engine(engine: Engine) -> Engine:
-    with Session(engine) as session:
-        doc = generate_demo_program(seed=3, faculty=10, weeks=6, start=START)
-        import_program(session, doc, source="demo", actor="test")
-        session.commit()
-    return engine
+    return with_demo_program(engine, seed=3, faculty=10, weeks=6, start=START)
 
 
 def _received(plan: ChordPlan, store: ClaimStore) -> dict[str, Any]:

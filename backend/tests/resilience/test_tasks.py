@@ -23,7 +23,7 @@ from app.resilience.contingency.chunks import chunk_dates
 from app.resilience.contingency.core import ContingencyResult
 from app.resilience.contingency.crosstrain import cross_training_candidates
 from app.resilience.reports import report_fingerprint, with_current_names
-from tests.resilience.factories import chunked_analysis
+from tests.resilience.factories import chunked_analysis, with_demo_program
 from tests.support.celery_fixtures import CeleryWorkerProcess, StartWorker
 
 pytestmark = pytest.mark.redis
@@ -44,11 +44,7 @@ def _url(engine: Engine) -> str:
 
 @pytest.fixture
 def demo_engine(engine: Engine) -> Engine:
-    with Session(engine) as session:
-        doc = generate_demo_program(seed=5, faculty=12, weeks=8, start=START)
-        import_program(session, doc, source="demo", actor="test")
-        session.commit()
-    return engine
+    return with_demo_program(engine, seed=5, faculty=12, weeks=8, start=START)
 
 
 @pytest.fixture
