@@ -36,9 +36,6 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from app.core.gcpause import paused_gc
-
-if TYPE_CHECKING:
-    from hashlib import _Hash
 from app.domain.schedule import ScheduleSnapshot
 from app.domain.snapshot_json import (
     absences_to_json,
@@ -47,6 +44,9 @@ from app.domain.snapshot_json import (
     snapshot_from_json,
     snapshot_to_json,
 )
+
+if TYPE_CHECKING:
+    from hashlib import _Hash
 
 AssignmentRow = tuple[str, str, str, str, str]
 """One assignment: ``(person_id, date ISO, half, activity_id, role)``."""
@@ -186,9 +186,9 @@ class ScheduleRows:
             tag: mixed in first; callers name what the digest stands for (e.g. a report
                 format), so that digests made for another purpose never match.
         """
-        digest = self.fingerprint_head(start, end, tag)
-        digest.update(group_text(self.between(start, end)))
-        return str(digest.hexdigest())
+        digest = GroupDigest(self.fingerprint_head(start, end, tag))
+        digest.add(self.between(start, end))
+        return digest.hexdigest()
 
     def fingerprint_head(self, start: date, end: date, tag: str) -> _Hash:
         """The ``fingerprint`` hash before its assignments: everything but the groups (a
@@ -214,14 +214,9 @@ class ScheduleRows:
         return hashlib.sha256(json.dumps(head, separators=(",", ":")).encode())
 
 
-def group_text(groups: Sequence[AssignmentGroup]) -> bytes:
-    """The groups as ``fingerprint`` hashes them: fields joined by US, groups by newlines."""
-    return "\n".join(["\x1f".join(g) for g in groups]).encode()
-
-
 class GroupDigest:
-    """A window's ``fingerprint`` taken as its groups are read, one date range after another:
-    the same bytes hashed, so the same digest as ``ScheduleRows.fingerprint`` of them all."""
+    """The groups of a window's ``fingerprint``, hashed whole or as they are read one date range
+    after another (the same bytes either way: fields joined by US, groups by newlines)."""
 
     def __init__(self, head: _Hash) -> None:
         """``head``: ``ScheduleRows.fingerprint_head`` of the window."""
@@ -234,8 +229,8 @@ class GroupDigest:
             return
         if self._any:
             self._digest.update(b"\n")
-        self._digest.update(group_text(groups))
+        self._digest.update("\n".join(["\x1f".join(g) for g in groups]).encode())
         self._any = True
 
     def hexdigest(self) -> str:
-        return str(self._digest.hexdigest())
+        return self._digest.hexdigest()

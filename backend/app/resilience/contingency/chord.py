@@ -27,6 +27,7 @@ from app.core.claims import ClaimMissing, ClaimStore, is_claim, resolve, resolve
 from app.core.db import session_scope
 from app.core.gcpause import paused_gc
 from app.domain.coverage import unscheduled_before_range, unscheduled_range
+from app.domain.schedule import ScheduleSnapshot
 from app.domain.schedule_rows import ScheduleRows
 from app.notifications.dispatch import dispatch_alert_notifications
 from app.resilience.contingency.chunks import analyze_chunk, merge_chunk_json
@@ -93,8 +94,6 @@ def plan_chord(
         return read
     rows, fingerprint, names = read.rows, read.fingerprint, read.names
     t1 = time.perf_counter()
-    unscheduled = unscheduled_range(rows.base, first, last)
-    before = unscheduled_before_range(rows.base, first, last)
     with paused_gc():  # the chunks' payloads: many small lists, encoded and sent
         shared = rows.shared_json()
         if store is None:  # in the messages, each with the shared part
@@ -111,12 +110,19 @@ def plan_chord(
         t1 - t0,
         time.perf_counter() - t1,
     )
-    return ChordPlan(
-        fingerprint,
-        names,
-        None if unscheduled is None else [d.isoformat() for d in unscheduled],
-        None if before is None else [d.isoformat() for d in before],
-        payloads,
+    return ChordPlan(fingerprint, names, *unscheduled_days(rows.base, first, last), payloads)
+
+
+def unscheduled_days(
+    base: ScheduleSnapshot, first: date, last: date
+) -> tuple[list[str] | None, list[str] | None]:
+    """``ChordPlan.unscheduled`` and ``unscheduled_before`` of ``first``..``last``."""
+
+    def iso(days: tuple[date, date] | None) -> list[str] | None:
+        return None if days is None else [d.isoformat() for d in days]
+
+    return iso(unscheduled_range(base, first, last)), iso(
+        unscheduled_before_range(base, first, last)
     )
 
 

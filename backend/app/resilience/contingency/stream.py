@@ -36,10 +36,9 @@ from sqlalchemy.orm import Session
 
 from app.core.claims import ClaimStore, ClaimWriter
 from app.core.gcpause import paused_gc
-from app.domain.coverage import unscheduled_before_range, unscheduled_range
 from app.domain.schedule_rows import GroupDigest, ScheduleRows
 from app.domain.snapshot import assignment_groups, load_base
-from app.resilience.contingency.chord import ChordPlan
+from app.resilience.contingency.chord import ChordPlan, unscheduled_days
 from app.resilience.reports import FINGERPRINT_TAG
 
 logger = logging.getLogger(__name__)
@@ -125,13 +124,10 @@ def open_stream(
         names_claim, shared = store.put_many([names, rows.shared_json()])
     writer = store.reserve(len(chunks) + 1, ALIVE_S)
     fingerprint, *windows = writer.claims
-    unscheduled = unscheduled_range(base, first, last)
-    before = unscheduled_before_range(base, first, last)
     plan = ChordPlan(
         fingerprint,
         names_claim,
-        None if unscheduled is None else [d.isoformat() for d in unscheduled],
-        None if before is None else [d.isoformat() for d in before],
+        *unscheduled_days(base, first, last),
         [{"claims": [shared, window], "alive": writer.alive} for window in windows],
     )
     return ChordStream(plan, rows, first, last, chunks, writer, started)
